@@ -1,0 +1,36 @@
+# Two commands on a fresh machine with python3:
+#   make book   build the HTML book into _build/html, executing every notebook
+#   make test   run the unit tests and every notebook (nbval), and build the book
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+# Every page is rebuilt and every notebook re-executed (--all); warnings are
+# errors (-W), references are checked (-n), and every problem is
+# reported before failing (--keep-going). `_config.yml` makes a failing cell fail too.
+BOOK_ROOT  ?= .
+BOOK_FLAGS := --builder html --all -W -n --keep-going
+
+.PHONY: book test install build-book clean
+
+book: install
+	$(MAKE) --no-print-directory build-book
+
+test: install
+	$(BIN)/python -m pytest
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt
+	@touch $(STAMP)
+
+# The build itself, without the install step (the tests call it from inside the venv).
+build-book:
+	$(BIN)/jupyter-book build $(BOOK_ROOT) $(BOOK_FLAGS)
+	@echo "The book is in $(BOOK_ROOT)/_build/html/index.html"
+
+clean:
+	rm -rf _build

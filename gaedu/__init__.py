@@ -1,0 +1,12 @@
+"""gaedu: the small PyTorch package behind the book *Gradient Ascent in Image
+Generation and Reconstruction*.
+
+Importing the package does no work: no data is loaded, nothing is trained and
+nothing is printed. Heavy optional dependencies (scikit-learn, matplotlib) are
+imported only by the functions that need them.
+"""
+
+from gaedu.device import available_devices, get_device, set_seed
+
+__all__ = ["available_devices", "get_device", "set_seed"]
+__version__ = "0.1.0"

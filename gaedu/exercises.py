@@ -1,0 +1,201 @@
+"""Auto-checkers for the book's exercises: one ``check_<name>(answer)`` each.
+
+A checker answers in one of three ways:
+
+* right answer: prints one short line starting with ``✓`` and returns ``None``;
+* wrong answer: raises :class:`ExerciseFeedback` (an ``AssertionError``) whose
+  message is a hint that helps without giving the solution away;
+* answer of the wrong kind (``None``, a wrong shape, a function that raises):
+  the same, with a hint about the kind of answer expected.
+
+In Jupyter the feedback shows as one line, not as a traceback. Each checker
+computes the expected answer with ``gaedu`` itself, so the book and the
+package cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import torch
+
+
+class ExerciseFeedback(AssertionError):
+    """A wrong answer, with a hint as its message."""
+
+    def _render_traceback_(self) -> list[str]:
+        # IPython calls this instead of printing a traceback: the hint is all a
+        # student needs to see, and the checker's internals would only distract.
+        # ("Word: message" is also the form that traceback highlighters expect.)
+        return [f"\x1b[1;31mHint\x1b[0m: {self}"]
+
+
+def _fail(hint: str) -> None:
+    raise ExerciseFeedback(hint)
+
+
+def _ok(message: str) -> None:
+    print(f"✓ {message}")
+
+
+def _to_array(answer: Any, what: str) -> np.ndarray:
+    """Convert a number, list, NumPy array or tensor to a float64 array, or fail with a hint."""
+    if answer is None:
+        _fail(f"the answer is None; {what} was expected (did you forget to assign or return it?)")
+    if callable(answer) and not isinstance(answer, (np.ndarray, torch.Tensor)):
+        _fail(f"the answer is a function; {what} was expected (did you forget to call it?)")
+    array = None
+    try:
+        if isinstance(answer, torch.Tensor):
+            array = answer.detach().cpu().double().numpy()
+        else:
+            array = np.asarray(answer, dtype=np.float64)
+    except (TypeError, ValueError):
+        pass
+    if array is None:
+        _fail(f"could not read a {type(answer).__name__} as numbers; {what} was expected")
+    if not np.all(np.isfinite(array)):
+        _fail("the answer contains NaN or infinite values")
+    return array
+
+
+def _to_number(answer: Any, what: str) -> float:
+    array = _to_array(answer, what)
+    if array.size != 1:
+        _fail(f"{what} was expected, got {array.size} values of shape {tuple(array.shape)}")
+    return float(array.reshape(()))
+
+
+def _call(fn: Any, *args: Any) -> Any:
+    """Call a student's function; turn any exception into a hint."""
+    if not callable(fn):
+        _fail(f"a function was expected, got {type(fn).__name__}")
+    try:
+        return fn(*args)
+    except ExerciseFeedback:
+        raise
+    except Exception as err:  # any error in student code becomes a hint, not a traceback
+        hint = f"your function raised {type(err).__name__}: {err}"
+    _fail(hint)  # raised outside the handler, so no chained traceback follows the hint
+
+
+# --- Preface ----------------------------------------------------------------
+
+SEEDED_DRAW_SEED = 2024
+
+
+def check_seeded_draw(answer: Any) -> None:
+    """Check five numbers drawn by ``torch.rand(5)`` right after ``set_seed(2024)``."""
+    values = _to_array(answer, "five numbers from torch.rand(5)").reshape(-1)
+    if values.size != 5:
+        _fail(f"five numbers were expected, got {values.size}")
+    expected = torch.rand(5, generator=torch.Generator().manual_seed(SEEDED_DRAW_SEED))
+    if not np.allclose(values, expected.double().numpy(), atol=1e-7):
+        _fail(
+            "these are not the numbers that follow set_seed(2024): seed right before the draw, "
+            "with nothing else drawn in between"
+        )
+    _ok("the same five numbers on every run: your notebook is reproducible")
+
+
+# --- Image generation and reconstruction -------------------------------------
+
+
+def check_mean_digit(answer: Any) -> None:
+    """Check the average image of the digit 3 over the ``'train'`` split, shape ``(8, 8)``."""
+    from gaedu.data import load_digits
+
+    image = _to_array(answer, "an 8×8 image").squeeze()
+    if image.shape != (8, 8):
+        _fail(f"an 8×8 image was expected, got shape {tuple(np.shape(answer))}")
+    X, y = load_digits("train")
+    expected = X[y == 3].mean(dim=0).squeeze().double().numpy()
+    if np.allclose(image, expected, atol=1e-5):
+        _ok("that is the average training 3")
+        return
+    if np.allclose(image / 16.0, expected, atol=1e-5):
+        _fail("your pixels are 16 times too large: load_digits already scales them into [0, 1]")
+    X_test, y_test = load_digits("test")
+    if np.allclose(image, X_test[y_test == 3].mean(dim=0).squeeze().double().numpy(), atol=1e-5):
+        _fail("this average comes from the test split; use the 'train' split")
+    if np.allclose(image, X.mean(dim=0).squeeze().double().numpy(), atol=1e-5):
+        _fail("this is the average of every digit; keep only the images labelled 3")
+    _fail("not the average training 3: select the images whose label is 3, then average over them")
+
+
+TASKS: tuple[str, ...] = (
+    "fill in the torn-off half of a scanned digit",
+    "draw handwriting that nobody has written",
+    "remove sensor noise from a photograph",
+    "make a synthetic training set of faces",
+    "recover an image from its compressed code",
+    "sample a new digit from a trained GAN",
+)
+_TASK_KINDS = ("reconstruction", "generation", "reconstruction", "generation", "reconstruction", "generation")
+
+
+def check_task_kinds(answer: Any) -> None:
+    """Check a dict that labels each task in ``TASKS`` ``'generation'`` or ``'reconstruction'``."""
+    if not isinstance(answer, Mapping):
+        _fail(f"a dict from each task in TASKS to its kind was expected, got {type(answer).__name__}")
+    missing = [task for task in TASKS if task not in answer]
+    if missing:
+        _fail(f"{len(missing)} task(s) of TASKS have no label, for example {missing[0]!r}")
+    labels = {task: str(answer[task]).strip().lower() for task in TASKS}
+    odd = sorted({label for label in labels.values()} - {"generation", "reconstruction"})
+    if odd:
+        _fail(f"each label must be 'generation' or 'reconstruction', found {odd[0]!r}")
+    right = sum(labels[task] == kind for task, kind in zip(TASKS, _TASK_KINDS))
+    if right < len(TASKS):
+        _fail(
+            f"{right} of {len(TASKS)} are right. For each task ask: is there an observed image "
+            "that the output must agree with?"
+        )
+    _ok("all six tasks sorted correctly")
+
+
+# --- Core concepts ------------------------------------------------------------
+
+
+def bowl_objective(theta: torch.Tensor) -> torch.Tensor:
+    r"""The core-concepts chapter's objective :math:`J(\theta) = 1 - (\theta - 2)^2`."""
+    return 1 - (theta - 2) ** 2
+
+
+def check_negated_objective(loss: Callable[[torch.Tensor], Any]) -> None:
+    """Check a ``loss(theta)`` whose gradient descent retraces gradient ascent on ``bowl_objective``."""
+    thetas = (-3.0, -0.5, 0.0, 1.25, 2.0, 4.5)
+    for value in thetas:
+        theta = torch.tensor(value, dtype=torch.float64, requires_grad=True)
+        out = _call(loss, theta)
+        if not isinstance(out, torch.Tensor):
+            _fail(f"loss must return a torch tensor so autograd can differentiate it, got {type(out).__name__}")
+        if out.numel() != 1:
+            _fail(f"loss must return a single number (a scalar tensor), got shape {tuple(out.shape)}")
+        if not out.requires_grad:
+            _fail("the returned tensor does not depend on theta: compute it from theta with torch operations")
+        (grad,) = torch.autograd.grad(out.reshape(()), theta)
+        want = 2 * (value - 2)  # the slope of −J(θ) = (θ − 2)² − 1
+        if not math.isfinite(float(grad)):
+            _fail(f"the gradient at theta = {value} is not finite")
+        if abs(float(grad) - want) > 1e-6:
+            if abs(float(grad) + want) < 1e-6:
+                _fail("this has the slope of J itself: descending on it walks downhill on J, away from its maximum")
+            _fail(f"at theta = {value} your loss has slope {float(grad):.4g}; the slope of −J there is different")
+    _ok("descent on your loss takes exactly the steps of ascent on J")
+
+
+def check_supergradient(answer: Any) -> None:
+    r"""Check a supergradient of :math:`f(x) = -|x|` at the kink :math:`x = 0`."""
+    g = _to_number(answer, "one number (a slope)")
+    if abs(g) <= 1 + 1e-12:
+        _ok(f"g = {g:g} works: the line y = g·x stays on or above −|x| everywhere")
+        return
+    side = "right" if g < 0 else "left"
+    _fail(
+        f"with slope {g:g} the line through the kink falls below the graph of −|x| on the {side}; "
+        "a supergradient's line must stay on or above the graph on both sides"
+    )

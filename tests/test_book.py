@@ -1,0 +1,148 @@
+"""The book itself: notebooks are clean and listed, exercises are complete, and it builds with warnings as errors."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT, build_book
+
+NOTEBOOKS = sorted((ROOT / "book").rglob("*.ipynb"))
+NOTEBOOKS = [nb for nb in NOTEBOOKS if ".ipynb_checkpoints" not in nb.parts]
+
+
+def _toc_files() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        for chapter in part.get("chapters", []):
+            files.append(chapter["file"])
+            files += [section["file"] for section in chapter.get("sections", [])]
+    return files
+
+
+def _resolve(entry: str) -> Path | None:
+    for suffix in (".ipynb", ".md"):
+        path = ROOT / f"{entry}{suffix}"
+        if path.exists():
+            return path
+    return None
+
+
+def _cells(notebook: Path) -> list[dict]:
+    return json.loads(notebook.read_text())["cells"]
+
+
+def _text(cell: dict) -> str:
+    source = cell["source"]
+    return "".join(source) if isinstance(source, list) else source
+
+
+def test_there_are_notebooks():
+    assert len(NOTEBOOKS) >= 3
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_notebook_committed_without_outputs(notebook):
+    for cell in _cells(notebook):
+        if cell["cell_type"] == "code":
+            assert cell.get("outputs") == [] and cell.get("execution_count") is None, (
+                f"{notebook.name} has outputs; strip them before committing"
+            )
+
+
+def test_every_notebook_is_in_the_toc():
+    listed = {_resolve(entry) for entry in _toc_files()}
+    missing = [str(nb.relative_to(ROOT)) for nb in NOTEBOOKS if nb not in listed]
+    assert not missing, f"notebooks not in _toc.yml: {missing}"
+
+
+def test_every_toc_entry_exists():
+    absent = [entry for entry in _toc_files() if _resolve(entry) is None]
+    assert not absent, f"_toc.yml lists files that do not exist: {absent}"
+
+
+def _exercise_labels(cells: list[dict], kind: str) -> list[str]:
+    pattern = re.compile(r"```\{" + kind + r"-start\}\s*(\S*)\s*\n(?::label:\s*(\S+))?")
+    labels = []
+    for cell in cells:
+        match = pattern.search(_text(cell))
+        if match:
+            labels.append(match.group(2) if kind == "exercise" else match.group(1))
+    return labels
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_exercises_have_solutions_and_a_checker(notebook):
+    cells = _cells(notebook)
+    exercises = _exercise_labels(cells, "exercise")
+    solutions = _exercise_labels(cells, "solution")
+    assert len(exercises) >= 2, f"{notebook.name}: at least two exercises expected"
+    assert sorted(exercises) == sorted(solutions), f"{notebook.name}: each exercise needs one solution"
+    solution_code = [_text(c) for c in cells if c["cell_type"] == "code" and "solution" in c["metadata"].get("tags", [])]
+    assert any(re.search(r"\bcheck_\w+\(", code) for code in solution_code), (
+        f"{notebook.name}: at least one exercise must be auto-checked by a solution calling a checker"
+    )
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_solution_blocks_are_tagged(notebook):
+    inside = False
+    for cell in _cells(notebook):
+        text = _text(cell)
+        if "{solution-start}" in text:
+            inside = True
+        if inside:
+            assert "solution" in cell["metadata"].get("tags", []), f"{notebook.name}: untagged cell in a solution"
+        if "{solution-end}" in text:
+            inside = False
+    assert not inside, f"{notebook.name}: a solution is never closed"
+
+
+
+
+def _notebook_json(source: str) -> str:
+    cell = {"cell_type": "code", "execution_count": None, "id": "c0", "metadata": {}, "outputs": [], "source": source}
+    title = {"cell_type": "markdown", "id": "t0", "metadata": {}, "source": "# A page"}
+    meta = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}}
+    return json.dumps({"cells": [title, cell], "metadata": meta, "nbformat": 4, "nbformat_minor": 5})
+
+
+@pytest.mark.book
+def test_failing_cell_fails_the_build(tmp_path):
+    (tmp_path / "page.ipynb").write_text(_notebook_json("raise RuntimeError('this cell is broken')"))
+    shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: page\n")
+    result = build_book(tmp_path)
+    assert result.returncode != 0
+    assert "this cell is broken" in result.stdout + result.stderr
+
+
+@pytest.mark.book
+def test_sphinx_warning_fails_the_build(tmp_path):
+    (tmp_path / "page.md").write_text("# A page\n\nA link to {doc}`nowhere`.\n")
+    shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: page\n")
+    result = build_book(tmp_path)
+    assert result.returncode != 0
+    assert "nowhere" in result.stdout + result.stderr
+
+
+@pytest.mark.book
+def test_book_builds_every_chapter_with_figures(built_book):
+    assert (built_book / "index.html").exists()
+    for entry in _toc_files():
+        page = built_book / f"{entry}.html"
+        assert page.exists(), f"{page} was not built"
+        source = _resolve(entry)
+        if source.suffix == ".ipynb":
+            html = page.read_text()
+            assert "cell_output" in html, f"{entry}: no executed output in the page"
+            has_figure = any("plt." in _text(c) or "show_images" in _text(c) for c in _cells(source))
+            if has_figure:
+                assert re.search(r'<img[^>]+src="[^"]+\.png"', html), f"{entry}: figures missing"

@@ -1,0 +1,114 @@
+"""gaedu.exercises: every checker accepts right answers and gives hints, never tracebacks, otherwise."""
+
+import inspect
+
+import numpy as np
+import pytest
+import torch
+
+import gaedu.exercises as ex
+from gaedu.data import load_digits
+
+
+def _seeded_draw():
+    return torch.rand(5, generator=torch.Generator().manual_seed(ex.SEEDED_DRAW_SEED))
+
+
+def _mean_three(split="train"):
+    X, y = load_digits(split)
+    return X[y == 3].mean(dim=0)
+
+
+def _right_kinds():
+    kinds = {}
+    for task in ex.TASKS:
+        generated = any(word in task for word in ("nobody", "synthetic", "sample a new"))
+        kinds[task] = "generation" if generated else "reconstruction"
+    return kinds
+
+
+def _flip_one(kinds):
+    task = ex.TASKS[0]
+    other = "generation" if kinds[task] == "reconstruction" else "reconstruction"
+    return {**kinds, task: other}
+
+
+# checker -> (right answers, wrong answers with a hint to expect, wrong-kind answers with a hint)
+CASES = {
+    "check_seeded_draw": (
+        [_seeded_draw(), _seeded_draw().numpy(), _seeded_draw().tolist()],
+        [(torch.rand(5, generator=torch.Generator().manual_seed(1)), "set_seed\\(2024\\)")],
+        [(None, "None"), (torch.rand(4), "five numbers"), ("abc", "could not read"), (torch.rand, "function")],
+    ),
+    "check_mean_digit": (
+        [_mean_three(), _mean_three().squeeze(), _mean_three().numpy()],
+        [
+            (_mean_three() * 16, "16 times"),
+            (_mean_three("test"), "test split"),
+            (load_digits("train")[0].mean(dim=0), "every digit"),
+            (torch.zeros(8, 8), "label is 3"),
+        ],
+        [(None, "None"), (torch.zeros(64), "8×8"), (torch.full((8, 8), float("nan")), "NaN")],
+    ),
+    "check_task_kinds": (
+        [_right_kinds(), {task: kind.upper() for task, kind in _right_kinds().items()}],
+        [(_flip_one(_right_kinds()), "5 of 6 are right")],
+        [
+            (None, "dict"),
+            (["generation"] * 6, "dict"),
+            ({}, "no label"),
+            ({task: "maybe" for task in ex.TASKS}, "'maybe'"),
+        ],
+    ),
+    "check_negated_objective": (
+        [lambda t: -ex.bowl_objective(t), lambda t: (t - 2) ** 2 - 1, lambda t: (t - 2) ** 2 + 40],
+        [(ex.bowl_objective, "downhill"), (lambda t: (t - 1) ** 2, "slope")],
+        [
+            (None, "function was expected"),
+            (lambda t: 1 / 0, "raised ZeroDivisionError"),
+            (lambda t: t.item(), "torch tensor"),
+            (lambda t: torch.stack([t, t]), "single number"),
+            (lambda t: torch.tensor(1.0), "does not depend"),
+        ],
+    ),
+    "check_supergradient": (
+        [0.0, -1, 1, 0.5, torch.tensor(-0.25), np.float32(0.9)],
+        [(1.5, "right|left"), (-3, "right|left")],
+        [(None, "None"), ([0.1, 0.2], "one number"), (float("inf"), "infinite")],
+    ),
+}
+
+CHECKERS = sorted(name for name, _ in inspect.getmembers(ex, inspect.isfunction) if name.startswith("check_"))
+
+
+def test_every_checker_is_tested():
+    assert sorted(CASES) == CHECKERS
+
+
+def _cases(index):
+    return [(name, case) for name, cases in CASES.items() for case in cases[index]]
+
+
+@pytest.mark.parametrize("name, answer", _cases(0))
+def test_right_answer_prints_one_confirmation(name, answer, capsys):
+    assert getattr(ex, name)(answer) is None
+    out = capsys.readouterr().out
+    assert out.startswith("✓") and out.count("\n") == 1
+
+
+@pytest.mark.parametrize("name, case", _cases(1) + _cases(2))
+def test_wrong_answer_raises_a_hint(name, case):
+    answer, hint = case
+    with pytest.raises(AssertionError, match=hint) as info:
+        getattr(ex, name)(answer)
+    assert isinstance(info.value, ex.ExerciseFeedback)
+    assert "\n" not in str(info.value)
+    # a chained exception would print a second traceback under the hint
+    assert info.value.__context__ is None and info.value.__cause__ is None
+    assert info.value._render_traceback_()[0].endswith(str(info.value))
+
+
+def test_hints_do_not_reveal_the_task_kinds():
+    with pytest.raises(AssertionError) as info:
+        ex.check_task_kinds(_flip_one(_right_kinds()))
+    assert ex.TASKS[0] not in str(info.value)
