@@ -67,14 +67,14 @@ def test_every_toc_entry_exists():
     assert not absent, f"_toc.yml lists files that do not exist: {absent}"
 
 
+_LABEL = {
+    "exercise": re.compile(r"```\{exercise-start\}[^\n]*\n:label:\s*(\S+)"),  # a title may follow the directive
+    "solution": re.compile(r"```\{solution-start\}\s*(\S+)"),
+}
+
+
 def _exercise_labels(cells: list[dict], kind: str) -> list[str]:
-    pattern = re.compile(r"```\{" + kind + r"-start\}\s*(\S*)\s*\n(?::label:\s*(\S+))?")
-    labels = []
-    for cell in cells:
-        match = pattern.search(_text(cell))
-        if match:
-            labels.append(match.group(2) if kind == "exercise" else match.group(1))
-    return labels
+    return [m.group(1) for cell in cells if (m := _LABEL[kind].search(_text(cell)))]
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
