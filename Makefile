@@ -10,6 +10,7 @@ STAMP  := $(VENV)/.installed
 # errors (-W), references are checked (-n), and every problem is
 # reported before failing (--keep-going). `_config.yml` makes a failing cell fail too.
 BOOK_ROOT  ?= .
+EXECUTED   := _build/jupyter_execute/book
 BOOK_FLAGS := --builder html --all -W -n --keep-going
 
 .PHONY: book test install build-book clean
@@ -17,8 +18,12 @@ BOOK_FLAGS := --builder html --all -W -n --keep-going
 book: install
 	$(MAKE) --no-print-directory build-book
 
+# The build executes every notebook once (warnings are errors); pytest then runs
+# the unit tests and nbval over those executed copies, so each notebook runs a
+# second time and every `# NBVAL_CHECK_OUTPUT` cell must repeat its output exactly.
 test: install
-	$(BIN)/python -m pytest
+	$(MAKE) --no-print-directory build-book
+	$(BIN)/python -m pytest tests $(EXECUTED)
 
 install: $(STAMP)
 
@@ -29,6 +34,7 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 
 # The build itself, without the install step (the tests call it from inside the venv).
 build-book:
+	rm -rf $(BOOK_ROOT)/_build/jupyter_execute
 	$(BIN)/jupyter-book build $(BOOK_ROOT) $(BOOK_FLAGS)
 	@echo "The book is in $(BOOK_ROOT)/_build/html/index.html"
 

@@ -199,3 +199,112 @@ def check_supergradient(answer: Any) -> None:
         f"with slope {g:g} the line through the kink falls below the graph of −|x| on the {side}; "
         "a supergradient's line must stay on or above the graph on both sides"
     )
+
+
+# --- Gradient ascent ------------------------------------------------------------
+
+
+def _step_objectives() -> list[tuple[Callable[[torch.Tensor], torch.Tensor], list[float]]]:
+    from gaedu.objectives import ConcaveQuadratic, CurvedRidge, GaussianBumps
+
+    return [
+        (ConcaveQuadratic(condition_number=5.0, angle=0.4), [1.0, -0.5]),
+        (GaussianBumps(), [0.3, -0.2]),
+        (CurvedRidge(), [-1.0, 1.5]),
+    ]
+
+
+def check_ascent_step(ascent_step: Callable[[Callable, torch.Tensor, float], Any]) -> None:
+    """Check ``ascent_step(objective, theta, lr)``: one gradient-ascent step from ``theta``, as a new tensor."""
+    from gaedu.optim import GradientAscent
+
+    for objective, start in _step_objectives():
+        for lr in (0.05, 0.2):
+            theta = torch.tensor(start, dtype=torch.float64)
+            out = _call(ascent_step, objective, theta.clone(), lr)
+            new = _to_array(out, "the new theta (2 numbers)").reshape(-1)
+            if new.size != 2:
+                _fail(f"the new theta should have 2 numbers, like theta; got {new.size}")
+            reference = theta.clone().requires_grad_(True)
+            optimizer = GradientAscent([reference], lr=lr)
+            objective(reference).backward()
+            optimizer.step()
+            want = reference.detach().numpy()
+            if np.allclose(new, want, atol=1e-9):
+                continue
+            if np.allclose(new, start, atol=1e-12):
+                _fail("theta did not move: add lr times the gradient to it")
+            if np.allclose(new, 2 * np.asarray(start) - want, atol=1e-9):
+                _fail("your step goes downhill: ascent adds the gradient, descent subtracts it")
+            _fail(f"on {objective.name} with lr = {lr} your step lands elsewhere than GradientAscent's")
+    _ok("your step is exactly GradientAscent's step")
+
+
+def stability_quadratic():
+    """The quadratic of the learning-rate exercise: condition number 8, smallest curvature 0.5, turned by 0.3 rad."""
+    from gaedu.objectives import ConcaveQuadratic
+
+    return ConcaveQuadratic(condition_number=8.0, curvature=0.5, angle=0.3)
+
+
+def check_max_stable_lr(answer: Any) -> None:
+    """Check the largest learning rate for which ascent on ``stability_quadratic()`` still converges (the supremum)."""
+    lr = _to_number(answer, "one learning rate")
+    eigenvalues = np.sort(stability_quadratic().eigenvalues)
+    small, large = eigenvalues
+    if math.isclose(lr, 2 / large, rel_tol=1e-3):
+        _ok(f"η < {lr:g} = 2/λ_max: above it the steep direction overshoots more every step")
+        return
+    if math.isclose(lr, 2 / small, rel_tol=1e-3):
+        _fail("that keeps the flat direction stable, but along the steep direction the error then grows")
+    if math.isclose(lr, 1 / large, rel_tol=1e-3):
+        _fail("with that rate the steep direction converges without oscillating; larger rates can still converge")
+    if lr > 2 / large:
+        _fail("ascent with that learning rate diverges: the factor |1 − ηλ| exceeds 1 for some eigenvalue")
+    _fail("ascent still converges a little above that rate: find where |1 − ηλ| reaches 1 for the largest λ")
+
+
+# --- Subgradient ascent ------------------------------------------------------------
+
+
+def kink_objective():
+    """The function of the supergradient exercise, ``PiecewiseLinear(weights=(1, 2), centre=(0.5, -0.5))``."""
+    from gaedu.objectives import PiecewiseLinear
+
+    return PiecewiseLinear(weights=(1.0, 2.0), centre=(0.5, -0.5))
+
+
+KINK_POINT = (0.5, 1.0)
+
+
+def check_supergradient_at_kink(answer: Any) -> None:
+    """Check a supergradient of ``kink_objective()`` at ``KINK_POINT``, shape ``(2,)``."""
+    g = _to_array(answer, "a supergradient (2 numbers)").reshape(-1)
+    if g.size != 2:
+        _fail(f"a supergradient has one number per coordinate, 2 here; got {g.size}")
+    low, high = kink_objective().superdifferential(KINK_POINT)
+    inside = (g >= low - 1e-12) & (g <= high + 1e-12)
+    if inside.all():
+        _ok(f"g = {g.tolist()} is a supergradient: J(y) ≤ J(x) + g·(y − x) for every y")
+        return
+    if not inside[1]:
+        _fail("coordinate 2 is away from its kink, so there the only choice is the ordinary partial derivative")
+    _fail("coordinate 1 sits exactly on its kink: any slope between its two one-sided slopes works, yours does not")
+
+
+BAND_START, BAND_LR = 0.35, 0.1
+
+
+def check_constant_step_band(answer: Any) -> None:
+    """Check the two points between which constant-step subgradient ascent on ``−|x|`` ends up bouncing."""
+    points = np.sort(_to_array(answer, "two numbers").reshape(-1))
+    if points.size != 2:
+        _fail(f"two points were expected, got {points.size}")
+    from gaedu.ascent import ascend
+
+    trajectory = ascend(lambda x: -x.abs().sum(), [BAND_START], lr=BAND_LR, num_steps=50)
+    want = np.sort(np.unique(np.round(trajectory.points[-4:, 0], 12)))
+    if np.allclose(points, want, atol=1e-9):
+        _ok(f"the iterates bounce between {want[0]:g} and {want[1]:g} forever: a band of width {want[1] - want[0]:g} = η")
+        return
+    _fail("not the two points of the final bounce: follow the first few steps by hand (each moves by exactly η)")

@@ -33,6 +33,12 @@ def _flip_one(kinds):
     return {**kinds, task: other}
 
 
+def _good_step(objective, theta, lr):
+    theta = theta.clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(objective(theta), theta)
+    return theta.detach() + lr * grad
+
+
 # checker -> (right answers, wrong answers with a hint to expect, wrong-kind answers with a hint)
 CASES = {
     "check_seeded_draw": (
@@ -75,6 +81,35 @@ CASES = {
         [0.0, -1, 1, 0.5, torch.tensor(-0.25), np.float32(0.9)],
         [(1.5, "right|left"), (-3, "right|left")],
         [(None, "None"), ([0.1, 0.2], "one number"), (float("inf"), "infinite")],
+    ),
+    "check_ascent_step": (
+        [_good_step, lambda objective, theta, lr: _good_step(objective, theta, lr).numpy()],
+        [
+            (lambda objective, theta, lr: theta, "did not move"),
+            (lambda objective, theta, lr: 2 * theta - _good_step(objective, theta, lr), "downhill"),
+            (lambda objective, theta, lr: _good_step(objective, theta, 2 * lr), "lands elsewhere"),
+        ],
+        [
+            (None, "function was expected"),
+            (lambda objective, theta, lr: None, "None"),
+            (lambda objective, theta, lr: theta[:1], "2 numbers"),
+            (lambda objective, theta: theta, "raised TypeError"),
+        ],
+    ),
+    "check_max_stable_lr": (
+        [0.5, torch.tensor(0.5), 2 / float(ex.stability_quadratic().eigenvalues.max())],
+        [(4.0, "flat direction"), (0.25, "without oscillating"), (0.6, "diverges"), (0.3, "a little above")],
+        [(None, "None"), ([0.1, 0.2], "one learning rate"), (float("nan"), "NaN")],
+    ),
+    "check_supergradient_at_kink": (
+        [[0.0, -2.0], [1.0, -2.0], [-1, -2], np.array([0.3, -2.0])],
+        [([0.0, 2.0], "coordinate 2"), ([1.5, -2.0], "coordinate 1"), ([0.0, 0.0], "coordinate 2")],
+        [(None, "None"), ([1.0], "2 here"), ("g", "could not read")],
+    ),
+    "check_constant_step_band": (
+        [[-0.05, 0.05], [0.05, -0.05], np.array([0.05, -0.05])],
+        [([0.0, 0.1], "final bounce"), ([-0.1, 0.1], "final bounce")],
+        [(None, "None"), ([0.05], "two points")],
     ),
 }
 

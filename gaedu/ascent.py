@@ -1,0 +1,218 @@
+r"""Gradient ascent on low-dimensional objectives, recorded step by step.
+
+:func:`ascend` climbs a function :math:`J` of a few variables with the same
+update rule as :class:`gaedu.optim.GradientAscent` and returns a
+:class:`Trajectory`: every iterate, every value, how the run ended, and the
+best point seen.
+
+Where :math:`J` has a kink, autograd's derivative is used as the step
+direction. For the kinks of ``abs``, ``relu`` and ``max``/``min`` that is a
+valid subgradient (for a concave :math:`J`, a supergradient): ``abs`` and
+``relu`` return slope 0 at 0, ``torch.maximum``/``torch.minimum`` split the
+gradient evenly between equal arguments, and ``torch.max`` over a dimension
+passes it to one of the tied entries. Each is an element, or a convex
+combination of elements, of the superdifferential, so the step is a
+subgradient step. Subgradient steps need not increase :math:`J`, which is why
+the trajectory keeps its best iterate.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import torch
+
+from gaedu.optim import GradientAscent
+
+Status = Literal["converged", "max_steps", "diverged"]
+Schedule = Literal["1/sqrt(t)", "1/t"] | Callable[[int], float] | None
+
+#: A run is declared diverged once an iterate is this many times farther from
+#: the origin than the start (plus one).
+BLOWUP_FACTOR = 1e6
+
+
+@dataclass
+class Trajectory:
+    """The record of one ascent run.
+
+    Attributes:
+        points: iterates :math:`x_0, \\dots, x_n`, shape ``(n + 1, d)``; always finite.
+        values: :math:`J(x_t)`, shape ``(n + 1,)``; always finite.
+        status: ``'converged'`` (gradient norm fell to ``tol``), ``'max_steps'``
+            (the step budget ran out) or ``'diverged'`` (a value or iterate became
+            non-finite or exploded; that iterate is not recorded).
+        steps_taken: :math:`n`, the number of recorded steps.
+        lrs: the learning rate of each step, shape ``(n,)``.
+        grad_norms: :math:`\\lVert \\nabla J(x_t) \\rVert` at each recorded iterate, shape ``(n + 1,)``.
+        diverged_at: for ``'diverged'``, the step whose result was not finite or exploded.
+    """
+
+    points: np.ndarray
+    values: np.ndarray
+    status: Status
+    steps_taken: int
+    lrs: np.ndarray
+    grad_norms: np.ndarray
+    diverged_at: int | None = None
+    best_step: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.best_step = int(np.argmax(self.values))
+
+    @property
+    def best_point(self) -> np.ndarray:
+        """The iterate with the highest value (subgradient ascent is not monotone)."""
+        return self.points[self.best_step]
+
+    @property
+    def best_value(self) -> float:
+        """The highest value reached."""
+        return float(self.values[self.best_step])
+
+    @property
+    def best_values(self) -> np.ndarray:
+        """The best value so far after each step, shape ``(n + 1,)``."""
+        return np.maximum.accumulate(self.values)
+
+    def __repr__(self) -> str:
+        end = f"diverged at step {self.diverged_at}" if self.status == "diverged" else self.status
+        return (
+            f"Trajectory({self.steps_taken} steps, {end}, last value {self.values[-1]:.6g}, "
+            f"best value {self.best_value:.6g} at step {self.best_step})"
+        )
+
+
+def learning_rate(lr: float, schedule: Schedule, t: int) -> float:
+    r"""Return the learning rate of step ``t = 1, 2, ...``.
+
+    ``None`` keeps ``lr``; ``'1/sqrt(t)'`` gives :math:`\eta/\sqrt t`; ``'1/t'`` gives
+    :math:`\eta/t`; a callable gives ``schedule(t)`` itself (``lr`` is then unused).
+    """
+    if schedule is None:
+        return lr
+    if schedule == "1/sqrt(t)":
+        return lr / math.sqrt(t)
+    if schedule == "1/t":
+        return lr / t
+    value = schedule(t)
+    if isinstance(value, torch.Tensor):
+        value = value.item()
+    if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+        raise ValueError(f"schedule({t}) must return a finite learning rate > 0, got {value!r}")
+    return float(value)
+
+
+def _start(x0: torch.Tensor | np.ndarray | Sequence[float] | float) -> torch.Tensor:
+    try:
+        x = torch.as_tensor(np.asarray(x0.detach().cpu() if isinstance(x0, torch.Tensor) else x0, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise ValueError(f"x0 must be numbers (a sequence, array or tensor), got {type(x0).__name__}") from None
+    x = x.reshape(-1).clone()
+    if x.numel() == 0:
+        raise ValueError("x0 is empty")
+    if not torch.isfinite(x).all():
+        raise ValueError(f"x0 must be finite, got {x.tolist()}")
+    return x
+
+
+def _value_and_grad(objective: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> tuple[float, torch.Tensor]:
+    x = x.detach().requires_grad_(True)
+    with torch.enable_grad():
+        value = objective(x)
+        if not isinstance(value, torch.Tensor) or value.numel() != 1:
+            shape = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
+            raise ValueError(f"the objective must return a scalar tensor, got {shape}")
+        if not value.requires_grad:
+            raise ValueError("the objective's value does not depend on x: compute it from x with torch operations")
+        (grad,) = torch.autograd.grad(value.reshape(()), x, allow_unused=True)
+    return float(value.detach()), torch.zeros_like(x) if grad is None else grad
+
+
+def ascend(
+    objective: Callable[[torch.Tensor], torch.Tensor],
+    x0: torch.Tensor | np.ndarray | Sequence[float] | float,
+    lr: float,
+    num_steps: int,
+    *,
+    momentum: float = 0.0,
+    schedule: Schedule = None,
+    tol: float | None = None,
+) -> Trajectory:
+    r"""Climb ``objective`` from ``x0`` by gradient ascent and record the trajectory.
+
+    Each step is :math:`x_{t+1} = x_t + \eta_t\, d_t` with :math:`d_t` the
+    (momentum) ascent direction of :class:`gaedu.optim.GradientAscent`, computed in
+    float64. At a kink the direction is autograd's subgradient (see the module
+    docstring).
+
+    Args:
+        objective: a function of a float64 tensor of shape ``(d,)`` that returns a
+            scalar tensor, built from torch operations so autograd can differentiate it.
+        x0: the start, ``d`` numbers.
+        lr: learning rate :math:`\eta > 0` (the base rate of a string schedule).
+        num_steps: the step budget, ``>= 0``.
+        momentum: momentum factor in ``[0, 1)``.
+        schedule: ``None`` (constant), ``'1/sqrt(t)'``, ``'1/t'``, or a callable
+            ``t -> lr_t`` for ``t = 1, 2, ...``.
+        tol: stop as ``'converged'`` once :math:`\lVert\nabla J(x_t)\rVert \le` ``tol``.
+
+    Returns:
+        The :class:`Trajectory`; it holds only finite numbers, also after a divergence.
+
+    Raises:
+        ValueError: bad ``lr``, ``num_steps``, ``momentum``, ``schedule``, ``tol`` or
+            ``x0``, or an objective that does not return a differentiable scalar.
+    """
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
+        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
+    if isinstance(num_steps, bool) or not isinstance(num_steps, (int, np.integer)) or num_steps < 0:
+        raise ValueError(f"num_steps must be an integer >= 0, got {num_steps!r}")
+    if schedule is not None and not callable(schedule) and schedule not in ("1/sqrt(t)", "1/t"):
+        raise ValueError(f"schedule must be None, '1/sqrt(t)', '1/t' or a callable, got {schedule!r}")
+    if tol is not None and not (isinstance(tol, (int, float)) and math.isfinite(tol) and tol >= 0):
+        raise ValueError(f"tol must be a finite number >= 0 or None, got {tol!r}")
+    x = _start(x0)
+    optimizer = GradientAscent([x], lr=lr, momentum=momentum)  # checks momentum too
+    limit = BLOWUP_FACTOR * (1.0 + float(x.norm()))
+
+    value, grad = _value_and_grad(objective, x)
+    if not math.isfinite(value) or not torch.isfinite(grad).all():
+        raise ValueError(f"the objective or its gradient is not finite at x0 = {x.tolist()}")
+    points, values, norms, lrs = [x.clone()], [value], [float(grad.norm())], []
+    status: Status = "max_steps"
+    diverged_at = None
+    for t in range(1, int(num_steps) + 1):
+        if tol is not None and norms[-1] <= tol:
+            status = "converged"
+            break
+        optimizer.param_groups[0]["lr"] = lr_t = learning_rate(lr, schedule, t)
+        x.grad = grad
+        optimizer.step()
+        if not torch.isfinite(x).all() or float(x.norm()) > limit:
+            status, diverged_at = "diverged", t
+            break
+        value, grad = _value_and_grad(objective, x)
+        if not math.isfinite(value) or not torch.isfinite(grad).all():
+            status, diverged_at = "diverged", t
+            break
+        points.append(x.detach().clone())
+        values.append(value)
+        norms.append(float(grad.norm()))
+        lrs.append(lr_t)
+    else:
+        if tol is not None and norms[-1] <= tol:
+            status = "converged"
+    return Trajectory(
+        points=torch.stack(points).numpy(),
+        values=np.array(values),
+        status=status,
+        steps_taken=len(points) - 1,
+        lrs=np.array(lrs),
+        grad_norms=np.array(norms),
+        diverged_at=diverged_at,
+    )

@@ -1,0 +1,120 @@
+"""gaedu.metrics: Fréchet distance, classifier features, class coverage, modes and quality on known inputs."""
+
+import numpy as np
+import pytest
+import torch
+
+from gaedu.data import load_digits, ring_of_gaussians
+from gaedu.metrics import (
+    DigitClassifier,
+    class_histogram,
+    digit_fd,
+    frechet_distance,
+    high_quality_fraction,
+    modes_covered,
+    train_digit_classifier,
+)
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return train_digit_classifier(seed=0, num_steps=600)
+
+
+def test_fd_of_a_set_with_itself_is_zero():
+    a = np.random.default_rng(0).normal(size=(300, 5))
+    assert frechet_distance(a, a) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_fd_matches_the_closed_form_for_gaussians():
+    # For N(m1, S1), N(m2, S2) with commuting diagonal covariances: |m1-m2|^2 + sum (s1 + s2 - 2 sqrt(s1 s2))
+    rng = np.random.default_rng(1)
+    s1, s2 = np.array([1.0, 4.0, 0.25]), np.array([2.0, 1.0, 1.0])
+    a = rng.normal(size=(200_000, 3)) * np.sqrt(s1)
+    b = rng.normal(size=(200_000, 3)) * np.sqrt(s2) + np.array([1.0, 0.0, -1.0])
+    expected = 2.0 + np.sum(s1 + s2 - 2 * np.sqrt(s1 * s2))
+    assert frechet_distance(a, b) == pytest.approx(expected, rel=0.02)
+
+
+def test_fd_matches_scipy_sqrtm():
+    from scipy import linalg
+
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(size=(500, 6)), rng.normal(size=(400, 6)) @ rng.normal(size=(6, 6)) + 0.3
+    ca, cb = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    reference = np.sum((a.mean(0) - b.mean(0)) ** 2) + np.trace(ca + cb - 2 * linalg.sqrtm(ca @ cb).real)
+    assert frechet_distance(a, b) == pytest.approx(reference, rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    "a, b, message",
+    [
+        (np.zeros((10, 3)), np.zeros((10, 4)), "same d"),
+        (np.zeros((1, 3)), np.zeros((10, 3)), "at least 2"),
+        (np.full((5, 2), np.nan), np.zeros((5, 2)), "NaN"),
+        (np.zeros(5), np.zeros(5), "same d"),
+    ],
+)
+def test_fd_bad_input(a, b, message):
+    with pytest.raises(ValueError, match=message):
+        frechet_distance(a, b)
+
+
+def test_classifier_is_accurate_and_features_have_the_documented_shape(classifier):
+    images, labels = load_digits("test")
+    accuracy = (classifier(images).argmax(1) == labels).float().mean().item()
+    assert accuracy > 0.93
+    assert classifier.features(images[:5]).shape == (5, DigitClassifier.feature_dim)
+
+
+def test_classifier_training_is_seeded():
+    a, b = train_digit_classifier(seed=3, num_steps=20), train_digit_classifier(seed=3, num_steps=20)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+
+
+def test_digit_fd_is_small_for_real_digits_and_large_for_noise(classifier):
+    test, _ = load_digits("test")
+    train, _ = load_digits("train")
+    noise = torch.rand(450, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    assert digit_fd(test, test, classifier) == pytest.approx(0.0, abs=1e-9)
+    assert digit_fd(train, test, classifier) < 0.1 * digit_fd(noise, test, classifier)
+
+
+def test_class_histogram(classifier):
+    images, labels = load_digits("test")
+    histogram = class_histogram(images, classifier)
+    assert histogram.shape == (10,) and histogram.sum() == pytest.approx(1.0)
+    np.testing.assert_allclose(histogram, np.bincount(labels.numpy()) / len(labels), atol=0.02)
+    threes = images[labels == 3]
+    assert class_histogram(threes, classifier)[3] > 0.9
+
+
+@pytest.mark.parametrize("bad", [torch.zeros(3, 64), torch.zeros(3, 1, 8, 7), torch.full((2, 1, 8, 8), float("nan"))])
+def test_image_metrics_refuse_bad_images(bad, classifier):
+    with pytest.raises(ValueError, match="shape|NaN"):
+        class_histogram(bad, classifier)
+
+
+def test_modes_and_quality_on_known_samples():
+    samples, centres = ring_of_gaussians(4000, std=0.02, seed=0)
+    assert modes_covered(samples, centres, 0.02) == 8
+    # a 2-D Gaussian puts 1 − exp(−3²/2) of its mass within 3σ of its centre
+    assert high_quality_fraction(samples, centres, 0.02) == pytest.approx(1 - np.exp(-4.5), abs=0.005)
+    one_mode = centres[2] + 0.02 * torch.randn(500, 2, generator=torch.Generator().manual_seed(1))
+    assert modes_covered(one_mode, centres, 0.02) == 1
+    assert high_quality_fraction(torch.zeros(100, 2), centres, 0.02) == 0.0
+
+
+def test_a_mode_needs_one_percent_of_the_samples():
+    _, centres = ring_of_gaussians(10)
+    samples = torch.cat([centres[0].repeat(995, 1), centres[1].repeat(5, 1)])  # 0.5 % at mode 1
+    assert modes_covered(samples, centres, 0.02) == 1
+    samples = torch.cat([centres[0].repeat(990, 1), centres[1].repeat(10, 1)])  # 1 % at mode 1
+    assert modes_covered(samples, centres, 0.02) == 2
+
+
+@pytest.mark.parametrize("std", [0.0, -1.0])
+def test_modes_need_positive_std(std):
+    _, centres = ring_of_gaussians(10)
+    with pytest.raises(ValueError, match="std"):
+        modes_covered(centres, centres, std)
