@@ -58,7 +58,7 @@ def _train_gan(args: argparse.Namespace) -> None:
     start = time.perf_counter()
     result = train_gan(x_real, config, device=device, progress=not args.quiet)
     seconds = time.perf_counter() - start
-    save_gan(out, result, info={"seconds": seconds, "device": str(device), "torch": torch.__version__})
+    save_gan(out, result, info={"seconds": seconds, "device": str(device), "torch": str(torch.__version__)})
     print(f"wrote {out}: {config.num_steps} steps on {device} in {seconds:.1f} s ({1e3 * seconds / max(config.num_steps, 1):.2f} ms/step)")
 
 

@@ -73,7 +73,9 @@ def load_checkpoint(path: str | os.PathLike, kind: str) -> dict[str, Any]:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # truncated zip, foreign pickle, unsafe globals, ...
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+        unsafe = [line for line in lines if "Unsupported global" in line]  # what weights_only refused
+        reason = (unsafe or lines or [type(err).__name__])[0]
         raise CheckpointError(f"{path} is not a readable checkpoint (corrupt or not made by gaedu): {reason[:160]}") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a gaedu checkpoint")

@@ -36,11 +36,15 @@ OBJECTIVES = ("non-saturating", "saturating")
 
 @dataclass
 class GANConfig:
-    """Everything needed to rebuild the two networks and retrain them.
+    r"""Everything needed to rebuild the two networks and retrain them.
 
     Attributes:
         latent_dim: length of the noise vector ``z``.
         hidden: width of the hidden layers of both networks.
+        depth: number of hidden layers of both networks.
+        pack: samples the discriminator judges together (PacGAN, Lin et al. 2018): it sees
+            ``pack`` real or ``pack`` fake samples side by side, so a generator that
+            repeats itself is easy to spot; ``batch_size`` must be a multiple of it.
         out_shape: shape of one sample: ``(1, 8, 8)`` for digits, ``(2,)`` for points.
         output: ``'sigmoid'`` for pixels in ``[0, 1]``, ``'linear'`` for points.
         objective: the generator's objective (see the module docstring).
@@ -48,18 +52,22 @@ class GANConfig:
         batch_size: real and fake samples per step.
         lr_d, lr_g: Adam learning rates of the discriminator and the generator.
         betas: Adam's ``(beta1, beta2)``; a low ``beta1`` damps the game's rotation less.
-        r1: weight :math:`\\gamma` of the zero-centred gradient penalty
-            :math:`\\tfrac\\gamma2\\lVert\\nabla_x D(x)\\rVert^2` on real data (Mescheder et al. 2018).
-        ema: decay of the exponential moving average of the generator's weights (0: none).
+        r1: weight :math:`\gamma` of the zero-centred gradient penalty
+            :math:`\tfrac\gamma2\lVert\nabla_x D(x)\rVert^2` on real data (Mescheder et al. 2018).
+        ema: decay of the exponential moving average of the generator's weights (0: none);
+            step :math:`t` uses :math:`\min(\text{ema}, (1 + t)/(10 + t))`, so the average
+            does not drag the random initial weights along.
         seed: seed of the initial weights and of the training noise.
     """
 
     latent_dim: int = 32
     hidden: int = 256
+    depth: int = 2
+    pack: int = 1
     out_shape: tuple[int, ...] = (1, 8, 8)
     output: Literal["sigmoid", "linear"] = "sigmoid"
     objective: Objective = "non-saturating"
-    num_steps: int = 5000
+    num_steps: int = 4000
     batch_size: int = 128
     lr_d: float = 1e-3
     lr_g: float = 1e-3
@@ -71,7 +79,7 @@ class GANConfig:
     def __post_init__(self) -> None:
         self.out_shape = tuple(int(s) for s in self.out_shape)
         self.betas = tuple(float(b) for b in self.betas)
-        for name in ("latent_dim", "hidden", "num_steps", "batch_size"):
+        for name in ("latent_dim", "hidden", "depth", "pack", "num_steps", "batch_size"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < (0 if name == "num_steps" else 1):
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -85,6 +93,8 @@ class GANConfig:
             raise ValueError(f"ema must be in [0, 1), got {self.ema!r}")
         if not all(0 <= b < 1 for b in self.betas) or len(self.betas) != 2:
             raise ValueError(f"betas must be two numbers in [0, 1), got {self.betas!r}")
+        if self.batch_size % self.pack:
+            raise ValueError(f"batch_size ({self.batch_size}) must be a multiple of pack ({self.pack})")
         if self.objective not in OBJECTIVES:
             raise ValueError(f"objective must be one of {', '.join(map(repr, OBJECTIVES))}, got {self.objective!r}")
         if self.output not in ("sigmoid", "linear"):
@@ -95,20 +105,23 @@ class GANConfig:
         return asdict(self)
 
 
+def _mlp(inputs: int, hidden: int, depth: int, outputs: int) -> nn.Sequential:
+    """``depth`` hidden layers of width ``hidden`` with LeakyReLU(0.2), then a linear output layer."""
+    layers, width = [], inputs
+    for _ in range(depth):
+        layers += [nn.Linear(width, hidden), nn.LeakyReLU(0.2)]
+        width = hidden
+    return nn.Sequential(*layers, nn.Linear(width, outputs))
+
+
 class Generator(nn.Module):
-    """Map noise ``z`` ``(B, latent_dim)`` to samples ``(B, *out_shape)`` with a 3-layer MLP."""
+    """Map noise ``z`` ``(B, latent_dim)`` to samples ``(B, *out_shape)`` with an MLP."""
 
     def __init__(self, config: GANConfig) -> None:
         super().__init__()
         self.latent_dim, self.out_shape = config.latent_dim, config.out_shape
         size = math.prod(config.out_shape)
-        self.net = nn.Sequential(
-            nn.Linear(config.latent_dim, config.hidden),
-            nn.LeakyReLU(0.2),
-            nn.Linear(config.hidden, config.hidden),
-            nn.LeakyReLU(0.2),
-            nn.Linear(config.hidden, size),
-        )
+        self.net = _mlp(config.latent_dim, config.hidden, config.depth, size)
         self.squash = torch.sigmoid if config.output == "sigmoid" else nn.Identity()
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
@@ -116,22 +129,15 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """Map samples ``(B, *in_shape)`` to logits ``(B,)``; :math:`D(x) = \\sigma(\\text{logit})`."""
+    r"""Map samples ``(B, *in_shape)`` to logits ``(B / pack,)``, one per pack; :math:`D(x) = \sigma(\text{logit})`."""
 
     def __init__(self, config: GANConfig) -> None:
         super().__init__()
-        size = math.prod(config.out_shape)
-        self.net = nn.Sequential(
-            nn.Flatten(),
-            nn.Linear(size, config.hidden),
-            nn.LeakyReLU(0.2),
-            nn.Linear(config.hidden, config.hidden),
-            nn.LeakyReLU(0.2),
-            nn.Linear(config.hidden, 1),
-        )
+        self.pack = config.pack
+        self.net = _mlp(config.pack * math.prod(config.out_shape), config.hidden, config.depth, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x).squeeze(-1)  # (B, *in_shape) -> (B,)
+        return self.net(x.reshape(-1, self.pack * x[0].numel())).squeeze(-1)  # (B, *in_shape) -> (B / pack,)
 
 
 def value(discriminator: nn.Module, x_real: torch.Tensor, x_fake: torch.Tensor) -> torch.Tensor:
@@ -193,6 +199,7 @@ def train_gan(
     eval_every: int = 0,
     evaluate: Callable[[Generator], dict[str, float]] | None = None,
     snapshot_every: int = 0,
+    on_snapshot: Callable[[int, GANResult], None] | None = None,
 ) -> GANResult:
     """Train a GAN on ``x_real`` and return the networks, the fixed-noise snapshots and a history.
 
@@ -203,12 +210,14 @@ def train_gan(
     Args:
         x_real: the training data, shape ``(N, *config.out_shape)``.
         config: the settings (default :class:`GANConfig()`).
-        device: where to train (default: the CPU).
+        device: where to train (default: :func:`gaedu.get_device`, a GPU when there is one).
         progress: show a tqdm progress bar.
         eval_every: call ``evaluate(sampler)`` every this many steps (0: never) and
             record its numbers in the history, with the step.
         evaluate: a function of the current sampler returning ``{name: number}``.
         snapshot_every: keep the fixed-noise samples every this many steps (0: never).
+        on_snapshot: also call ``on_snapshot(step, result)`` at those steps, e.g. to
+            record the discriminator's output on a grid.
 
     Raises:
         ValueError: ``x_real`` has the wrong shape or non-finite values.
@@ -220,7 +229,9 @@ def train_gan(
         raise ValueError(f"x_real must have shape (N, {', '.join(map(str, config.out_shape))}), got {tuple(x_real.shape)}")
     if not torch.isfinite(x_real).all():
         raise ValueError("x_real contains NaN or infinite values")
-    device = torch.device(device or "cpu")
+    from gaedu.device import get_device
+
+    device = get_device(device)
     x_real = x_real.to(device, torch.float32)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
@@ -243,8 +254,8 @@ def train_gan(
         opt_g.zero_grad(set_to_none=True)
         generator_objective(discriminator, x_fake, config.objective).backward()
         opt_g.step()
-        if ema is not None:
-            _update_ema(ema, generator, config.ema)
+        if ema is not None:  # warm-up: early on, average over the few steps there have been
+            _update_ema(ema, generator, min(config.ema, (1 + step) / (10 + step)))
         if step % 50 == 0 or step == config.num_steps:
             with torch.no_grad():
                 v = value(discriminator, x_real[index], x_fake).item()
@@ -258,6 +269,8 @@ def train_gan(
         if snapshot_every and step % snapshot_every == 0:
             with torch.no_grad():
                 result.snapshots.append((step, result.sampler(fixed_z).cpu()))
+            if on_snapshot is not None:
+                on_snapshot(step, result)
     bar.close()
     return result
 
@@ -303,3 +316,19 @@ def load_generator(path, *, device: str | torch.device | None = None) -> Generat
         reason = str(err).strip().splitlines()[0][:160]
         raise CheckpointError(f"{path} does not describe a gaedu GAN: {reason}") from None
     return generator.to(device or "cpu").eval()
+
+
+#: Plain GAN training on the 2-D ring of Gaussians: no regularization, no weight
+#: average. It collapses onto a few of the eight modes.
+RING_PLAIN = GANConfig(
+    latent_dim=16, hidden=128, out_shape=(2,), output="linear", num_steps=3000, batch_size=256,
+    lr_d=1e-3, lr_g=1e-3, r1=0.0, ema=0.0,
+)  # fmt: skip
+
+#: The fix: the R1 penalty keeps the discriminator's gradient from exploding around
+#: the data (the game then converges locally, Mescheder et al. 2018), and the weight
+#: average smooths the generator's last oscillations.
+RING_FIXED = GANConfig(
+    latent_dim=16, hidden=128, out_shape=(2,), output="linear", num_steps=5000, batch_size=256,
+    lr_d=2e-3, lr_g=2e-3, r1=1.0, ema=0.999,
+)  # fmt: skip

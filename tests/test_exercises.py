@@ -39,6 +39,17 @@ def _good_step(objective, theta, lr):
     return theta.detach() + lr * grad
 
 
+def _good_d_step(discriminator, x_real, x_fake, lr):
+    from gaedu.gan import value
+
+    params = list(discriminator.parameters())
+    objective = value(discriminator, x_real, x_fake)
+    grads = torch.autograd.grad(objective, params)
+    with torch.no_grad():
+        for p, g in zip(params, grads):
+            p.add_(lr * g)  # ascent by hand; lr < 0 descends
+
+
 # checker -> (right answers, wrong answers with a hint to expect, wrong-kind answers with a hint)
 CASES = {
     "check_seeded_draw": (
@@ -110,6 +121,25 @@ CASES = {
         [[-0.05, 0.05], [0.05, -0.05], np.array([0.05, -0.05])],
         [([0.0, 0.1], "final bounce"), ([-0.1, 0.1], "final bounce")],
         [(None, "None"), ([0.05], "two points")],
+    ),
+    "check_simultaneous_radius": (
+        [1.01**25, torch.tensor(1.01**25), np.sqrt(1.01) ** 50],
+        [(1.0, "does not stay the same"), (1.01**50, "square root"), (2.0, "factor one step")],
+        [(None, "None"), ([1.0, 2.0], "one distance")],
+    ),
+    "check_discriminator_step": (
+        [_good_d_step],
+        [
+            (lambda d, x_real, x_fake, lr: None, "did not change"),
+            (lambda d, x_real, x_fake, lr: _good_d_step(d, x_real, x_fake, -lr), "descends"),
+            (lambda d, x_real, x_fake, lr: _good_d_step(d, x_real, x_fake, 2 * lr), "not one plain ascent step"),
+        ],
+        [(None, "function was expected"), (lambda d, x_real: None, "raised TypeError")],
+    ),
+    "check_missing_classes": (
+        [[1, 4, 7], (7, 4, 1), np.array([1, 4, 7])],
+        [([1, 4, 7, 9], "often enough"), ([4], "not the right set")],
+        [(None, "None"), (3, "list of digits"), (["one"], "list of digits")],
     ),
 }
 

@@ -61,7 +61,8 @@ def test_fd_bad_input(a, b, message):
 
 
 def test_classifier_is_accurate_and_features_have_the_documented_shape(classifier):
-    images, labels = load_digits("test")
+    device = next(classifier.parameters()).device  # the best device there is, by default
+    images, labels = load_digits("test", device=device)
     accuracy = (classifier(images).argmax(1) == labels).float().mean().item()
     assert accuracy > 0.93
     assert classifier.features(images[:5]).shape == (5, DigitClassifier.feature_dim)
