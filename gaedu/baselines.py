@@ -27,7 +27,9 @@ class PCADensity:
 
     def sample(self, n: int, seed: int = 0) -> torch.Tensor:
         """Draw ``n`` images, float32 of shape ``(n, 1, 8, 8)`` in ``[0, 1]``."""
-        if isinstance(self.density, __import__("sklearn.mixture", fromlist=["GaussianMixture"]).GaussianMixture):
+        from sklearn.mixture import GaussianMixture
+
+        if isinstance(self.density, GaussianMixture):  # its sample() takes the seed from random_state
             self.density.random_state = seed
             codes, _ = self.density.sample(n)
         else:
