@@ -13,6 +13,7 @@ from gaedu.gan import (
     Generator,
     discriminator_objective,
     generator_objective,
+    jacobian_norms,
     load_generator,
     sample,
     save_gan,
@@ -127,6 +128,28 @@ def test_sample_is_seeded_and_checks_n():
     assert torch.equal(sample(generator, 10, seed=4), sample(generator, 10, seed=4))
     with pytest.raises(ValueError, match="positive integer"):
         sample(generator, 0)
+
+
+def test_jacobian_norms_match_autograd():
+    generator = Generator(GANConfig(hidden=8, latent_dim=3, out_shape=(2,), output="linear"))
+    z = torch.randn(5, 3)
+    expected = [torch.autograd.functional.jacobian(lambda v: generator(v[None])[0], row).norm() for row in z]
+    assert torch.allclose(jacobian_norms(generator, z, batch_size=2), torch.stack(expected), rtol=1e-5)
+    with pytest.raises(ValueError, match=r"shape \(n, 3\)"):
+        jacobian_norms(generator, torch.randn(5, 4))
+
+
+def test_sample_with_jacobian_truncation_keeps_the_least_stretched():
+    generator = Generator(GANConfig(hidden=8, latent_dim=3, out_shape=(2,), output="linear"))
+    kept = sample(generator, 6, seed=2, reject=0.25)  # draws ceil(6 / 0.75) = 8 noise vectors
+    z = torch.randn(8, 3, generator=torch.Generator().manual_seed(2))
+    order = jacobian_norms(generator, z).argsort()
+    with torch.no_grad():
+        assert torch.allclose(kept, generator(z[order[:6].sort().values]))
+        assert torch.allclose(sample(generator, 8, seed=2), generator(z))  # reject=0 keeps every draw
+    for bad in (-0.1, 1.0, "0.3"):
+        with pytest.raises(ValueError, match=r"reject must be a number in \[0, 1\)"):
+            sample(generator, 6, reject=bad)
 
 
 def test_checkpoint_round_trip(tmp_path):
