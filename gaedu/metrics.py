@@ -9,12 +9,18 @@ Generation (samples compared with a reference set):
 * :func:`class_histogram`: the share of samples the classifier puts in each class.
 * :func:`modes_covered`, :func:`high_quality_fraction`: for 2-D Gaussian mixtures, as
   defined by VEEGAN (Srivastava et al. 2017) and PacGAN (Lin et al. 2018).
+
+Reconstruction (each image compared with its original), one number per image:
+
+* :func:`psnr`: the peak signal-to-noise ratio in decibels.
+* :func:`ssim`: the structural similarity index (Wang et al. 2004).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -172,3 +178,86 @@ def high_quality_fraction(samples, centres, std: float, *, radius: float = 3.0) 
     if not std > 0:
         raise ValueError(f"std must be > 0, got {std!r}")
     return float((_distances_to_modes(samples, centres).min(axis=1) <= radius * std).mean())
+
+
+def _check_pair(x: torch.Tensor, y: torch.Tensor, data_range: float) -> None:
+    for name, t in (("x", x), ("y", y)):
+        if not isinstance(t, torch.Tensor):
+            raise ValueError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+        if t.ndim != 4:
+            raise ValueError(f"{name} must have shape (N, C, H, W), got {tuple(t.shape)}")
+        if not torch.isfinite(t).all():
+            raise ValueError(f"{name} contains NaN or infinite values")
+    if x.shape != y.shape:
+        raise ValueError(f"x and y must have the same shape, got {tuple(x.shape)} and {tuple(y.shape)}")
+    if not (isinstance(data_range, (int, float)) and np.isfinite(data_range) and data_range > 0):
+        raise ValueError(f"data_range must be a finite number > 0, got {data_range!r}")
+
+
+def psnr(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0) -> torch.Tensor:
+    r"""Return the peak signal-to-noise ratio of each image pair, in decibels, shape ``(N,)``.
+
+    .. math::
+
+        \operatorname{PSNR}(x, y) = 10 \log_{10} \frac{L^2}{\operatorname{MSE}(x, y)},
+        \qquad \operatorname{MSE}(x, y) = \frac{1}{CHW} \sum_{c,i,j} (x_{cij} - y_{cij})^2,
+
+    with :math:`L` = ``data_range``, the span of possible pixel values (1 for pixels in
+    ``[0, 1]``). Identical images give ``inf``. Each halving of the root mean squared
+    error adds :math:`20\log_{10} 2 \approx 6.02` dB. A data set's PSNR in this book is the
+    mean of the per-image values.
+
+    Args:
+        x, y: image batches of the same shape ``(N, C, H, W)``.
+        data_range: :math:`L`.
+
+    Raises:
+        ValueError: mismatched or non-4-D shapes, non-finite values, a bad ``data_range``.
+    """
+    _check_pair(x, y, data_range)
+    mse = (x.double() - y.double()).pow(2).flatten(1).mean(1)
+    return (10 * torch.log10(data_range**2 / mse)).to(torch.promote_types(x.dtype, torch.float32))
+
+
+def ssim(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0, *, win_size: int = 7) -> torch.Tensor:
+    r"""Return the structural similarity of each image pair, shape ``(N,)``; 1 means identical.
+
+    For every ``win_size`` × ``win_size`` window that fits inside the image, with the
+    window means :math:`\mu_x, \mu_y`, the sample variances :math:`\sigma_x^2, \sigma_y^2`
+    and the sample covariance :math:`\sigma_{xy}` (divided by :math:`n - 1`, :math:`n` =
+    ``win_size``²),
+
+    .. math::
+
+        \operatorname{SSIM} = \frac{(2\mu_x\mu_y + C_1)(2\sigma_{xy} + C_2)}
+                                   {(\mu_x^2 + \mu_y^2 + C_1)(\sigma_x^2 + \sigma_y^2 + C_2)},
+        \qquad C_1 = (0.01 L)^2,\ C_2 = (0.03 L)^2,
+
+    with :math:`L` = ``data_range``; the result is the mean over windows and channels
+    (Wang et al. 2004). The three factors compare brightness, contrast and structure.
+    These are the defaults of scikit-image's ``structural_similarity`` (uniform 7×7
+    window); on an 8×8 digit four windows fit.
+
+    Raises:
+        ValueError: mismatched shapes, non-finite values, a bad ``data_range``, or a
+            window that is even, smaller than 3 or larger than the image.
+    """
+    _check_pair(x, y, data_range)
+    if isinstance(win_size, bool) or not isinstance(win_size, int) or win_size < 3 or win_size % 2 == 0:
+        raise ValueError(f"win_size must be an odd integer >= 3, got {win_size!r}")
+    if win_size > min(x.shape[-2:]):
+        raise ValueError(f"win_size {win_size} is larger than the images ({x.shape[-2]}×{x.shape[-1]})")
+    x_dtype, x, y = x.dtype, x.double(), y.double()
+    n = win_size**2
+    cov_norm = n / (n - 1)  # the sample (co)variance
+
+    def mean(t: torch.Tensor) -> torch.Tensor:
+        return F.avg_pool2d(t, win_size, stride=1)  # the mean of every window that fits, "valid" mode
+
+    mu_x, mu_y = mean(x), mean(y)
+    var_x = cov_norm * (mean(x * x) - mu_x**2)
+    var_y = cov_norm * (mean(y * y) - mu_y**2)
+    cov_xy = cov_norm * (mean(x * y) - mu_x * mu_y)
+    c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
+    s = ((2 * mu_x * mu_y + c1) * (2 * cov_xy + c2)) / ((mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2))
+    return s.flatten(1).mean(1).to(torch.promote_types(x_dtype, torch.float32))

@@ -94,3 +94,101 @@ def test_unavailable_device(gan_checkpoint, tmp_path):
 def test_sample_into_missing_folder(gan_checkpoint, tmp_path):
     result = run("sample", "--checkpoint", str(gan_checkpoint), "--n", "3", "--out", str(tmp_path / "no" / "x.npy"))
     _assert_one_line_error(result, "does not exist")
+
+
+# the autoencoder: train-ae and reconstruct
+
+
+@pytest.fixture(scope="module")
+def ae_checkpoint(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli-ae") / "ae.pt"
+    result = run("train-ae", "--latent-dim", "8", "--out", str(path), "--steps", "1500", "--device", "cpu", "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert "wrote" in result.stdout and "test PSNR" in result.stdout
+    return path
+
+
+@pytest.fixture(scope="module")
+def test_digits_file(tmp_path_factory):
+    from gaedu.data import load_digits
+
+    path = tmp_path_factory.mktemp("cli-digits") / "test.npy"
+    np.save(path, load_digits("test")[0].numpy())
+    return path
+
+
+def test_train_ae_then_reconstruct_beats_pca(ae_checkpoint, test_digits_file, tmp_path):
+    from sklearn.decomposition import PCA
+
+    from gaedu.data import load_digits
+    from gaedu.metrics import psnr
+
+    out = tmp_path / "reconstructed.npy"
+    result = run("reconstruct", "--checkpoint", str(ae_checkpoint), "--input", str(test_digits_file), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    x_test = np.load(test_digits_file)
+    x_hat = np.load(out)
+    assert x_hat.shape == x_test.shape and x_hat.dtype == np.float32 and 0 <= x_hat.min() and x_hat.max() <= 1
+    flat_train, flat_test = load_digits("train")[0].flatten(1).numpy(), x_test.reshape(len(x_test), -1)
+    pca = PCA(8).fit(flat_train)
+    x_pca = np.clip(pca.inverse_transform(pca.transform(flat_test)), 0, 1).reshape(x_test.shape)
+    ae_psnr = psnr(torch.from_numpy(x_hat), torch.from_numpy(x_test)).mean().item()
+    pca_psnr = psnr(torch.from_numpy(x_pca).float(), torch.from_numpy(x_test)).mean().item()
+    assert ae_psnr > pca_psnr + 1.0, (ae_psnr, pca_psnr)
+
+
+def test_train_ae_with_l1_loss(tmp_path):
+    path = tmp_path / "l1.pt"
+    result = run("train-ae", "--latent-dim", "2", "--out", str(path), "--loss", "l1", "--steps", "5", "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert "l1 loss" in result.stdout
+    assert torch.load(path, weights_only=True)["config"]["loss"] == "l1"
+
+
+def _npy(tmp_path, name, array):
+    path = tmp_path / name
+    np.save(path, array)
+    return path
+
+
+@pytest.mark.parametrize(
+    "make_input, pattern",
+    [
+        (lambda d: _npy(d, "shape.npy", np.zeros((3, 8, 8), np.float32)), "shape (N, 1, 8, 8)"),
+        (lambda d: _npy(d, "range.npy", np.full((3, 1, 8, 8), 2.0, np.float32)), "must lie in [0, 1]"),
+        (lambda d: _npy(d, "nan.npy", np.full((3, 1, 8, 8), np.nan, np.float32)), "NaN"),
+        (lambda d: _npy(d, "text.npy", np.array([["a"] * 8] * 8)), "numeric array"),
+        (lambda d: d / "missing.npy", "no input file"),
+        (lambda d: (d / "junk.npy").write_bytes(b"not numpy at all") and d / "junk.npy", "not a readable .npy"),
+    ],
+)
+def test_reconstruct_refuses_bad_input(ae_checkpoint, tmp_path, make_input, pattern):
+    path = make_input(tmp_path)
+    result = run("reconstruct", "--checkpoint", str(ae_checkpoint), "--input", str(path), "--out", str(tmp_path / "o.npy"))
+    _assert_one_line_error(result, pattern)
+    assert not (tmp_path / "o.npy").exists()
+
+
+def test_reconstruct_refuses_bad_checkpoints(ae_checkpoint, gan_checkpoint, test_digits_file, tmp_path):
+    cut = tmp_path / "cut.pt"
+    cut.write_bytes(ae_checkpoint.read_bytes()[:400])
+    for checkpoint, pattern in ((tmp_path / "none.pt", "no checkpoint at"), (cut, "not a readable checkpoint"),
+                                (gan_checkpoint, "not a 'autoencoder' one")):
+        result = run("reconstruct", "--checkpoint", str(checkpoint), "--input", str(test_digits_file),
+                     "--out", str(tmp_path / "o.npy"))
+        _assert_one_line_error(result, pattern)
+
+
+@pytest.mark.parametrize(
+    "args, pattern",
+    [
+        (["train-ae", "--out", "a.pt"], "required: --latent-dim"),
+        (["train-ae", "--latent-dim", "0", "--out", "a.pt"], "positive integer"),
+        (["train-ae", "--latent-dim", "4", "--out", "a.pt", "--loss", "l3"], "invalid choice"),
+        (["train-ae", "--latent-dim", "4", "--out", "no/such/a.pt"], "does not exist"),
+        (["train-ae", "--latent-dim", "4", "--out", "a.pt", "--device", "tpu"], "'tpu'"),
+        (["reconstruct", "--checkpoint", "a.pt", "--input", "x.npy"], "required: --out"),
+    ],
+)
+def test_train_ae_bad_arguments(args, pattern, tmp_path):
+    _assert_one_line_error(run(*args, cwd=tmp_path), pattern)

@@ -1,4 +1,4 @@
-"""gaedu.metrics: Fréchet distance, classifier features, class coverage, modes and quality on known inputs."""
+"""gaedu.metrics: Fréchet distance, classifier features, class coverage, modes and quality, PSNR and SSIM."""
 
 import numpy as np
 import pytest
@@ -12,6 +12,8 @@ from gaedu.metrics import (
     frechet_distance,
     high_quality_fraction,
     modes_covered,
+    psnr,
+    ssim,
     train_digit_classifier,
 )
 
@@ -119,3 +121,66 @@ def test_modes_need_positive_std(std):
     _, centres = ring_of_gaussians(10)
     with pytest.raises(ValueError, match="std"):
         modes_covered(centres, centres, std)
+
+
+# PSNR and SSIM, against scikit-image as the independent reference
+
+
+def _noisy_pair(shape=(6, 1, 8, 8), scale=0.1, seed=0):
+    noise = torch.Generator().manual_seed(seed)
+    x = torch.rand(*shape, generator=noise)
+    return x, (x + scale * torch.randn(*shape, generator=noise)).clamp(0, 1)
+
+
+def test_psnr_matches_scikit_image():
+    from skimage.metrics import peak_signal_noise_ratio
+
+    x, y = _noisy_pair()
+    expected = [peak_signal_noise_ratio(a[0].numpy(), b[0].numpy(), data_range=1.0) for a, b in zip(x, y)]
+    np.testing.assert_allclose(psnr(x, y).numpy(), expected, rtol=1e-5)
+    x, y = _noisy_pair((3, 1, 12, 10), scale=0.5)
+    expected = [peak_signal_noise_ratio(a[0].numpy(), b[0].numpy(), data_range=2.0) for a, b in zip(x, y)]
+    np.testing.assert_allclose(psnr(x, y, data_range=2.0).numpy(), expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize("shape, win_size, data_range", [((6, 1, 8, 8), 7, 1.0), ((3, 1, 16, 20), 5, 2.0), ((2, 1, 9, 9), 3, 1.0)])
+def test_ssim_matches_scikit_image(shape, win_size, data_range):
+    from skimage.metrics import structural_similarity
+
+    x, y = _noisy_pair(shape, scale=0.2)
+    expected = [
+        structural_similarity(a[0].numpy(), b[0].numpy(), data_range=data_range, win_size=win_size)
+        for a, b in zip(x, y)
+    ]
+    np.testing.assert_allclose(ssim(x, y, data_range, win_size=win_size).numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_psnr_and_ssim_on_known_cases():
+    x = 0.8 * torch.rand(4, 1, 8, 8, generator=torch.Generator().manual_seed(3))
+    assert torch.isinf(psnr(x, x)).all() and psnr(x, x).gt(0).all()
+    assert torch.allclose(ssim(x, x), torch.ones(4))
+    np.testing.assert_allclose(psnr(x + 0.1, x).numpy(), 20.0, rtol=1e-6)  # MSE 0.01: 10 log10(1 / 0.01)
+    np.testing.assert_allclose(psnr(x + 0.05, x).numpy(), 20.0 + 20 * np.log10(2), rtol=1e-6)  # half the error: +6.02 dB
+    assert (ssim(x, x + 0.1) < 1).all()
+
+
+@pytest.mark.parametrize(
+    "x, y, kwargs, message",
+    [
+        (torch.rand(2, 1, 8, 8), torch.rand(3, 1, 8, 8), {}, "same shape"),
+        (torch.rand(2, 8, 8), torch.rand(2, 8, 8), {}, r"shape \(N, C, H, W\)"),
+        (torch.full((2, 1, 8, 8), float("nan")), torch.rand(2, 1, 8, 8), {}, "NaN"),
+        (torch.rand(2, 1, 8, 8), torch.rand(2, 1, 8, 8), {"data_range": 0}, "data_range"),
+        (np.zeros((2, 1, 8, 8)), torch.rand(2, 1, 8, 8), {}, "torch.Tensor"),
+    ],
+)
+def test_psnr_and_ssim_refuse_bad_input(x, y, kwargs, message):
+    for metric in (psnr, ssim):
+        with pytest.raises(ValueError, match=message):
+            metric(x, y, **kwargs)
+
+
+@pytest.mark.parametrize("win_size, message", [(4, "odd integer"), (1, "odd integer"), (9, "larger than the images")])
+def test_ssim_refuses_bad_windows(win_size, message):
+    with pytest.raises(ValueError, match=message):
+        ssim(torch.rand(1, 1, 8, 8), torch.rand(1, 1, 8, 8), win_size=win_size)
