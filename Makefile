@@ -1,10 +1,12 @@
 # Two commands on a fresh machine with python3:
 #   make book   build the HTML book into _build/html, executing every notebook
 #   make test   run the unit tests and every notebook (nbval), and build the book
+#   make student  the student edition in _build/student: notebooks and HTML without solutions
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+ASSETS := node_modules/.installed
 
 # Every page is rebuilt and every notebook re-executed (--all); warnings are
 # errors (-W), references are checked (-n), and every problem is
@@ -13,7 +15,7 @@ BOOK_ROOT  ?= .
 EXECUTED   := _build/jupyter_execute/book
 BOOK_FLAGS := --builder html --all -W -n --keep-going
 
-.PHONY: book test install build-book clean
+.PHONY: book test student install build-book clean
 
 book: install
 	$(MAKE) --no-print-directory build-book
@@ -25,12 +27,25 @@ test: install
 	$(MAKE) --no-print-directory build-book
 	$(BIN)/python -m pytest tests $(EXECUTED)
 
-install: $(STAMP)
+# The student edition: every notebook without its solution cells, and an HTML
+# book in which solutions are absent (built from the full build's executed notebooks).
+student: install
+	$(MAKE) --no-print-directory build-book
+	$(BIN)/python tools/student_edition.py
+
+install: $(STAMP) $(ASSETS)
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt
 	@touch $(STAMP)
+
+# The files the built book serves itself (MathJax), from the npm registry, as
+# locked in package-lock.json. Needs Node.js and npm.
+$(ASSETS): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js and npm (Debian: apt-get install nodejs npm)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $(ASSETS)
 
 # The build itself, without the install step (the tests call it from inside the venv).
 build-book:

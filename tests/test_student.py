@@ -1,0 +1,118 @@
+"""The student edition: no solution leaks into its notebooks or its HTML, and its notebooks still run."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "tools"))
+import student_edition  # noqa: E402
+
+pytestmark = pytest.mark.book
+
+WINDOW = 6  # a run of this many words from a solution must not appear in the student edition
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[A-Za-z0-9_]+", text.lower())
+
+
+def _windows(text: str) -> set[tuple[str, ...]]:
+    words = _words(text)
+    return {tuple(words[i : i + WINDOW]) for i in range(len(words) - WINDOW + 1)}
+
+
+def _source(cell) -> str:
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+def _page_text(path: Path) -> str:
+    text = re.sub(r"<script.*?</script>|<style.*?</style>", " ", path.read_text(encoding="utf-8"), flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", text))
+
+
+@pytest.fixture(scope="module")
+def edition(built_book, tmp_path_factory):
+    """Write the student edition (notebooks and HTML) into a temporary folder, from the full build."""
+    out = tmp_path_factory.mktemp("student")
+    notebooks = student_edition.write_notebooks(ROOT, out / "notebooks")
+    student_edition.write_html_sources(ROOT, out / "source")
+    student_edition.build_html(out / "source", out / "html", str(Path(sys.executable).parent / "jupyter-book"))
+    return out, notebooks
+
+
+def _chapters():
+    return [ROOT / f"{e}.ipynb" for e in student_edition.toc_entries(ROOT) if (ROOT / f"{e}.ipynb").exists()]
+
+
+def _outputs(cell) -> str:
+    texts = []
+    for output in cell.get("outputs", []):
+        texts.append("".join(output.get("text", "")))
+        for mime in ("text/plain", "text/markdown", "text/html"):
+            texts.append("".join(output.get("data", {}).get(mime, "")))
+    return " ".join(texts)
+
+
+def _public(source: Path) -> set[tuple[str, ...]]:
+    """The word runs of a chapter outside its solutions: the executed cells' sources and outputs."""
+    executed = ROOT / "_build" / "jupyter_execute" / source.relative_to(ROOT)
+    cells = json.loads(executed.read_text())["cells"] if executed.exists() else []
+    return set().union(*(_windows(_source(c) + " " + _outputs(c)) for c in cells if not student_edition.is_solution(c)))
+
+
+def _leaks(source: Path) -> set[tuple[str, ...]]:
+    """The word runs of a chapter's solutions that appear nowhere else in the chapter (sources or outputs)."""
+    solution = set().union(*(_windows(_source(c)) for c in json.loads(source.read_text())["cells"]
+                             if student_edition.is_solution(c)))  # fmt: skip
+    return solution - _public(source)
+
+
+def test_every_chapter_has_solutions_to_remove(built_book):
+    assert all(_leaks(chapter) for chapter in _chapters())
+
+
+@pytest.mark.parametrize("chapter", _chapters(), ids=lambda p: p.stem)
+def test_no_solution_in_student_notebook_or_page(chapter, edition):
+    out, _ = edition
+    entry = chapter.relative_to(ROOT).with_suffix("")
+    notebook = json.loads((out / "notebooks" / f"{entry}.ipynb").read_text())
+    assert not any(student_edition.is_solution(c) for c in notebook["cells"])
+    assert "solution-start" not in json.dumps(notebook)
+    secrets = _leaks(chapter)
+    notebook_text = _windows(" ".join(_source(c) for c in notebook["cells"]))
+    assert not secrets & notebook_text, f"solution text in the student notebook: {sorted(secrets & notebook_text)[:3]}"
+    page = out / "html" / f"{entry}.html"
+    assert page.exists()
+    page_text = _windows(_page_text(page))
+    assert not secrets & page_text, f"solution text in the student page: {sorted(secrets & page_text)[:3]}"
+    full_page = ROOT / "_build" / "html" / f"{entry}.html"
+    assert secrets & _windows(_page_text(full_page)), "the check would not see a solution (it is absent from the full page too)"
+
+
+def test_no_solution_anywhere_in_the_student_html(edition):
+    out, _ = edition
+    public = set().union(*(_public(chapter) for chapter in _chapters()))  # a phrase may recur in another chapter
+    secrets = set().union(*(_leaks(chapter) for chapter in _chapters())) - public
+    assert secrets
+    for page in (out / "html").rglob("*.html"):
+        assert not secrets & _windows(_page_text(page)), f"{page.name} shows a solution"
+
+
+@pytest.mark.parametrize("chapter", _chapters(), ids=lambda p: p.stem)
+def test_student_notebook_runs_up_to_its_first_exercise(chapter, edition):
+    out, _ = edition
+    entry = chapter.relative_to(ROOT).with_suffix("")
+    notebook = nbformat.read(out / "notebooks" / f"{entry}.ipynb", as_version=4)
+    first = next(i for i, c in enumerate(notebook.cells) if "{exercise-start}" in c.source)
+    notebook.cells = notebook.cells[: first + 2]  # everything before the first exercise, and its starter cell
+    NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(chapter.parent)}}).execute()

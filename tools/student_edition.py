@@ -1,0 +1,121 @@
+"""Write the student edition of the book into ``_build/student`` (``make student`` runs this).
+
+* ``_build/student/notebooks/``: every chapter notebook with its solution cells
+  removed (the cells tagged ``solution``), outputs empty; the exercises'
+  checkers in ``gaedu.exercises`` still work.
+* ``_build/student/html/``: the book without solutions. It is built from the
+  notebooks that the full build executed (``_build/jupyter_execute``), with the
+  solution cells removed and sphinx-exercise's ``hide_solutions`` on, so no
+  notebook runs twice and no solution reaches a page.
+
+Usage: .venv/bin/python tools/student_edition.py [--root .] [--html/--no-html]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def toc_entries(root: Path) -> list[str]:
+    """Return the table of contents' files, in order, without suffixes."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    entries = [toc["root"]]
+    for part in toc.get("parts", []):
+        for chapter in part.get("chapters", []):
+            entries.append(chapter["file"])
+            entries += [section["file"] for section in chapter.get("sections", [])]
+    return entries
+
+
+def is_solution(cell: dict) -> bool:
+    """Whether a cell belongs to a solution (tagged ``solution``)."""
+    return "solution" in cell.get("metadata", {}).get("tags", [])
+
+
+def without_solutions(notebook: dict) -> dict:
+    """Return a copy of ``notebook`` without its solution cells."""
+    student = copy.deepcopy(notebook)
+    student["cells"] = [cell for cell in student["cells"] if not is_solution(cell)]
+    return student
+
+
+def _write(path: Path, notebook: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def write_notebooks(root: Path, out: Path) -> list[Path]:
+    """Write every chapter notebook without its solutions under ``out``; return the paths."""
+    written = []
+    for entry in toc_entries(root):
+        source = root / f"{entry}.ipynb"
+        if source.exists():
+            target = out / f"{entry}.ipynb"
+            _write(target, without_solutions(json.loads(source.read_text(encoding="utf-8"))))
+            written.append(target)
+    return written
+
+
+def write_html_sources(root: Path, source_dir: Path) -> None:
+    """Assemble a book under ``source_dir`` from the executed notebooks, solutions removed."""
+    executed = root / "_build" / "jupyter_execute"
+    if source_dir.exists():
+        shutil.rmtree(source_dir)
+    config = yaml.safe_load((root / "_config.yml").read_text())
+    config["title"] = f"{config['title']} (student edition)"
+    config["execute"] = {**config.get("execute", {}), "execute_notebooks": "off"}
+    config.setdefault("sphinx", {}).setdefault("config", {})["hide_solutions"] = True
+    source_dir.mkdir(parents=True)
+    (source_dir / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+    shutil.copy(root / "_toc.yml", source_dir / "_toc.yml")
+    for entry in toc_entries(root):
+        notebook = executed / f"{entry}.ipynb"
+        if (root / f"{entry}.ipynb").exists():
+            if not notebook.exists():
+                sys.exit(f"student edition: {notebook} is missing; build the book first (make book)")
+            _write(source_dir / f"{entry}.ipynb", without_solutions(json.loads(notebook.read_text(encoding="utf-8"))))
+        else:
+            page = root / f"{entry}.md"
+            (source_dir / page.relative_to(root)).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(page, source_dir / page.relative_to(root))
+
+
+def build_html(source_dir: Path, html_dir: Path, jupyter_book: str) -> None:
+    """Build the student book with the main build's flags and move its HTML to ``html_dir``."""
+    command = [jupyter_book, "build", str(source_dir), "--builder", "html", "--all", "-W", "-n", "--keep-going"]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"student edition: the HTML build failed\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+    if html_dir.exists():
+        shutil.rmtree(html_dir)
+    shutil.move(str(source_dir / "_build" / "html"), html_dir)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=ROOT, help="the book's repository (default: this one)")
+    parser.add_argument("--no-html", dest="html", action="store_false", help="write the notebooks only")
+    args = parser.parse_args(argv)
+    out = args.root / "_build" / "student"
+    if (out / "notebooks").exists():
+        shutil.rmtree(out / "notebooks")
+    notebooks = write_notebooks(args.root, out / "notebooks")
+    print(f"wrote {len(notebooks)} student notebooks to {out / 'notebooks'}")
+    if args.html:
+        write_html_sources(args.root, out / "source")
+        build_html(out / "source", out / "html", str(Path(sys.executable).parent / "jupyter-book"))
+        print(f"wrote the student book to {out / 'html'}/index.html")
+
+
+if __name__ == "__main__":
+    main()
