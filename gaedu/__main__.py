@@ -45,21 +45,27 @@ def _write_npy(path: Path, array: np.ndarray) -> None:
 def _train_gan(args: argparse.Namespace) -> None:
     import torch
 
+    from gaedu import distributed
     from gaedu.data import load_digits
-    from gaedu.device import get_device
     from gaedu.gan import GANConfig, save_gan, train_gan
 
-    device = get_device(args.device)
     config = GANConfig(seed=args.seed, **({"num_steps": args.steps} if args.steps is not None else {}))
     out = Path(args.out)
     if not out.parent.is_dir():
         raise UsageError(f"cannot write {out}: the folder {out.parent} does not exist")
-    x_real, _ = load_digits("train")
-    start = time.perf_counter()
-    result = train_gan(x_real, config, device=device, progress=not args.quiet)
-    seconds = time.perf_counter() - start
-    save_gan(out, result, info={"seconds": seconds, "device": str(device), "torch": str(torch.__version__)})
-    print(f"wrote {out}: {config.num_steps} steps on {device} in {seconds:.1f} s ({1e3 * seconds / max(config.num_steps, 1):.2f} ms/step)")
+    process = distributed.setup(args.device)  # under torchrun: join the other processes
+    try:
+        x_real, _ = load_digits("train")
+        start = time.perf_counter()
+        result = train_gan(x_real, config, device=process.device, progress=not args.quiet)
+        seconds = time.perf_counter() - start
+        where = f"{process.device}" + (f" × {process.world_size} processes ({process.backend})" if process.distributed else "")
+        if process.is_main:  # one process writes the checkpoint
+            save_gan(out, result, info={"seconds": seconds, "device": where, "torch": str(torch.__version__)})
+            print(f"wrote {out}: {config.num_steps} steps on {where} in {seconds:.1f} s "
+                  f"({1e3 * seconds / max(config.num_steps, 1):.2f} ms/step)")
+    finally:
+        distributed.teardown()
 
 
 def _sample(args: argparse.Namespace) -> None:
@@ -96,27 +102,32 @@ def _read_images(path: Path):
 def _train_ae(args: argparse.Namespace) -> None:
     import torch
 
+    from gaedu import distributed
     from gaedu.data import load_digits
     from gaedu.decoder import AEConfig, reconstruct, save_autoencoder, train_autoencoder
-    from gaedu.device import get_device
     from gaedu.metrics import psnr
 
-    device = get_device(args.device)
     steps = {"num_steps": args.steps} if args.steps is not None else {}
     config = AEConfig(latent_dim=args.latent_dim, loss=args.loss, seed=args.seed, **steps)
     out = Path(args.out)
     if not out.parent.is_dir():
         raise UsageError(f"cannot write {out}: the folder {out.parent} does not exist")
-    x_train, _ = load_digits("train")
-    x_test, _ = load_digits("test")
-    start = time.perf_counter()
-    result = train_autoencoder(x_train, config, device=device, progress=not args.quiet)
-    seconds = time.perf_counter() - start
-    test_psnr = psnr(reconstruct(result.model, x_test), x_test).mean().item()
-    info = {"seconds": seconds, "device": str(device), "torch": str(torch.__version__), "test_psnr": test_psnr}
-    save_autoencoder(out, result, info=info)
-    print(f"wrote {out}: k = {config.latent_dim}, {config.loss} loss, {config.num_steps} steps on {device} in {seconds:.1f} s; "
-          f"test PSNR {test_psnr:.2f} dB (best held-out step {result.best_step})")
+    process = distributed.setup(args.device)  # under torchrun: join the other processes
+    try:
+        x_train, _ = load_digits("train")
+        x_test, _ = load_digits("test")
+        start = time.perf_counter()
+        result = train_autoencoder(x_train, config, device=process.device, progress=not args.quiet)
+        seconds = time.perf_counter() - start
+        where = f"{process.device}" + (f" × {process.world_size} processes ({process.backend})" if process.distributed else "")
+        if process.is_main:  # one process writes the checkpoint
+            test_psnr = psnr(reconstruct(result.model, x_test), x_test).mean().item()
+            info = {"seconds": seconds, "device": where, "torch": str(torch.__version__), "test_psnr": test_psnr}
+            save_autoencoder(out, result, info=info)
+            print(f"wrote {out}: k = {config.latent_dim}, {config.loss} loss, {config.num_steps} steps on {where} "
+                  f"in {seconds:.1f} s; test PSNR {test_psnr:.2f} dB (best held-out step {result.best_step})")
+    finally:
+        distributed.teardown()
 
 
 def _reconstruct(args: argparse.Namespace) -> None:

@@ -211,13 +211,18 @@ def train_autoencoder(
     """
     from tqdm.auto import tqdm
 
+    from gaedu import distributed
     from gaedu.device import get_device
 
     config = config or AEConfig()
     x_train = check_images(x_train, "x_train")
     if x_test is not None:
         x_test = check_images(x_test, "x_test")
-    device = get_device(device)
+    process = distributed.current()  # under torchrun: this process's rank, world size and device
+    device = process.device if process.distributed else get_device(device)
+    if config.batch_size % process.world_size:
+        raise ValueError(f"batch_size ({config.batch_size}) must split evenly into {process.world_size} processes")
+    local_batch = config.batch_size // process.world_size  # each process takes its share of every batch
     noise = torch.Generator().manual_seed(config.seed)
     order = torch.randperm(len(x_train), generator=noise)
     n_val = round(config.val_fraction * len(x_train))
@@ -229,17 +234,24 @@ def train_autoencoder(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         model = Autoencoder(config.latent_dim, config.hidden, config.depth).to(device)
+    trained = model
+    if process.distributed:  # the same held-out split and weights everywhere, different minibatches
+        from torch.nn.parallel import DistributedDataParallel
+
+        noise.manual_seed(config.seed + 7919 * (process.rank + 1))
+        trained = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     history: dict[str, list[float]] = {"step": [], "loss": [], "train_psnr": [], "val_psnr": []}
     if x_test is not None:
         history["test_psnr"] = []
     best, best_step, running = copy.deepcopy(model.state_dict()), 0, []
     best_psnr = -math.inf
-    bar = tqdm(range(1, config.num_steps + 1), desc="autoencoder", disable=not progress, mininterval=1.0)
+    bar = tqdm(range(1, config.num_steps + 1), desc="autoencoder", disable=not progress or not process.is_main,
+               mininterval=1.0)  # fmt: skip
     for step in bar:
-        index = torch.randint(len(x_fit), (config.batch_size,), generator=noise).to(device)
+        index = torch.randint(len(x_fit), (local_batch,), generator=noise).to(device)
         x = x_fit[index]
-        loss = reconstruction_error(model(x), x, config.loss)  # descending the error = ascending J
+        loss = reconstruction_error(trained(x), x, config.loss)  # descending the error = ascending J
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

@@ -140,9 +140,20 @@ class Discriminator(nn.Module):
         return self.net(x.reshape(-1, self.pack * x[0].numel())).squeeze(-1)  # (B, *in_shape) -> (B / pack,)
 
 
+def _logits(discriminator: nn.Module, x_real: torch.Tensor, x_fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Return the discriminator's logits on real and on fake samples, from one forward pass over both.
+
+    One pass, not two, because ``DistributedDataParallel`` allows one forward pass per backward pass.
+    """
+    logits = discriminator(torch.cat([x_real, x_fake]))
+    n_real = len(logits) * len(x_real) // (len(x_real) + len(x_fake))  # the real packs come first
+    return logits[:n_real], logits[n_real:]
+
+
 def value(discriminator: nn.Module, x_real: torch.Tensor, x_fake: torch.Tensor) -> torch.Tensor:
     r"""Return the minibatch estimate of :math:`V(D, G)`, using :math:`\log(1 - \sigma(a)) = \log\sigma(-a)`."""
-    return F.logsigmoid(discriminator(x_real)).mean() + F.logsigmoid(-discriminator(x_fake)).mean()
+    logits_real, logits_fake = _logits(discriminator, x_real, x_fake)
+    return F.logsigmoid(logits_real).mean() + F.logsigmoid(-logits_fake).mean()
 
 
 def discriminator_objective(
@@ -152,10 +163,10 @@ def discriminator_objective(
     if r1 == 0:
         return value(discriminator, x_real, x_fake.detach())
     x_real = x_real.detach().requires_grad_(True)
-    logits_real = discriminator(x_real)
+    logits_real, logits_fake = _logits(discriminator, x_real, x_fake.detach())
     (grad,) = torch.autograd.grad(logits_real.sum(), x_real, create_graph=True)
     penalty = grad.pow(2).flatten(1).sum(1).mean()
-    v = F.logsigmoid(logits_real).mean() + F.logsigmoid(-discriminator(x_fake.detach())).mean()
+    v = F.logsigmoid(logits_real).mean() + F.logsigmoid(-logits_fake).mean()
     return v - 0.5 * r1 * penalty
 
 
@@ -183,6 +194,13 @@ class GANResult:
     def sampler(self) -> Generator:
         """The generator to sample from: the weight average when there is one."""
         return self.ema_generator if self.ema_generator is not None else self.generator
+
+
+def _wrap(module: nn.Module, device: torch.device) -> nn.Module:
+    """Wrap ``module`` in ``DistributedDataParallel``: gradients are averaged over the processes in ``backward()``."""
+    from torch.nn.parallel import DistributedDataParallel
+
+    return DistributedDataParallel(module, device_ids=[device.index] if device.type == "cuda" else None)
 
 
 @torch.no_grad()
@@ -229,9 +247,14 @@ def train_gan(
         raise ValueError(f"x_real must have shape (N, {', '.join(map(str, config.out_shape))}), got {tuple(x_real.shape)}")
     if not torch.isfinite(x_real).all():
         raise ValueError("x_real contains NaN or infinite values")
+    from gaedu import distributed
     from gaedu.device import get_device
 
-    device = get_device(device)
+    process = distributed.current()  # under torchrun: this process's rank, world size and device
+    device = process.device if process.distributed else get_device(device)
+    if config.batch_size % (process.world_size * config.pack):
+        raise ValueError(f"batch_size ({config.batch_size}) must split evenly into {process.world_size} processes of whole packs")
+    local_batch = config.batch_size // process.world_size  # each process takes its share of every batch
     x_real = x_real.to(device, torch.float32)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
@@ -239,17 +262,22 @@ def train_gan(
     ema = copy.deepcopy(generator).requires_grad_(False) if config.ema > 0 else None
     noise = torch.Generator(device=device).manual_seed(config.seed)
     fixed_z = torch.randn(64, config.latent_dim, generator=noise, device=device)
+    if process.distributed:  # the same weights everywhere (DDP copies rank 0's), different data per process
+        noise.manual_seed(config.seed + 7919 * (process.rank + 1))
+        generator_ddp, discriminator_ddp = _wrap(generator, device), _wrap(discriminator, device)
+    else:
+        generator_ddp, discriminator_ddp = generator, discriminator
     # Adam with maximize=True: both players ascend their own objective
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.lr_d, betas=config.betas, maximize=True)
     opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr_g, betas=config.betas, maximize=True)
     result = GANResult(config, generator, discriminator, ema, fixed_z, {"step": [], "value": []})
-    bar = tqdm(range(1, config.num_steps + 1), desc="GAN", disable=not progress, mininterval=1.0)
+    bar = tqdm(range(1, config.num_steps + 1), desc="GAN", disable=not progress or not process.is_main, mininterval=1.0)
     for step in bar:
-        index = torch.randint(len(x_real), (config.batch_size,), generator=noise, device=device)
-        z = torch.randn(config.batch_size, config.latent_dim, generator=noise, device=device)
-        x_fake = generator(z)
+        index = torch.randint(len(x_real), (local_batch,), generator=noise, device=device)
+        z = torch.randn(local_batch, config.latent_dim, generator=noise, device=device)
+        x_fake = generator_ddp(z)
         opt_d.zero_grad(set_to_none=True)
-        discriminator_objective(discriminator, x_real[index], x_fake, config.r1).backward()
+        discriminator_objective(discriminator_ddp, x_real[index], x_fake, config.r1).backward()
         opt_d.step()
         opt_g.zero_grad(set_to_none=True)
         generator_objective(discriminator, x_fake, config.objective).backward()
