@@ -216,3 +216,86 @@ def ascend(
         grad_norms=np.array(norms),
         diverged_at=diverged_at,
     )
+
+
+@dataclass
+class Ensemble:
+    """What :func:`ascend_many` returns for ``n`` starts in ``d`` dimensions.
+
+    Attributes:
+        starts: the starts, ``(n, d)``.
+        points: the final iterates, ``(n, d)``.
+        values: the objective at the final iterates, ``(n,)``.
+        path: every iterate, ``(num_steps + 1, n, d)``, when asked for (else ``None``).
+        gradient_evaluations: gradients computed in all, ``n * num_steps``.
+    """
+
+    starts: np.ndarray
+    points: np.ndarray
+    values: np.ndarray
+    path: np.ndarray | None
+    gradient_evaluations: int
+
+
+def ascend_many(
+    objective: Callable[[torch.Tensor], torch.Tensor],
+    starts: torch.Tensor | np.ndarray | Sequence[Sequence[float]],
+    lr: float,
+    num_steps: int,
+    *,
+    noise: float = 0.0,
+    seed: int = 0,
+    keep_path: bool = False,
+) -> Ensemble:
+    r"""Climb ``objective`` from many starts at once, optionally with noisy gradients.
+
+    Every start takes :math:`x_{t+1} = x_t + \eta\,\big(\nabla J(x_t) + \sigma\,\xi_t\big)`
+    with :math:`\xi_t \sim \mathcal N(0, I)` independent across starts and steps and
+    :math:`\sigma` = ``noise``: with ``noise=0`` this is plain gradient ascent (as
+    :func:`ascend`), otherwise it mimics the noise of stochastic gradients.
+
+    Args:
+        objective: a function of float64 points ``(..., d)`` returning values ``(...)``,
+            such as the objectives of :mod:`gaedu.objectives`.
+        starts: ``(n, d)`` start points.
+        lr: the step size :math:`\eta > 0`.
+        num_steps: steps per start, ``>= 0``.
+        noise: :math:`\sigma \ge 0`.
+        seed: seed of the noise (the global random state is untouched).
+        keep_path: also return every iterate.
+
+    Raises:
+        ValueError: bad starts or settings, or an objective that does not return one value per start.
+    """
+    x = torch.as_tensor(np.asarray(starts, dtype=np.float64))
+    if x.ndim != 2 or len(x) == 0 or not torch.isfinite(x).all():
+        raise ValueError(f"starts must be a finite (n, d) array with n >= 1, got shape {tuple(x.shape)}")
+    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
+    if isinstance(num_steps, bool) or not isinstance(num_steps, (int, np.integer)) or num_steps < 0:
+        raise ValueError(f"num_steps must be an integer >= 0, got {num_steps!r}")
+    if not (isinstance(noise, (int, float)) and math.isfinite(noise) and noise >= 0):
+        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    generator = torch.Generator().manual_seed(seed)
+    starts_array, path = x.numpy().copy(), [x.clone()] if keep_path else None
+    for _ in range(int(num_steps)):
+        x.requires_grad_(True)
+        values = objective(x)
+        if values.shape != (len(x),):
+            raise ValueError(f"objective must return one value per start, shape ({len(x)},), got {tuple(values.shape)}")
+        (grad,) = torch.autograd.grad(values.sum(), x)  # the starts are independent: one sum, n gradients
+        with torch.no_grad():
+            if noise:
+                grad = grad + noise * torch.randn(x.shape, generator=generator, dtype=x.dtype)
+            x = x.detach() + lr * grad
+        if keep_path:
+            path.append(x.clone())
+    with torch.no_grad():
+        values = objective(x)
+    return Ensemble(
+        starts=starts_array,
+        points=x.detach().numpy(),
+        values=values.detach().numpy(),
+        path=torch.stack(path).numpy() if keep_path else None,
+        gradient_evaluations=len(x) * int(num_steps),
+    )

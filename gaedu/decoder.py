@@ -160,6 +160,20 @@ def reconstruction_error(x_hat: torch.Tensor, x: torch.Tensor, loss: Loss) -> to
     raise ValueError(f"loss must be 'l1' or 'l2', got {loss!r}")
 
 
+def training_step(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, loss: Loss) -> torch.Tensor:
+    r"""Take one step on the batch ``x`` and return its error (detached); :func:`train_autoencoder` calls this every step.
+
+    The target is the image ``x`` itself: the decoder's output is compared with the
+    encoder's input, never with the code. Descending the error is ascending
+    :math:`J = -\text{error}`.
+    """
+    error = reconstruction_error(model(x), x, loss)
+    optimizer.zero_grad(set_to_none=True)
+    error.backward()
+    optimizer.step()
+    return error.detach()
+
+
 @dataclass
 class AEResult:
     """What :func:`train_autoencoder` returns.
@@ -250,12 +264,7 @@ def train_autoencoder(
                mininterval=1.0)  # fmt: skip
     for step in bar:
         index = torch.randint(len(x_fit), (local_batch,), generator=noise).to(device)
-        x = x_fit[index]
-        loss = reconstruction_error(trained(x), x, config.loss)  # descending the error = ascending J
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        running.append(loss.detach())
+        running.append(training_step(trained, optimizer, x_fit[index], config.loss))
         if step % config.eval_every == 0 or step == config.num_steps:
             model.eval()
             history["step"].append(step)
@@ -325,7 +334,8 @@ class CodeSearch:
         scores: the final similarity of every start, ``(S, N)``.
         best: the index of the best start for each image, ``(N,)``.
         images: the decoding of each image's best code, ``(N, 1, 8, 8)``.
-        curves: the mean over images of the best similarity so far, one per step.
+        curves: the mean over images of the best similarity reached so far, measured before
+            each step (``num_steps`` values; ``scores`` holds the values after the last step).
     """
 
     codes: torch.Tensor
@@ -372,7 +382,9 @@ def ascend_code(
             the starting codes themselves, ``(S, N, k)``.
         num_steps: ascent steps per start.
         lr: Adam's learning rate.
-        prior: weight of a pull toward the origin of the code space (0: none).
+        prior: weight of a pull toward the origin of the code space (0: none). Its effect
+            depends on the scale of the decoder's codes, as do standard-normal starts, which
+            suit codes of order 1.
         seed: seed of the random starts.
 
     Raises:

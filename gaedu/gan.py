@@ -178,6 +178,33 @@ def generator_objective(discriminator: nn.Module, x_fake: torch.Tensor, objectiv
     return F.logsigmoid(logits).mean()
 
 
+def training_step(
+    generator: nn.Module,
+    discriminator: nn.Module,
+    opt_d: torch.optim.Optimizer,
+    opt_g: torch.optim.Optimizer,
+    x_real: torch.Tensor,
+    z: torch.Tensor,
+    config: GANConfig,
+) -> torch.Tensor:
+    """Play one round of the game and return the fake batch; :func:`train_gan` calls this every step.
+
+    The discriminator takes one step up :func:`discriminator_objective` (the value,
+    minus the R1 penalty), with the fake samples held fixed; then the generator takes
+    one step up :func:`generator_objective`. Both optimizers must maximize
+    (``maximize=True``, or :class:`gaedu.optim.GradientAscent`).
+    """
+    x_fake = generator(z)
+    opt_d.zero_grad(set_to_none=True)
+    discriminator_objective(discriminator, x_real, x_fake, config.r1).backward()  # ∇ for the discriminator only
+    opt_d.step()
+    opt_g.zero_grad(set_to_none=True)
+    plain = getattr(discriminator, "module", discriminator)  # under DDP, the wrapped network
+    generator_objective(plain, x_fake, config.objective).backward()
+    opt_g.step()
+    return x_fake
+
+
 @dataclass
 class GANResult:
     """What :func:`train_gan` returns: the trained networks and what happened on the way."""
@@ -275,13 +302,7 @@ def train_gan(
     for step in bar:
         index = torch.randint(len(x_real), (local_batch,), generator=noise, device=device)
         z = torch.randn(local_batch, config.latent_dim, generator=noise, device=device)
-        x_fake = generator_ddp(z)
-        opt_d.zero_grad(set_to_none=True)
-        discriminator_objective(discriminator_ddp, x_real[index], x_fake, config.r1).backward()
-        opt_d.step()
-        opt_g.zero_grad(set_to_none=True)
-        generator_objective(discriminator, x_fake, config.objective).backward()
-        opt_g.step()
+        x_fake = training_step(generator_ddp, discriminator_ddp, opt_d, opt_g, x_real[index], z, config)
         if ema is not None:  # warm-up: early on, average over the few steps there have been
             _update_ema(ema, generator, min(config.ema, (1 + step) / (10 + step)))
         if step % 50 == 0 or step == config.num_steps:

@@ -173,3 +173,55 @@ def test_bad_input(kwargs, message):
 def test_repr_mentions_status():
     trajectory = ascend(ConcaveQuadratic(10.0), [1.0, 1.0], lr=0.25, num_steps=1000)
     assert "diverged at step" in repr(trajectory) and math.isfinite(trajectory.best_value)
+
+
+# ascend_many: many starts at once
+
+
+def test_ascend_many_matches_ascend_start_by_start():
+    from gaedu.ascent import ascend_many
+    from gaedu.objectives import GaussianBumps
+
+    bumps = GaussianBumps()
+    starts = np.array([[-2.0, 1.0], [0.5, 0.5], [2.0, -2.5]])
+    many = ascend_many(bumps, starts, lr=0.2, num_steps=40, keep_path=True)
+    for i, start in enumerate(starts):
+        single = ascend(bumps, start, lr=0.2, num_steps=40)
+        np.testing.assert_allclose(many.path[:, i], single.points, atol=1e-12)
+        np.testing.assert_allclose(many.values[i], single.values[-1], atol=1e-12)
+    assert many.gradient_evaluations == 3 * 40 and many.path.shape == (41, 3, 2)
+    np.testing.assert_array_equal(many.starts, starts)
+
+
+def test_ascend_many_noise_is_seeded_and_moves_the_points():
+    from gaedu.ascent import ascend_many
+    from gaedu.objectives import ConcaveQuadratic
+
+    quadratic = ConcaveQuadratic()
+    starts = np.zeros((4, 2))
+    plain = ascend_many(quadratic, starts, lr=0.1, num_steps=20)
+    noisy = ascend_many(quadratic, starts, lr=0.1, num_steps=20, noise=1.0, seed=3)
+    again = ascend_many(quadratic, starts, lr=0.1, num_steps=20, noise=1.0, seed=3)
+    np.testing.assert_array_equal(noisy.points, again.points)
+    assert not np.allclose(noisy.points, plain.points)
+    assert len({tuple(p) for p in noisy.points.round(12)}) == 4  # independent noise per start
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"starts": np.zeros(3)}, r"\(n, d\)"),
+        ({"starts": np.full((2, 2), np.nan)}, "finite"),
+        ({"lr": 0.0}, "lr must be"),
+        ({"num_steps": -1}, "num_steps"),
+        ({"noise": -0.5}, "noise must be"),
+        ({"objective": lambda x: x.sum()}, "one value per start"),
+    ],
+)
+def test_ascend_many_refuses_bad_input(kwargs, message):
+    from gaedu.ascent import ascend_many
+    from gaedu.objectives import ConcaveQuadratic
+
+    arguments = {"objective": ConcaveQuadratic(), "starts": np.zeros((2, 2)), "lr": 0.1, "num_steps": 3, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        ascend_many(**arguments)

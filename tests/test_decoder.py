@@ -177,3 +177,14 @@ def test_ascent_on_the_code_refuses_bad_input(kwargs, message):
     arguments = {"observed": torch.rand(2, 1, 8, 8), **kwargs}
     with pytest.raises(ValueError, match=message):
         ascend_code(Decoder(2, hidden=8), **arguments)
+
+
+def test_train_autoencoder_takes_every_step_with_training_step(monkeypatch):
+    import gaedu.decoder as decoder
+
+    calls = []
+    original = decoder.training_step
+    monkeypatch.setattr(decoder, "training_step", lambda *args: calls.append(args[-1]) or original(*args))
+    config = AEConfig(num_steps=4, hidden=8, latent_dim=2, eval_every=2, loss="l1")
+    decoder.train_autoencoder(torch.rand(30, 1, 8, 8), config, device="cpu", progress=False)
+    assert calls == ["l1"] * 4

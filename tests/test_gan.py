@@ -199,3 +199,14 @@ def test_checkpoint_with_a_bad_config_is_refused(tmp_path):
     path = save_checkpoint(tmp_path / "bad.pt", "gan", {"latent_dim": -3}, {"generator": {}})
     with pytest.raises(CheckpointError, match="does not describe a gaedu GAN"):
         load_generator(path)
+
+
+def test_train_gan_plays_every_round_with_training_step(monkeypatch):
+    import gaedu.gan as gan
+
+    calls = []
+    original = gan.training_step
+    monkeypatch.setattr(gan, "training_step", lambda *args: calls.append(args[-1]) or original(*args))
+    config = GANConfig(num_steps=3, hidden=8, latent_dim=4, batch_size=8)
+    gan.train_gan(torch.rand(20, 1, 8, 8), config, device="cpu", progress=False)
+    assert calls == [config] * 3
