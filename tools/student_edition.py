@@ -78,6 +78,9 @@ def write_html_sources(root: Path, source_dir: Path) -> None:
     source_dir.mkdir(parents=True)
     (source_dir / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     shutil.copy(root / "_toc.yml", source_dir / "_toc.yml")
+    for bib in config.get("bibtex_bibfiles", []):  # the citations' database
+        (source_dir / bib).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(root / bib, source_dir / bib)
     for entry in toc_entries(root):
         notebook = executed / f"{entry}.ipynb"
         if (root / f"{entry}.ipynb").exists():
