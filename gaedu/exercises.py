@@ -15,6 +15,7 @@ package cannot drift apart.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -383,3 +384,197 @@ def check_missing_classes(answer: Any) -> None:
     if set(want) < set(digits):
         _fail("some of those digits are generated often enough: a mode counts as dropped below 1 % of the samples")
     _fail("not the right set: look for the classes with (almost) no samples, under 1 %")
+
+
+# --- Reconstruction with a decoder -------------------------------------------------------
+
+
+def _psnr_pairs() -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Pairs of image batches ``(N, 1, 8, 8)`` in ``[0, 1]`` that differ, N = 5, 1, 12 (five first)."""
+    gen = torch.Generator().manual_seed(7)
+    pairs = []
+    for n, spread in ((5, 0.2), (1, 0.05), (12, 0.5)):
+        x = torch.rand(n, 1, 8, 8, generator=gen)
+        pairs.append((x, (x + spread * torch.randn(n, 1, 8, 8, generator=gen)).clamp(0, 1)))
+    return pairs
+
+
+def _per_image(out: Any, n: int, what: str) -> np.ndarray:
+    values = _to_array(out, what)
+    if values.size != n:
+        _fail(f"{what} was expected: {n} numbers for {n} images, got {values.size} of shape {tuple(values.shape)}")
+    return values.reshape(-1)
+
+
+def check_psnr_by_hand(my_psnr: Callable[[torch.Tensor, torch.Tensor], Any]) -> None:
+    """Check ``my_psnr(x, y)``: the PSNR in dB of each pair of images in ``[0, 1]``, shape ``(N,)``."""
+    from gaedu.metrics import psnr
+
+    got, want = [], []
+    for x, y in _psnr_pairs():
+        got.append(_per_image(_call(my_psnr, x.clone(), y.clone()), len(x), "one PSNR per image"))
+        want.append(psnr(x, y).double().numpy())
+    got, want = np.concatenate(got), np.concatenate(want)
+    if np.allclose(got, want, atol=1e-3):
+        _ok("your PSNR matches gaedu.metrics.psnr on every image")
+        return
+    if np.allclose(got, -want, atol=1e-3):
+        _fail("your values have the wrong sign: a closer reconstruction must get a higher PSNR")
+    ratio, offset = got / want, got - want
+    if np.allclose(ratio, ratio[0], rtol=1e-4):
+        _fail(f"your values are {ratio[0]:.3g} times the right ones: check the factor in front of the logarithm and its base")
+    if np.allclose(offset, offset[0], atol=1e-3):
+        _fail(
+            f"every value is off by the same {offset[0]:+.2f} dB: check the peak value L and how the squared "
+            "errors of an image are combined over its pixels"
+        )
+    _fail("not the PSNR of each pair: work out one image by hand, from its mean squared error, and compare")
+
+
+def _similarity_cases() -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """Triples ``(x_hat, observed, mask)`` of shape ``(N, 1, 8, 8)``: random, bottom-half and all-known masks."""
+    gen = torch.Generator().manual_seed(11)
+    cases = []
+    for n, kind in ((6, "random"), (3, "bottom"), (4, "all")):
+        x_hat, observed = torch.rand(n, 1, 8, 8, generator=gen), torch.rand(n, 1, 8, 8, generator=gen)
+        if kind == "random":
+            mask = (torch.rand(n, 1, 8, 8, generator=gen) < torch.linspace(0.2, 0.9, n).view(n, 1, 1, 1)).float()
+            mask[:, :, 0, 0] = 1.0  # at least one known pixel per image
+        else:
+            mask = torch.ones(n, 1, 8, 8)
+            if kind == "bottom":
+                mask[:, :, 4:, :] = 0.0
+        cases.append((x_hat, observed * mask, mask))
+    return cases
+
+
+def check_masked_similarity(similarity: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], Any]) -> None:
+    """Check ``similarity(x_hat, observed, mask)``: minus the mean squared error over the known pixels, shape ``(N,)``."""
+    from gaedu.decoder import masked_similarity
+
+    got, junk_got, want, known = [], [], [], []
+    gen = torch.Generator().manual_seed(12)
+    for x_hat, observed, mask in _similarity_cases():
+        n = len(x_hat)
+        got.append(_per_image(_call(similarity, x_hat.clone(), observed.clone(), mask.clone()), n, "one number per image"))
+        junk = observed + (1 - mask) * torch.rand(observed.shape, generator=gen)  # other values where pixels are missing
+        junk_got.append(_per_image(_call(similarity, x_hat.clone(), junk, mask.clone()), n, "one number per image"))
+        want.append(masked_similarity(x_hat, observed, mask).double().numpy())
+        known.append(mask.flatten(1).sum(1).double().numpy())
+    got, junk_got, want, known = (np.concatenate(a) for a in (got, junk_got, want, known))
+    if np.allclose(got, want, atol=1e-6) and np.allclose(junk_got, want, atol=1e-6):
+        _ok("your similarity is gaedu.decoder.masked_similarity: higher means closer to the known pixels")
+        return
+    if np.allclose(got, -want, atol=1e-6):
+        _fail("higher must be better: your value grows as the reconstruction moves away from the known pixels")
+    if not np.allclose(got, junk_got, atol=1e-6):
+        _fail("your value changes when the missing pixels of observed change: only the known pixels may count")
+    ratio = got / want
+    if np.allclose(ratio, known, rtol=1e-5) or np.allclose(ratio, known / 64, rtol=1e-5):
+        _fail("your value depends on how many pixels are known: check what you divide the squared errors by")
+    _fail("not minus the mean squared error over the known pixels of each image: work out one image by hand")
+
+
+# --- Gradient ascent in image space ------------------------------------------------------
+
+#: The classes of the five images of the pixel-step exercise.
+PIXEL_TARGETS = (3, 1, 4, 1, 5)
+
+
+def _pixel_step_setup() -> tuple[torch.nn.Module, torch.Tensor, torch.Tensor]:
+    """A small seeded (untrained) digit classifier, five seeded images ``(5, 1, 8, 8)`` and their targets."""
+    from gaedu.metrics import DigitClassifier
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        classifier = DigitClassifier().eval()
+    images = torch.rand(len(PIXEL_TARGETS), 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    return classifier, images, torch.tensor(PIXEL_TARGETS)
+
+
+def _log_probability_step(classifier: torch.nn.Module, images: torch.Tensor, targets: torch.Tensor, lr: float):
+    """One ascent step on each image's log-probability of its target (a plausible mix-up with the logit)."""
+    x = images.clone().requires_grad_(True)
+    log_p = torch.log_softmax(classifier(x), dim=1)[torch.arange(len(targets)), targets]
+    (grad,) = torch.autograd.grad(log_p.sum(), x)
+    return (images + lr * grad).double().numpy()
+
+
+def check_pixel_ascent_step(pixel_step: Callable[..., Any]) -> None:
+    """Check ``pixel_step(classifier, images, targets, lr)``: one unclamped ascent step on each image's target logit."""
+    import copy
+
+    from gaedu.pixels import maximize_class
+
+    classifier, images, targets = _pixel_step_setup()
+    for lr in (0.5, 3.0):
+        out = _call(pixel_step, copy.deepcopy(classifier), images.clone(), targets.clone(), lr)
+        new = _to_array(out, "the new images, a tensor of shape (N, 1, 8, 8)")
+        if new.shape != tuple(images.shape):
+            _fail(f"the new images should have the shape of the images, {tuple(images.shape)}; got {new.shape}")
+        want = maximize_class(classifier, targets, num_steps=1, lr=lr, clamp=False, start=images).images
+        want, x = want.double().numpy(), images.double().numpy()
+        if np.allclose(new, want, atol=1e-5):
+            continue
+        if np.allclose(new, x, atol=1e-9):
+            _fail("the images did not move: add lr times the gradient of each image's target score")
+        if np.allclose(new, 2 * x - want, atol=1e-5):
+            _fail("your step goes downhill: ascent adds the gradient, descent subtracts it")
+        if np.allclose(new, np.clip(want, 0, 1), atol=1e-5):
+            _fail("do not clamp in this step: it is the plain update, and maximize_class clamps only afterwards")
+        if np.allclose(new, x + (want - x) / len(targets), atol=1e-5):
+            _fail("your steps are N times too short: each image takes its own full step, so sum the scores, do not average")
+        if np.allclose(new, _log_probability_step(classifier, images, targets, lr), atol=1e-5):
+            _fail("that ascends the log-probability of the class; this step ascends its raw score, the logit")
+        _fail(f"with lr = {lr} your images land elsewhere than one ascent step on each image's own target logit")
+    _ok("your step is maximize_class's step before the clamp: x + lr ∇ₓ S_c(x)")
+
+
+#: The fixed settings of the regularization-weight exercise: only ``l2`` varies.
+REGULARIZATION_SETTINGS = {"num_steps": 200, "lr": 0.1, "blur": 0.5, "clamp": True, "seed": 0}
+REGULARIZATION_TARGETS = tuple(range(10)) * 3
+REGULARIZATION_AGREEMENT = 0.9
+
+
+@functools.lru_cache(maxsize=1)
+def regularization_judges() -> tuple[torch.nn.Module, Any, float]:
+    """Return the ascended classifier (``train_digit_classifier(seed=0)``), a logistic regression, and the mean ink.
+
+    The logistic regression is ``LogisticRegression(max_iter=1000)`` fitted on the flattened
+    ``'train'`` pixels; the mean ink is the mean pixel value of the ``'train'`` digits.
+    Trained once (a few seconds), then cached.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    from gaedu.data import load_digits
+    from gaedu.metrics import train_digit_classifier
+
+    x_train, y_train = load_digits("train")
+    classifier = train_digit_classifier(seed=0, device="cpu")
+    logistic = LogisticRegression(max_iter=1000).fit(x_train.flatten(1).numpy(), y_train.numpy())
+    return classifier, logistic, float(x_train.mean())
+
+
+def check_regularization_weight(answer: Any) -> None:
+    """Check a weight ``l2`` whose images carry no more ink than real digits yet still read as their class."""
+    from gaedu.pixels import agreement, maximize_class
+
+    l2 = _to_number(answer, "one penalty weight l2")
+    if l2 < 0:
+        _fail("a penalty weight is a number >= 0: a negative weight would reward ink instead of charging for it")
+    classifier, logistic, real_ink = regularization_judges()
+    targets = torch.tensor(REGULARIZATION_TARGETS)
+    images = maximize_class(classifier, targets, l2=l2, **REGULARIZATION_SETTINGS).images
+    own = agreement(classifier, images, targets)
+    other = float((logistic.predict(images.flatten(1).numpy()) == targets.numpy()).mean())
+    ink = float(images.mean())
+    if own < REGULARIZATION_AGREEMENT:
+        _fail(f"with l2 = {l2:g} even the ascended classifier reads only {own:.0%} of the images as their class")
+    if other < REGULARIZATION_AGREEMENT:
+        _fail(f"with l2 = {l2:g} logistic regression reads only {other:.0%} of the images as their class (90 % needed)")
+    if ink > real_ink:
+        _fail(f"with l2 = {l2:g} the images carry {ink:.3f} ink per pixel, more than real digits ({real_ink:.3f})")
+    _ok(
+        f"l2 = {l2:g}: {ink:.3f} ink per pixel (real digits: {real_ink:.3f}), and logistic regression "
+        f"agrees on {other:.0%}"
+    )

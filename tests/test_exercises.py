@@ -8,6 +8,8 @@ import torch
 
 import gaedu.exercises as ex
 from gaedu.data import load_digits
+from gaedu.decoder import masked_similarity
+from gaedu.metrics import psnr
 
 
 def _seeded_draw():
@@ -48,6 +50,21 @@ def _good_d_step(discriminator, x_real, x_fake, lr):
     with torch.no_grad():
         for p, g in zip(params, grads):
             p.add_(lr * g)  # ascent by hand; lr < 0 descends
+
+
+def _good_psnr(x, y):
+    return 10 * torch.log10(1 / (x - y).pow(2).flatten(1).mean(1))  # PSNR by hand, peak value 1
+
+
+def _good_similarity(x_hat, observed, mask):
+    return -((x_hat - observed).pow(2) * mask).flatten(1).sum(1) / mask.flatten(1).sum(1)
+
+
+def _good_pixel_step(classifier, images, targets, lr):
+    x = images.clone().requires_grad_(True)
+    scores = classifier(x)[torch.arange(len(targets)), targets]  # each image's target logit
+    (grad,) = torch.autograd.grad(scores.sum(), x)
+    return images + lr * grad
 
 
 # checker -> (right answers, wrong answers with a hint to expect, wrong-kind answers with a hint)
@@ -140,6 +157,60 @@ CASES = {
         [[1, 4, 7], (7, 4, 1), np.array([1, 4, 7])],
         [([1, 4, 7, 9], "often enough"), ([4], "not the right set")],
         [(None, "None"), (3, "list of digits"), (["one"], "list of digits")],
+    ),
+    "check_psnr_by_hand": (
+        [_good_psnr, lambda x, y: _good_psnr(x, y).numpy(), lambda x, y: _good_psnr(x, y).tolist(), psnr],
+        [
+            (lambda x, y: -_good_psnr(x, y), "wrong sign"),
+            (lambda x, y: 2 * _good_psnr(x, y), "times the right ones"),
+            (lambda x, y: _good_psnr(x, y) / np.log(10), "times the right ones"),
+            (lambda x, y: 10 * torch.log10(1 / (x - y).pow(2).flatten(1).sum(1)), "same"),
+            (lambda x, y: 10 * torch.log10(1 / (x - y).abs().flatten(1).mean(1)), "by hand"),
+        ],
+        [
+            (None, "function was expected"),
+            (lambda x, y: None, "None"),
+            (lambda x, y: _good_psnr(x, y).mean(), "one PSNR per image"),
+            (lambda x: x, "raised TypeError"),
+        ],
+    ),
+    "check_masked_similarity": (
+        [_good_similarity, masked_similarity, lambda a, b, m: _good_similarity(a, b, m).numpy()],
+        [
+            (lambda a, b, m: -_good_similarity(a, b, m), "higher must be better"),
+            (lambda a, b, m: -(a - b).pow(2).flatten(1).mean(1), "missing pixels"),
+            (lambda a, b, m: -((a - b).pow(2) * m).flatten(1).mean(1), "divide"),
+            (lambda a, b, m: -((a - b).pow(2) * m).flatten(1).sum(1), "divide"),
+            (lambda a, b, m: -((a - b).abs() * m).flatten(1).sum(1) / m.flatten(1).sum(1), "by hand"),
+        ],
+        [
+            (None, "function was expected"),
+            (lambda a, b, m: None, "None"),
+            (lambda a, b, m: _good_similarity(a, b, m).sum(), "one number per image"),
+            (lambda a, b: a, "raised TypeError"),
+        ],
+    ),
+    "check_pixel_ascent_step": (
+        [_good_pixel_step, lambda c, x, t, lr: _good_pixel_step(c, x, t, lr).numpy()],
+        [
+            (lambda c, x, t, lr: x, "did not move"),
+            (lambda c, x, t, lr: 2 * x - _good_pixel_step(c, x, t, lr), "downhill"),
+            (lambda c, x, t, lr: _good_pixel_step(c, x, t, lr).clamp(0, 1), "do not clamp"),
+            (lambda c, x, t, lr: _good_pixel_step(c, x, t, lr / len(t)), "sum the scores"),
+            (lambda c, x, t, lr: torch.from_numpy(ex._log_probability_step(c, x, t, lr)), "log-probability"),
+            (lambda c, x, t, lr: _good_pixel_step(c, x, (t + 1) % 10, lr), "land elsewhere"),
+        ],
+        [
+            (None, "function was expected"),
+            (lambda c, x, t, lr: None, "None"),
+            (lambda c, x, t, lr: _good_pixel_step(c, x, t, lr)[:, 0], "shape"),
+            (lambda c, x, t: x, "raised TypeError"),
+        ],
+    ),
+    "check_regularization_weight": (
+        [0.5, 1.0, torch.tensor(0.8), np.float64(1.4)],
+        [(0.3, "more than real digits"), (0.0, "more than real digits"), (2.0, "logistic regression"), (10, "even the")],
+        [(None, "None"), (-1.0, ">= 0"), ([0.5, 1.0], "one penalty weight"), (float("nan"), "NaN")],
     ),
 }
 
