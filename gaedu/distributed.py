@@ -174,7 +174,8 @@ def spawn_data_parallel_ascent(world_size: int = 2, lr: float = 0.1, num_steps: 
 
     Each process ascends :func:`demo_objective` on its share of :func:`demo_data`,
     with gradients averaged by all-reduce. Compare with ``ascend_demo(*demo_data(), lr, num_steps)``
-    in a single process.
+    in a single process. The processes are started with the ``spawn`` method, so in a
+    plain script call this under ``if __name__ == "__main__":`` (notebooks need nothing).
 
     Returns:
         ``{'gradient': [first averaged gradient per rank], 'trajectory': [trajectory per rank]}``.

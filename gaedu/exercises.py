@@ -578,3 +578,336 @@ def check_regularization_weight(answer: Any) -> None:
         f"l2 = {l2:g}: {ink:.3f} ink per pixel (real digits: {real_ink:.3f}), and logistic regression "
         f"agrees on {other:.0%}"
     )
+
+
+# --- Frequently asked questions ------------------------------------------------------------
+
+
+def faq_log_likelihood(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    r"""Return the FAQ's objective, the mean log-probability of the right labels.
+
+    :math:`J(\theta) = \frac1N \sum_{j=1}^N \log p_\theta(y_j \mid x_j)`, where ``model(x)``
+    gives logits ``(N, classes)`` and ``y`` holds the labels ``(N,)``; a scalar tensor.
+    """
+    log_p = torch.log_softmax(model(x), dim=1)  # (N, classes)
+    return log_p[torch.arange(len(y)), y].mean()
+
+
+#: The optimizer settings of the descent exercise: plain SGD with this momentum, no ``maximize``.
+DESCENT_LR, DESCENT_MOMENTUM, DESCENT_STEPS = 0.5, 0.9, 5
+
+
+def _descent_setup() -> tuple[torch.nn.Module, torch.Tensor, torch.Tensor]:
+    """A seeded classifier of 8×8 images (64 → 16 → 10), seeded images ``(32, 1, 8, 8)`` and labels ``(32,)``."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(
+            torch.nn.Flatten(), torch.nn.Linear(64, 16), torch.nn.Tanh(), torch.nn.Linear(16, 10)
+        )
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(32, 1, 8, 8, generator=gen)
+    return model, x, torch.randint(10, (32,), generator=gen)
+
+
+def _flat_grad(value: torch.Tensor, model: torch.nn.Module) -> torch.Tensor:
+    grads = torch.autograd.grad(value, list(model.parameters()), allow_unused=True)
+    return torch.cat([(torch.zeros_like(p) if g is None else g).flatten() for p, g in zip(model.parameters(), grads)])
+
+
+def check_descent_loss(loss: Callable[[torch.nn.Module, torch.Tensor, torch.Tensor], Any]) -> None:
+    """Check ``loss(model, x, y)``: plain SGD with momentum on it retraces ``GradientAscent`` on ``faq_log_likelihood``."""
+    import copy
+
+    from gaedu.optim import GradientAscent
+
+    start, x, y = _descent_setup()
+    probe = copy.deepcopy(start)
+    out = _call(loss, probe, x.clone(), y.clone())
+    if not isinstance(out, torch.Tensor):
+        _fail(f"loss must return a torch tensor so that backward() can run, got {type(out).__name__}")
+    if out.numel() != 1:
+        _fail(f"loss must return a single number (a scalar tensor), got shape {tuple(out.shape)}")
+    if not out.requires_grad:
+        _fail("the returned tensor does not depend on the model's parameters: compute it from model(x)")
+    got = _flat_grad(out.reshape(()), probe)
+    want = -_flat_grad(faq_log_likelihood(start, x, y), start)  # the gradient of -J
+    scale = float(got @ want / (want @ want))  # got = scale * want when the directions agree
+    if not torch.allclose(got, scale * want, rtol=1e-4, atol=1e-7):
+        _fail("your loss's gradient is not parallel to J's, so descending it takes steps that ascent on J never takes")
+    if abs(scale + 1) < 1e-3:
+        _fail("descending this walks downhill on J, away from its maximum: SGD subtracts the gradient it is given")
+    if abs(scale - len(y)) < 1e-3 * len(y):
+        _fail(f"every step is {len(y)} times too long, one factor per image: average over the batch, do not sum")
+    if scale < 0:
+        _fail("descending this walks downhill on J, away from its maximum: SGD subtracts the gradient it is given")
+    if abs(scale - 1) > 1e-3:
+        _fail(f"right direction, but every step is {scale:.3g} times as long as ascent's: check the loss's scale")
+    ascending, descending = copy.deepcopy(start), copy.deepcopy(start)
+    ascent = GradientAscent(ascending.parameters(), lr=DESCENT_LR, momentum=DESCENT_MOMENTUM)
+    descent = torch.optim.SGD(descending.parameters(), lr=DESCENT_LR, momentum=DESCENT_MOMENTUM)
+    for _ in range(DESCENT_STEPS):
+        ascent.zero_grad()
+        faq_log_likelihood(ascending, x, y).backward()
+        ascent.step()
+        descent.zero_grad()
+        _call(loss, descending, x, y).reshape(()).backward()
+        descent.step()
+    if not all(torch.allclose(a, d, atol=1e-6) for a, d in zip(ascending.parameters(), descending.parameters())):
+        _fail("the first step agrees but later ones drift: the loss may only depend on model, x and y")
+    _ok(f"{DESCENT_STEPS} steps of SGD with momentum on your loss are the steps of GradientAscent on J")
+
+
+# --- Ascent at scale -----------------------------------------------------------------------
+
+#: Share sizes of the gradient-averaging exercise: equal shares first, then unequal ones.
+GRADIENT_SHARES = ((128, 128), (64, 64, 64, 64), (200, 56), (16, 80, 160))
+
+
+def _share_gradients(sizes: tuple[int, ...]) -> tuple[list[torch.Tensor], torch.Tensor]:
+    """Return each share's gradient of ``demo_objective`` and the full-batch gradient, at a fixed ``w``."""
+    from gaedu.distributed import demo_data, demo_objective
+
+    X, y = demo_data()
+    w = torch.linspace(0.5, -0.5, X.shape[1], dtype=X.dtype)  # a point away from the maximizer
+
+    def gradient(X_part: torch.Tensor, y_part: torch.Tensor) -> torch.Tensor:
+        point = w.clone().requires_grad_(True)
+        (grad,) = torch.autograd.grad(demo_objective(point, X_part, y_part), point)
+        return grad
+
+    return [gradient(Xs, ys) for Xs, ys in zip(X.split(list(sizes)), y.split(list(sizes)))], gradient(X, y)
+
+
+def check_gradient_average(combine: Callable[[list[torch.Tensor], list[int]], Any]) -> None:
+    """Check ``combine(gradients, sizes)``: the full-batch gradient of ``demo_objective`` from per-process gradients."""
+    for sizes in GRADIENT_SHARES:
+        gradients, full = _share_gradients(sizes)
+        out = _call(combine, [g.clone() for g in gradients], list(sizes))
+        got = _to_array(out, f"one gradient of {full.numel()} numbers").reshape(-1)
+        if got.size != full.numel():
+            _fail(f"the gradient has {full.numel()} numbers, like each process's gradient; got {got.size}")
+        if np.allclose(got, full.numpy(), rtol=0, atol=1e-9):
+            continue
+        stacked = torch.stack(gradients).numpy()
+        if np.allclose(got, stacked.sum(0), atol=1e-9):
+            _fail("that is the all-reduced sum: each share's objective is already a mean, "
+                  "so the sum counts the data once per process")
+        if np.allclose(got, stacked.mean(0), atol=1e-9):
+            _fail(f"a plain average is right only for equal shares: with shares of {list(sizes)} samples, "
+                  "a larger share must count more")
+        if any(np.allclose(got, g, atol=1e-9) for g in stacked):
+            _fail("that is one process's gradient, computed on its share alone")
+        _fail(f"with shares of {list(sizes)} samples that is not the gradient of the whole batch")
+    _ok("your combination equals the full-batch gradient, for equal and for unequal shares")
+
+
+#: Cases of the learning-rate exercise: (base_lr, base_batch, batch_per_process, num_processes).
+SCALED_LR_CASES = ((1e-3, 128, 128, 8), (0.1, 256, 32, 8), (0.1, 256, 64, 16), (2e-4, 64, 64, 1), (0.05, 512, 128, 2))
+
+
+def check_scaled_lr(scaled_lr: Callable[[float, int, int, int], Any]) -> None:
+    """Check ``scaled_lr(base_lr, base_batch, batch_per_process, num_processes)``: the linear scaling rule."""
+    for base_lr, base_batch, per_process, processes in SCALED_LR_CASES:
+        lr = _to_number(_call(scaled_lr, base_lr, base_batch, per_process, processes), "one learning rate")
+        ratio = per_process * processes / base_batch  # how much the global batch grew
+        if math.isclose(lr, base_lr * ratio, rel_tol=1e-6):
+            continue
+        setting = f"base lr {base_lr:g} at batch {base_batch}, {processes} processes of {per_process}"
+        if math.isclose(lr, base_lr * math.sqrt(ratio), rel_tol=1e-6):
+            _fail(f"{setting}: that is the square-root rule; the linear rule changes lr in proportion to the batch")
+        if math.isclose(lr, base_lr / ratio, rel_tol=1e-6):
+            _fail(f"{setting}: a larger batch has less noise, so the rule raises the learning rate, not lowers it")
+        if math.isclose(lr, base_lr * processes, rel_tol=1e-6):
+            _fail(f"{setting}: multiplying by the number of processes is right only when each keeps the base batch")
+        _fail(f"{setting}: compare the batch of one step over all processes with the base batch")
+    _ok("lr grows in proportion to the global batch: per_process × processes / base_batch")
+
+
+# --- The source's code examples, corrected ---------------------------------------------------
+
+#: Logits of the stable-value exercise: moderate and extreme, with real and fake batches of different sizes.
+STABLE_LOGITS_REAL = (-200.0, -40.0, -3.0, 0.0, 0.5, 4.0, 60.0)
+STABLE_LOGITS_FAKE = (-90.0, -1.0, 0.0, 2.0, 150.0)
+
+
+def _stable_value(logits_real: torch.Tensor, logits_fake: torch.Tensor) -> torch.Tensor:
+    import torch.nn.functional as F
+
+    return F.logsigmoid(logits_real).mean() + F.logsigmoid(-logits_fake).mean()
+
+
+def check_d_objective(d_objective: Callable[[torch.Tensor, torch.Tensor], Any]) -> None:
+    """Check ``d_objective(logits_real, logits_fake)``: the value V from logits, finite even for extreme logits."""
+    cases = [
+        (torch.tensor(STABLE_LOGITS_REAL), torch.tensor(STABLE_LOGITS_FAKE)),
+        (torch.linspace(-3, 3, 8), torch.linspace(-2, 5, 6)),
+    ]
+    got, want = [], []
+    for logits_real, logits_fake in cases:
+        out = _call(d_objective, logits_real.clone(), logits_fake.clone())
+        if out is None:
+            _fail("the answer is None; one number, the value V, was expected (did you forget to return it?)")
+        values = None
+        if isinstance(out, torch.Tensor):
+            values = out.detach().double().reshape(-1).numpy()
+        else:
+            try:
+                values = np.asarray(out, dtype=np.float64).reshape(-1)
+            except (TypeError, ValueError):
+                pass
+        if values is None:
+            _fail(f"could not read a {type(out).__name__} as a number; one number, the value V, was expected")
+        if values.size != 1:
+            _fail(f"one number, the value V, was expected, got {values.size} values: average over each batch")
+        if not np.isfinite(values[0]):
+            _fail("your value is NaN or infinite for some logits: a probability that rounds to 0 or 1 has no finite log; "
+                  "compute log σ straight from the logit")
+        got.append(values[0])
+        want.append(_stable_value(logits_real.double(), logits_fake.double()).item())
+    got, want = np.array(got), np.array(want)
+    if np.allclose(got, want, rtol=1e-5, atol=1e-4):
+        _ok("your value is finite and equals V = mean log σ(a_real) + mean log σ(−a_fake), even at extreme logits")
+        return
+    if np.allclose(got, -want, rtol=1e-5, atol=1e-4):
+        _fail("that is minus V, a loss: the discriminator's objective is V itself, the number it ascends")
+    swapped = [_stable_value(-r.double(), -f.double()).item() for r, f in cases]
+    if np.allclose(got, swapped, rtol=1e-5, atol=1e-4):
+        _fail("real and fake are swapped: D should say 'real' (a large logit) to real samples")
+    logsigmoid = torch.nn.functional.logsigmoid
+    summed = [(logsigmoid(r.double()).sum() + logsigmoid(-f.double()).sum()).item() for r, f in cases]
+    if np.allclose(got, summed, rtol=1e-5, atol=1e-4):
+        _fail("your value grows with the batch size: average each term over its batch instead of summing")
+    pooled = [torch.cat([logsigmoid(r.double()), logsigmoid(-f.double())]).mean().item() for r, f in cases]
+    if np.allclose(got, pooled, rtol=1e-5, atol=1e-4):
+        _fail("average the real term over the real batch and the fake term over the fake batch, then add the two")
+    if np.allclose(got[1], want[1], rtol=1e-4, atol=1e-4):
+        _fail("right for moderate logits, wrong for extreme ones: clamping a probability changes the value; "
+              "compute log σ straight from the logit")
+    _fail("not V = mean log D(x_real) + mean log(1 − D(x_fake)) with D = σ(logit): check each term on one logit by hand")
+
+
+def _ae_loss_setup() -> tuple[torch.nn.Module, torch.Tensor]:
+    """A small seeded autoencoder (code of 4 numbers) and 16 seeded random images in ``[0, 1]``."""
+    from gaedu.decoder import Autoencoder
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = Autoencoder(4, hidden=16, depth=1)
+    images = torch.rand(16, 1, 8, 8, generator=torch.Generator().manual_seed(3))
+    return model, images
+
+
+def check_ae_loss(ae_loss: Callable[[torch.nn.Module, torch.Tensor], Any]) -> None:
+    """Check ``ae_loss(model, x)``: the mean squared error of ``model(x)`` against the image ``x``, differentiable."""
+    from gaedu.decoder import reconstruction_error
+
+    model, x = _ae_loss_setup()
+    out = _call(ae_loss, model, x.clone())
+    if out is None:
+        _fail("the answer is None; the loss, one number, was expected (did you forget to return it?)")
+    if not isinstance(out, torch.Tensor):
+        _fail(f"return the loss as a tensor, not a {type(out).__name__}: the optimizer needs its gradient")
+    if out.numel() != 1:
+        _fail(f"one number was expected, got {out.numel()} values of shape {tuple(out.shape)}: average the errors")
+    if out.grad_fn is None:
+        _fail("your loss carries no gradient: do not detach it or wrap it in torch.no_grad()")
+    got = out.detach().double().item()
+    if not math.isfinite(got):
+        _fail("the answer contains NaN or infinite values")
+    with torch.no_grad():
+        x_hat = model(x)
+        want = reconstruction_error(x_hat, x, "l2").item()
+        l1 = reconstruction_error(x_hat, x, "l1").item()
+        summed = (x_hat - x).pow(2).sum().item()
+        per_image = (x_hat - x).pow(2).flatten(1).sum(1).mean().item()
+    if math.isclose(got, want, rel_tol=1e-5):
+        _ok("the reconstruction is compared with the image itself: this is gaedu.decoder.training_step's loss")
+        return
+    if got == 0:
+        _fail("your loss is zero: the target must be the image x, something the model's output does not depend on")
+    if math.isclose(got, l1, rel_tol=1e-5):
+        _fail("that is the mean absolute error (L1); this exercise asks for the mean squared error (L2)")
+    if math.isclose(got, math.sqrt(want), rel_tol=1e-5):
+        _fail("no square root: the mean squared error is the mean of the squared differences")
+    if math.isclose(got, summed, rel_tol=1e-5) or math.isclose(got, per_image, rel_tol=1e-5):
+        _fail("average the squared errors over every pixel of every image, do not sum them")
+    _fail("not the mean squared error between model(x) and x: what should the output be compared with?")
+
+
+# --- Local optima --------------------------------------------------------------------------
+
+#: The multi-start exercise: the chance that one random start reaches the global maximum,
+#: and the chance of success that k independent starts must reach together.
+MULTISTART_P = 0.2
+MULTISTART_TARGET = 0.99
+
+
+def _multistart_success(k: int) -> float:
+    return 1 - (1 - MULTISTART_P) ** k
+
+
+def check_multistart_starts(answer: Any) -> None:
+    """Check the fewest independent starts ``k`` with ``1 − (1 − MULTISTART_P)^k ≥ MULTISTART_TARGET``."""
+    k = _to_number(answer, "one number of starts")
+    if k != round(k):
+        _fail("a number of starts is a whole number: round, in the direction that keeps the 0.99")
+    k = int(round(k))
+    if k < 1:
+        _fail("at least one start is needed to reach anything")
+    want = 1
+    while _multistart_success(want) < MULTISTART_TARGET:  # counting up avoids round-off at an exact power
+        want += 1
+    if k == want:
+        chance = _multistart_success(k)
+        _ok(f"{k} starts reach the global maximum with probability {chance:.4f} ≥ {MULTISTART_TARGET}")
+        return
+    if k == math.ceil(math.log(1 - MULTISTART_TARGET) / math.log(MULTISTART_P)):
+        _fail("that treats p as the chance that a start misses; p is the chance that it succeeds")
+    if k == want - 1:
+        _fail(f"so close: with {k} starts the chance is {_multistart_success(k):.4f}, just below {MULTISTART_TARGET}")
+    if k < want:
+        _fail(f"with {k} starts the chance of reaching the global maximum is only {_multistart_success(k):.3f}")
+    _fail(f"{k} starts are enough, but fewer are too: find the smallest k")
+
+
+#: The basin-share exercise: a BASIN_GRID × BASIN_GRID grid of starts over GaussianBumps().bounds
+#: (np.linspace, endpoints included), plain ascent_many with BASIN_LR for BASIN_STEPS steps, and a
+#: start counts for a maximum when it ends within BASIN_RADIUS of it.
+BASIN_GRID, BASIN_LR, BASIN_STEPS, BASIN_RADIUS = 21, 1.0, 800, 0.05
+
+
+@functools.lru_cache(maxsize=1)
+def _basin_shares() -> tuple[float, ...]:
+    """Return the share of the exercise's grid that reaches each local maximum, highest maximum first."""
+    from gaedu.ascent import ascend_many
+    from gaedu.objectives import GaussianBumps
+
+    bumps = GaussianBumps()
+    xmin, xmax, ymin, ymax = bumps.bounds
+    X, Y = np.meshgrid(np.linspace(xmin, xmax, BASIN_GRID), np.linspace(ymin, ymax, BASIN_GRID))
+    ends = ascend_many(bumps, np.stack([X.ravel(), Y.ravel()], axis=1), BASIN_LR, BASIN_STEPS).points
+    maxima, _ = bumps.local_maxima
+    distance = np.linalg.norm(ends[:, None, :] - maxima[None, :, :], axis=-1)  # (n, 3)
+    reached = np.where(distance.min(axis=1) <= BASIN_RADIUS, distance.argmin(axis=1), -1)
+    return tuple(float(np.mean(reached == k)) for k in range(len(maxima)))
+
+
+def check_basin_share(answer: Any) -> None:
+    """Check the share of the exercise's grid of starts that ends at the lowest local maximum of ``GaussianBumps()``."""
+    share = _to_number(answer, "one share between 0 and 1")
+    shares, n = _basin_shares(), BASIN_GRID**2
+    close = lambda a, b: abs(a - b) < 0.5 / n  # noqa: E731  (closer than one start of the grid)
+    if share > 1 and any(close(share / n, s) for s in shares):
+        _fail("that is a number of starts; a share divides it by the number of starts on the grid")
+    if share > 1 and any(close(share / 100, s) for s in shares):
+        _fail("that is a percentage; give the share as a number between 0 and 1")
+    if not 0 <= share <= 1:
+        _fail("a share is a number between 0 and 1")
+    if close(share, shares[-1]):
+        _ok(f"{share:.4f}: {round(share * n)} of the {n} starts climb the lowest hill")
+        return
+    if close(share, shares[0]):
+        _fail("that is the share of the global maximum; the lowest hill is the last of local_maxima")
+    if close(share, shares[1]):
+        _fail("that is the share of the middle hill; the lowest hill is the last of local_maxima")
+    _fail("not the lowest hill's share: check the grid (linspace over the bounds), lr, num_steps and the radius")

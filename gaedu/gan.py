@@ -53,7 +53,8 @@ class GANConfig:
         lr_d, lr_g: Adam learning rates of the discriminator and the generator.
         betas: Adam's ``(beta1, beta2)``; a low ``beta1`` damps the game's rotation less.
         r1: weight :math:`\gamma` of the zero-centred gradient penalty
-            :math:`\tfrac\gamma2\lVert\nabla_x D(x)\rVert^2` on real data (Mescheder et al. 2018).
+            :math:`\tfrac\gamma2\lVert\nabla_x f(x)\rVert^2` on real data, with :math:`f` the discriminator's logit
+            (:math:`D = \sigma(f)`; Mescheder et al. 2018).
         ema: decay of the exponential moving average of the generator's weights (0: none);
             step :math:`t` uses :math:`\min(\text{ema}, (1 + t)/(10 + t))`, so the average
             does not drag the random initial weights along.
@@ -159,7 +160,7 @@ def value(discriminator: nn.Module, x_real: torch.Tensor, x_fake: torch.Tensor) 
 def discriminator_objective(
     discriminator: nn.Module, x_real: torch.Tensor, x_fake: torch.Tensor, r1: float = 0.0
 ) -> torch.Tensor:
-    r"""Return what the discriminator ascends: :math:`V` minus the R1 penalty :math:`\tfrac{\gamma}{2}\lVert\nabla_x D(x_\text{real})\rVert^2`."""
+    r"""Return what the discriminator ascends: :math:`V` minus the R1 penalty :math:`\tfrac{\gamma}{2}\lVert\nabla_x f(x_\text{real})\rVert^2` (:math:`f` the logit)."""
     if r1 == 0:
         return value(discriminator, x_real, x_fake.detach())
     x_real = x_real.detach().requires_grad_(True)

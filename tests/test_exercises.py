@@ -5,10 +5,11 @@ import inspect
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 import gaedu.exercises as ex
 from gaedu.data import load_digits
-from gaedu.decoder import masked_similarity
+from gaedu.decoder import masked_similarity, reconstruction_error
 from gaedu.metrics import psnr
 
 
@@ -65,6 +66,22 @@ def _good_pixel_step(classifier, images, targets, lr):
     scores = classifier(x)[torch.arange(len(targets)), targets]  # each image's target logit
     (grad,) = torch.autograd.grad(scores.sum(), x)
     return images + lr * grad
+
+
+def _drifting_loss():
+    """A loss that is -J on its first call only, then J: the first step agrees, later ones do not."""
+    calls = []
+
+    def loss(model, x, y):
+        calls.append(1)
+        sign = -1.0 if len(calls) <= 2 else 1.0  # the checker calls it twice before the steps diverge
+        return sign * ex.faq_log_likelihood(model, x, y)
+
+    return loss
+
+
+def _weighted_average(gradients, sizes):
+    return sum(n * g for n, g in zip(sizes, gradients)) / sum(sizes)  # each share counts by its samples
 
 
 # checker -> (right answers, wrong answers with a hint to expect, wrong-kind answers with a hint)
@@ -211,6 +228,120 @@ CASES = {
         [0.5, 1.0, torch.tensor(0.8), np.float64(1.4)],
         [(0.3, "more than real digits"), (0.0, "more than real digits"), (2.0, "logistic regression"), (10, "even the")],
         [(None, "None"), (-1.0, ">= 0"), ([0.5, 1.0], "one penalty weight"), (float("nan"), "NaN")],
+    ),
+    "check_descent_loss": (
+        [
+            lambda model, x, y: -ex.faq_log_likelihood(model, x, y),
+            lambda model, x, y: torch.nn.functional.cross_entropy(model(x), y),
+            lambda model, x, y: 3.0 - ex.faq_log_likelihood(model, x, y),
+        ],
+        [
+            (ex.faq_log_likelihood, "downhill"),
+            (lambda model, x, y: torch.nn.functional.cross_entropy(model(x), y, reduction="sum"), "32 times"),
+            (lambda model, x, y: -0.5 * ex.faq_log_likelihood(model, x, y), "0.5 times"),
+            (lambda model, x, y: torch.nn.functional.nll_loss(model(x), y), "not parallel"),
+            (_drifting_loss(), "later ones drift"),
+        ],
+        [
+            (None, "function was expected"),
+            (lambda model, x, y: 1 / 0, "raised ZeroDivisionError"),
+            (lambda model, x, y: -ex.faq_log_likelihood(model, x, y).item(), "torch tensor"),
+            (lambda model, x, y: torch.nn.functional.cross_entropy(model(x), y, reduction="none"), "single number"),
+            (lambda model, x, y: torch.tensor(1.0), "does not depend"),
+        ],
+    ),
+    "check_gradient_average": (
+        [_weighted_average, lambda g, s: (_weighted_average(g, s)).numpy(), lambda g, s: _weighted_average(g, s).tolist()],
+        [
+            (lambda g, s: sum(g) / len(g), "plain average"),
+            (lambda g, s: sum(g), "all-reduced sum"),
+            (lambda g, s: g[0], "one process"),
+            (lambda g, s: 3 * _weighted_average(g, s), "not the gradient of the whole batch"),
+        ],
+        [
+            (None, "function was expected"),
+            (lambda g, s: None, "None"),
+            (lambda g, s: 1 / 0, "raised ZeroDivisionError"),
+            (lambda g, s: torch.cat(g), "numbers"),
+        ],
+    ),
+    "check_scaled_lr": (
+        [lambda lr, base, per, n: lr * per * n / base, lambda lr, base, per, n: torch.tensor(lr * n * per / base)],
+        [
+            (lambda lr, base, per, n: lr * n, "each keeps the base batch"),
+            (lambda lr, base, per, n: lr * (per * n / base) ** 0.5, "square-root rule"),
+            (lambda lr, base, per, n: lr * base / (per * n), "not lowers"),
+            (lambda lr, base, per, n: lr, "compare the batch"),
+        ],
+        [
+            (None, "function was expected"),
+            (lambda lr, base, per, n: None, "None"),
+            (lambda lr, base, per, n: [lr, lr], "one learning rate"),
+        ],
+    ),
+    "check_multistart_starts": (
+        [21, 21.0, np.int64(21), torch.tensor(21)],
+        [(20, "just below"), (3, "chance that it succeeds"), (10, "only"), (30, "fewer")],
+        [(None, "None"), (20.5, "whole number"), ([21, 22], "one number"), (0, "at least one")],
+    ),
+    "check_basin_share": (
+        [ex._basin_shares()[2], torch.tensor(ex._basin_shares()[2]), np.float64(ex._basin_shares()[2])],
+        [
+            (ex._basin_shares()[0], "global maximum"),
+            (ex._basin_shares()[1], "middle hill"),
+            (round(ex._basin_shares()[2] * ex.BASIN_GRID**2), "number of starts"),
+            (ex._basin_shares()[2] * 100, "percentage"),
+            (0.5, "not the lowest"),
+        ],
+        [(None, "None"), ([0.1, 0.2], "one share"), (-0.1, "between 0 and 1"), (float("nan"), "NaN")],
+    ),
+    "check_d_objective": (
+        [
+            lambda r, f: F.logsigmoid(r).mean() + F.logsigmoid(-f).mean(),
+            lambda r, f: (-F.softplus(-r).mean() - F.softplus(f).mean()).item(),
+            lambda r, f: np.float64(F.logsigmoid(r.double()).mean() + F.logsigmoid(-f.double()).mean()),
+        ],
+        [
+            (lambda r, f: torch.log(torch.sigmoid(r)).mean() + torch.log(1 - torch.sigmoid(f)).mean(), "NaN or infinite"),
+            (lambda r, f: torch.log(r).mean() + torch.log(1 - f).mean(), "NaN or infinite"),
+            (lambda r, f: -(F.logsigmoid(r).mean() + F.logsigmoid(-f).mean()), "minus V"),
+            (lambda r, f: F.logsigmoid(-r).mean() + F.logsigmoid(f).mean(), "swapped"),
+            (lambda r, f: F.logsigmoid(r).sum() + F.logsigmoid(-f).sum(), "summing"),
+            (lambda r, f: torch.cat([F.logsigmoid(r), F.logsigmoid(-f)]).mean(), "then add"),
+            (lambda r, f: torch.log(torch.sigmoid(r).clamp(1e-7, 1 - 1e-7)).mean()
+             + torch.log((1 - torch.sigmoid(f)).clamp(1e-7, 1)).mean(), "extreme ones"),
+            (lambda r, f: r.mean() - f.mean(), "by hand"),
+        ],
+        [
+            (None, "function was expected"),
+            (lambda r, f: None, "None"),
+            (lambda r, f: F.logsigmoid(r) + 0 * f.sum(), "one number"),
+            (lambda r, f: "V", "could not read"),
+            (lambda r: r, "raised TypeError"),
+        ],
+    ),
+    "check_ae_loss": (
+        [
+            lambda model, x: (model(x) - x).pow(2).mean(),
+            lambda model, x: F.mse_loss(model(x), x),
+            lambda model, x: reconstruction_error(model.decoder(model.encoder(x)), x, "l2"),
+        ],
+        [
+            (lambda model, x: (model(x) - model(x).detach()).pow(2).mean(), "zero"),
+            (lambda model, x: (model(x) - x).abs().mean(), "L1"),
+            (lambda model, x: (model(x) - x).pow(2).mean().sqrt(), "square root"),
+            (lambda model, x: (model(x) - x).pow(2).sum(), "do not sum"),
+            (lambda model, x: (model(x) - x).pow(2).flatten(1).sum(1).mean(), "do not sum"),
+            (lambda model, x: (model(x) - x.mean()).pow(2).mean(), "compared with"),
+            (lambda model, x: (model.decoder(model.encoder(x)) - model.encoder(x)).pow(2).mean(), "raised RuntimeError"),
+        ],
+        [
+            (None, "function was expected"),
+            (lambda model, x: None, "None"),
+            (lambda model, x: (model(x) - x).pow(2).mean().item(), "not a float"),
+            (lambda model, x: (model(x) - x).pow(2).mean().detach(), "no gradient"),
+            (lambda model, x: (model(x) - x).pow(2).flatten(1).mean(1), "one number"),
+        ],
     ),
 }
 
