@@ -28,6 +28,8 @@ from typing import Literal
 import torch
 from torch import nn
 
+from gaedu.gan import _mlp  # the same MLP body as the GAN's networks
+
 Loss = Literal["l1", "l2"]
 LOSSES = ("l1", "l2")
 IMAGE_SHAPE = (1, 8, 8)
@@ -82,14 +84,6 @@ class AEConfig:
     def to_dict(self) -> dict:
         """Return the configuration as plain Python values (for checkpoints)."""
         return asdict(self)
-
-
-def _mlp(inputs: int, hidden: int, depth: int, outputs: int) -> nn.Sequential:
-    layers, width = [], inputs
-    for _ in range(depth):
-        layers += [nn.Linear(width, hidden), nn.LeakyReLU(0.2)]
-        width = hidden
-    return nn.Sequential(*layers, nn.Linear(width, outputs))
 
 
 class Encoder(nn.Module):
