@@ -1,6 +1,6 @@
 # Two commands on a fresh machine with python3:
 #   make book   build the HTML book into _build/html, executing every notebook
-#   make test   run the unit tests and every notebook (nbval), and build the book
+#   make test   lint, run the unit tests and every notebook (nbval), and build the book
 #   make student  the student edition in _build/student: notebooks and HTML without solutions
 PYTHON ?= python3
 VENV   := .venv
@@ -15,17 +15,22 @@ BOOK_ROOT  ?= .
 EXECUTED   := _build/jupyter_execute/book
 BOOK_FLAGS := --builder html --all -W -n --keep-going
 
-.PHONY: book test student install build-book clean
+.PHONY: book test lint student install build-book clean
 
 book: install
 	$(MAKE) --no-print-directory build-book
 
-# The build executes every notebook once (warnings are errors); pytest then runs
-# the unit tests and nbval over those executed copies, so each notebook runs a
-# second time and every `# NBVAL_CHECK_OUTPUT` cell must repeat its output exactly.
-test: install
+# The linter runs first (`lint` installs). The build executes every notebook once
+# (warnings are errors); pytest then runs the unit tests and nbval over those
+# executed copies, so each notebook runs a second time and every
+# `# NBVAL_CHECK_OUTPUT` cell must repeat its output exactly.
+test: lint
 	$(MAKE) --no-print-directory build-book
 	$(BIN)/python -m pytest tests $(EXECUTED)
+
+# ruff (configured in pyproject.toml): pyflakes, pycodestyle, import order, bugbear.
+lint: install
+	$(BIN)/ruff check gaedu tests bench tools book/_ext
 
 # The student edition: every notebook without its solution cells, and an HTML
 # book in which solutions are absent (built from the full build's executed notebooks).

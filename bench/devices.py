@@ -2,50 +2,43 @@
 
 Usage: .venv/bin/python bench/devices.py
 
-For each available device: the time of a 2048×2048 float32 matrix product,
-whether `gaedu.set_seed` makes `torch.rand` repeat there, and whether the
-digits load onto it.
+For each available device: the time of a 2048×2048 float32 matrix product
+(the median of torch.utils.benchmark's blocked_autorange), whether
+`gaedu.set_seed` makes `torch.rand` repeat there, and whether the digits load
+onto it.
 """
 
 from __future__ import annotations
 
 import os
-import time
 
 import torch
 
 import gaedu
+from _common import device_name, median_seconds, preamble
 from gaedu.data import load_digits
 
 
-def matmul_ms(device: torch.device, size: int = 2048, repeats: int = 10) -> float:
+def matmul_ms(device: torch.device, size: int = 2048, min_run_time: float = 0.5) -> float:
     """Milliseconds per ``size × size`` float32 matrix product on ``device``."""
     a = torch.rand(size, size, device=device)
     b = torch.rand(size, size, device=device)
-    a @ b  # warm-up
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    start = time.perf_counter()
-    for _ in range(repeats):
-        a @ b
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return (time.perf_counter() - start) / repeats * 1e3
+    return median_seconds("a @ b", min_run_time=min_run_time, a=a, b=b) * 1e3
 
 
 def main() -> None:
-    print(f"torch {torch.__version__}; {os.environ.get('GAEDU_DEVICE') and 'GAEDU_DEVICE set' or 'GAEDU_DEVICE unset'}")
-    print(f"available: {gaedu.available_devices()}; get_device() -> {gaedu.get_device()}")
+    environment = "GAEDU_DEVICE set" if os.environ.get("GAEDU_DEVICE") else "GAEDU_DEVICE unset"
+    _, default = preamble(__doc__, what=f"get_device() ({environment})", device_option=False)
+    print(f"available: {gaedu.available_devices()}; get_device() -> {default}")
     for name in gaedu.available_devices():
         device = gaedu.get_device(name)
-        label = torch.cuda.get_device_name(device) if device.type == "cuda" else name
         gaedu.set_seed(0)
         first = torch.rand(4, device=device)
         gaedu.set_seed(0)
         repeats = torch.equal(first, torch.rand(4, device=device))
         images, labels = load_digits("test", device=device)
         print(
-            f"{name:8s} {label:28s} matmul {matmul_ms(device):8.2f} ms  seed repeats: {repeats}  "
+            f"{name:8s} {device_name(device):28s} matmul {matmul_ms(device):8.2f} ms  seed repeats: {repeats}  "
             f"digits on {images.device}: {tuple(images.shape)}"
         )
     try:

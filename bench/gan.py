@@ -15,46 +15,45 @@ RING_FIXED sampled with Jacobian truncation (RING_REJECT) on the 8-Gaussian ring
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import time
 
 import torch
 
-import gaedu
+from _common import preamble
 from gaedu.baselines import fit_gmm, fit_kde
+from gaedu.classifier import train_digit_classifier
 from gaedu.data import load_digits, ring_of_gaussians
-from gaedu.gan import RING_FIXED, RING_PLAIN, RING_REJECT, GANConfig, sample, train_gan
-from gaedu.metrics import class_histogram, digit_fd, high_quality_fraction, modes_covered, train_digit_classifier
+from gaedu.gan import RING_FIXED, RING_PLAIN, GANConfig, sample, train_gan
+from gaedu.metrics import class_histogram, digit_fd, high_quality_fraction, modes_covered
+from gaedu.truncation import RING_REJECT, truncated_sample
 
 
-def _row(name: str, images: torch.Tensor, seconds: float, x_test: torch.Tensor, classifier) -> None:
-    shares = class_histogram(images, classifier)
-    fd = digit_fd(images, x_test, classifier)
+def _row(name: str, images: torch.Tensor, seconds: float, x_test: torch.Tensor, classifier) -> float:
+    shares = class_histogram(classifier, images)
+    fd = digit_fd(classifier, images, x_test)
     balanced = "yes" if (shares >= 0.05).all() and (shares <= 0.15).all() else "no"
     print(f"{name:<34} {fd:>7.2f} {shares.min():>9.1%} {shares.max():>9.1%} {balanced:>9} {seconds:>9.1f}")
     return fd
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="cpu", help="where to train the GANs (default: cpu)")
+def _arguments(parser) -> None:
     parser.add_argument("--steps", type=int, default=None, help="digits GAN steps (default: the book's)")
     parser.add_argument("--no-ring", action="store_true", help="skip the ring GANs")
-    args = parser.parse_args()
-    device = gaedu.get_device(args.device)
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else str(device)
-    print(f"torch {torch.__version__}, GANs on {name}, {torch.get_num_threads()} CPU threads")
-    x_train, _ = load_digits("train")
+
+
+def main() -> None:
+    args, device = preamble(__doc__, what="GANs", add_arguments=_arguments)
+    x_train, y_train = load_digits("train")
     x_test, _ = load_digits("test")
-    classifier = train_digit_classifier(seed=0)
+    classifier = train_digit_classifier(x_train, y_train, seed=0)
 
     print(f"\n{'digits: 1000 samples vs 450 test':<34} {'FD':>7} {'min class':>9} {'max class':>9} {'5-15 %':>9} {'seconds':>9}")
     _row("real training digits (floor)", x_train[:1000], 0.0, x_test, classifier)
     results = {}
     for label, fit in (("KDE on 15 PCA components", fit_kde), ("Gaussian mixture, 10 components", fit_gmm)):
         start = time.perf_counter()
-        model = fit()
+        model = fit(x_train)
         images = model.sample(1000, seed=1)
         results[label] = _row(label, images, time.perf_counter() - start, x_test, classifier)
     config = GANConfig() if args.steps is None else GANConfig(num_steps=args.steps)
@@ -64,13 +63,14 @@ def main() -> None:
     gan_fd = _row(f"GAN, {config.num_steps} steps", sample(result.sampler, 1000, seed=1), seconds, x_test, classifier)
     kde_fd = results["KDE on 15 PCA components"]
     print(f"GAN FD / KDE FD = {gan_fd / kde_fd:.2f} (target <= 0.67); {1e3 * seconds / config.num_steps:.2f} ms per step")
-    draws = [digit_fd(sample(result.sampler, 1000, seed=seed), x_test, classifier) for seed in (2, 3, 4)]
+    draws = [digit_fd(classifier, sample(result.sampler, 1000, seed=seed), x_test) for seed in (2, 3, 4)]
     print(f"GAN FD of three more draws of 1000 (the estimate's spread): {', '.join(f'{fd:.2f}' for fd in draws)}")
 
     if args.no_ring:
         return
     x_ring, centres = ring_of_gaussians(20000, seed=0)
     print(f"\n{'ring of 8 Gaussians (std 0.02)':<40} {'modes':>7} {'high quality':>13} {'seconds':>9}")
+
     def ring_row(label: str, points: torch.Tensor, seconds: float) -> None:
         modes, hq = modes_covered(points, centres, 0.02), high_quality_fraction(points, centres, 0.02)
         print(f"{label:<40} {modes:>5}/8 {hq:>13.1%} {seconds:>9.1f}")
@@ -81,8 +81,9 @@ def main() -> None:
         seconds = time.perf_counter() - start
         ring_row(label, sample(ring.sampler, 2000, seed=1), seconds)
     start = time.perf_counter()
-    points = sample(ring.sampler, 2000, seed=1, reject=RING_REJECT)
+    points = truncated_sample(ring.sampler, 2000, seed=1, reject=RING_REJECT)
     ring_row(f"  + Jacobian truncation ({RING_REJECT:.0%} rejected)", points, seconds + time.perf_counter() - start)
+
 
 if __name__ == "__main__":
     main()

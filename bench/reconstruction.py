@@ -10,29 +10,26 @@ most 30 s, test PSNR at least 3 dB above PCA's.
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
 import torch
 
-import gaedu
+from _common import preamble
+from gaedu.autoencoder import AEConfig, reconstruct, train_autoencoder
 from gaedu.data import load_digits
-from gaedu.decoder import AEConfig, reconstruct, train_autoencoder
 from gaedu.metrics import psnr, ssim
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="cpu", help="where to train (default: cpu)")
+def _arguments(parser) -> None:
     parser.add_argument("--latent-dim", type=int, default=8)
     parser.add_argument("--loss", choices=("l1", "l2"), default="l2")
-    args = parser.parse_args()
+
+
+def main() -> None:
+    args, device = preamble(__doc__, what="training", add_arguments=_arguments)
     from sklearn.decomposition import PCA
 
-    device = gaedu.get_device(args.device)
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else str(device)
-    print(f"torch {torch.__version__}, training on {name}, {torch.get_num_threads()} CPU threads")
     x_train, _ = load_digits("train")
     x_test, _ = load_digits("test")
     k = args.latent_dim

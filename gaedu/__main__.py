@@ -33,39 +33,56 @@ def _positive(text: str) -> int:
 
 
 def _write_npy(path: Path, array: np.ndarray) -> None:
-    """Write ``array`` to ``path`` atomically (a temporary file renamed over it)."""
+    """Write ``array`` to ``path`` atomically (see :func:`gaedu._io.atomic_write`)."""
+    from gaedu._io import atomic_write
+
     if not path.parent.is_dir():
         raise UsageError(f"cannot write {path}: the folder {path.parent} does not exist")
-    temporary = path.with_name(f".{path.name}.tmp")
-    with open(temporary, "wb") as file:
-        np.save(file, array)
-    temporary.replace(path)
+    atomic_write(path, lambda file: np.save(file, array))
 
 
-def _train_gan(args: argparse.Namespace) -> None:
+def _train(args: argparse.Namespace, fit, describe) -> None:
+    """Train under ``torchrun`` or alone, then (in the main process) save and report: what both trainers share.
+
+    ``fit(process)`` trains and returns ``(result, save, info)``; ``describe(result,
+    seconds, where, info)`` returns the line to print after ``save(out, result, info)``.
+    """
     import torch
 
     from gaedu import distributed
-    from gaedu.data import load_digits
-    from gaedu.gan import GANConfig, save_gan, train_gan
 
-    config = GANConfig(seed=args.seed, **({"num_steps": args.steps} if args.steps is not None else {}))
     out = Path(args.out)
     if not out.parent.is_dir():
         raise UsageError(f"cannot write {out}: the folder {out.parent} does not exist")
     process = distributed.setup(args.device)  # under torchrun: join the other processes
     try:
-        x_real, _ = load_digits("train")
         start = time.perf_counter()
-        result = train_gan(x_real, config, device=process.device, progress=not args.quiet)
+        result, save, info = fit(process)
         seconds = time.perf_counter() - start
         where = f"{process.device}" + (f" × {process.world_size} processes ({process.backend})" if process.distributed else "")
         if process.is_main:  # one process writes the checkpoint
-            save_gan(out, result, info={"seconds": seconds, "device": where, "torch": str(torch.__version__)})
-            print(f"wrote {out}: {config.num_steps} steps on {where} in {seconds:.1f} s "
-                  f"({1e3 * seconds / max(config.num_steps, 1):.2f} ms/step)")
+            info = {"seconds": seconds, "device": where, "torch": str(torch.__version__), **info(result)}
+            save(out, result, info=info)
+            print(f"wrote {out}: {describe(result, seconds, where, info)}")
     finally:
         distributed.teardown()
+
+
+def _train_gan(args: argparse.Namespace) -> None:
+    from gaedu.data import load_digits
+    from gaedu.gan import GANConfig, save_gan, train_gan
+
+    config = GANConfig(seed=args.seed, **({"num_steps": args.steps} if args.steps is not None else {}))
+
+    def fit(process):
+        x_real, _ = load_digits("train")
+        return train_gan(x_real, config, device=process.device, progress=not args.quiet), save_gan, lambda r: {}
+
+    def describe(result, seconds, where, info):
+        steps = config.num_steps
+        return f"{steps} steps on {where} in {seconds:.1f} s ({1e3 * seconds / max(steps, 1):.2f} ms/step)"
+
+    _train(args, fit, describe)
 
 
 def _sample(args: argparse.Namespace) -> None:
@@ -82,7 +99,7 @@ def _read_images(path: Path):
     """Read a ``.npy`` file of images ``(N, 1, 8, 8)`` in ``[0, 1]`` as a float32 tensor, or raise UsageError."""
     import torch
 
-    from gaedu.decoder import check_images
+    from gaedu._validation import check_images
 
     if not path.is_file():
         raise UsageError(f"no input file at {path}")
@@ -94,44 +111,34 @@ def _read_images(path: Path):
     if not isinstance(array, np.ndarray) or array.dtype.kind not in "fiu":
         raise UsageError(f"{path} must hold a numeric array, got {getattr(array, 'dtype', type(array).__name__)}")
     try:
-        return check_images(torch.from_numpy(array.astype(np.float32)), f"the images in {path}")
+        return check_images(torch.from_numpy(array.astype(np.float32)), f"the images in {path}", shape=(1, 8, 8))
     except ValueError as err:
         raise UsageError(str(err)) from None
 
 
 def _train_ae(args: argparse.Namespace) -> None:
-    import torch
-
-    from gaedu import distributed
+    from gaedu.autoencoder import AEConfig, reconstruct, save_autoencoder, train_autoencoder
     from gaedu.data import load_digits
-    from gaedu.decoder import AEConfig, reconstruct, save_autoencoder, train_autoencoder
     from gaedu.metrics import psnr
 
     steps = {"num_steps": args.steps} if args.steps is not None else {}
     config = AEConfig(latent_dim=args.latent_dim, loss=args.loss, seed=args.seed, **steps)
-    out = Path(args.out)
-    if not out.parent.is_dir():
-        raise UsageError(f"cannot write {out}: the folder {out.parent} does not exist")
-    process = distributed.setup(args.device)  # under torchrun: join the other processes
-    try:
+    x_test, _ = load_digits("test")
+
+    def fit(process):
         x_train, _ = load_digits("train")
-        x_test, _ = load_digits("test")
-        start = time.perf_counter()
         result = train_autoencoder(x_train, config, device=process.device, progress=not args.quiet)
-        seconds = time.perf_counter() - start
-        where = f"{process.device}" + (f" × {process.world_size} processes ({process.backend})" if process.distributed else "")
-        if process.is_main:  # one process writes the checkpoint
-            test_psnr = psnr(reconstruct(result.model, x_test), x_test).mean().item()
-            info = {"seconds": seconds, "device": where, "torch": str(torch.__version__), "test_psnr": test_psnr}
-            save_autoencoder(out, result, info=info)
-            print(f"wrote {out}: k = {config.latent_dim}, {config.loss} loss, {config.num_steps} steps on {where} "
-                  f"in {seconds:.1f} s; test PSNR {test_psnr:.2f} dB (best held-out step {result.best_step})")
-    finally:
-        distributed.teardown()
+        return result, save_autoencoder, lambda r: {"test_psnr": psnr(reconstruct(r.model, x_test), x_test).mean().item()}
+
+    def describe(result, seconds, where, info):
+        return (f"k = {config.latent_dim}, {config.loss} loss, {config.num_steps} steps on {where} in {seconds:.1f} s; "
+                f"test PSNR {info['test_psnr']:.2f} dB (best held-out step {result.best_step})")  # fmt: skip
+
+    _train(args, fit, describe)
 
 
 def _reconstruct(args: argparse.Namespace) -> None:
-    from gaedu.decoder import load_autoencoder, reconstruct
+    from gaedu.autoencoder import load_autoencoder, reconstruct
     from gaedu.device import get_device
 
     images = _read_images(Path(args.input))

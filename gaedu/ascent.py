@@ -26,6 +26,7 @@ from typing import Literal
 import numpy as np
 import torch
 
+from gaedu._validation import check_int, check_nonnegative, check_positive
 from gaedu.optim import GradientAscent
 
 Status = Literal["converged", "max_steps", "diverged"]
@@ -92,6 +93,8 @@ def learning_rate(lr: float, schedule: Schedule, t: int) -> float:
 
     ``None`` keeps ``lr``; ``'1/sqrt(t)'`` gives :math:`\eta/\sqrt t`; ``'1/t'`` gives
     :math:`\eta/t`; a callable gives ``schedule(t)`` itself (``lr`` is then unused).
+    For a network's optimizer the same schedules are ``torch.optim.lr_scheduler.LambdaLR``
+    with ``lambda t: 1 / math.sqrt(t + 1)`` (it counts from 0).
     """
     if schedule is None:
         return lr
@@ -120,16 +123,22 @@ def _start(x0: torch.Tensor | np.ndarray | Sequence[float] | float) -> torch.Ten
     return x
 
 
+def _check_values(values: object, shape: tuple[int, ...]) -> torch.Tensor:
+    """Return the objective's output after checking it is a differentiable tensor of ``shape``."""
+    if not isinstance(values, torch.Tensor) or tuple(values.shape) != shape and not (shape == () and values.numel() == 1):
+        got = tuple(values.shape) if isinstance(values, torch.Tensor) else type(values).__name__
+        wanted = "a scalar tensor" if shape == () else f"one value per start, shape {shape}"
+        raise ValueError(f"the objective must return {wanted}, got {got}")
+    if not values.requires_grad:
+        raise ValueError("the objective's value does not depend on x: compute it from x with torch operations")
+    return values.reshape(shape)
+
+
 def _value_and_grad(objective: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> tuple[float, torch.Tensor]:
     x = x.detach().requires_grad_(True)
     with torch.enable_grad():
-        value = objective(x)
-        if not isinstance(value, torch.Tensor) or value.numel() != 1:
-            shape = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
-            raise ValueError(f"the objective must return a scalar tensor, got {shape}")
-        if not value.requires_grad:
-            raise ValueError("the objective's value does not depend on x: compute it from x with torch operations")
-        (grad,) = torch.autograd.grad(value.reshape(()), x, allow_unused=True)
+        value = _check_values(objective(x), ())
+        (grad,) = torch.autograd.grad(value, x, allow_unused=True)
     return float(value.detach()), torch.zeros_like(x) if grad is None else grad
 
 
@@ -168,14 +177,10 @@ def ascend(
         ValueError: bad ``lr``, ``num_steps``, ``momentum``, ``schedule``, ``tol`` or
             ``x0``, or an objective that does not return a differentiable scalar.
     """
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
-        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
-    if isinstance(num_steps, bool) or not isinstance(num_steps, (int, np.integer)) or num_steps < 0:
-        raise ValueError(f"num_steps must be an integer >= 0, got {num_steps!r}")
+    lr, num_steps = check_positive("lr", lr), check_int("num_steps", num_steps, minimum=0)
     if schedule is not None and not callable(schedule) and schedule not in ("1/sqrt(t)", "1/t"):
         raise ValueError(f"schedule must be None, '1/sqrt(t)', '1/t' or a callable, got {schedule!r}")
-    if tol is not None and not (isinstance(tol, (int, float)) and math.isfinite(tol) and tol >= 0):
-        raise ValueError(f"tol must be a finite number >= 0 or None, got {tol!r}")
+    tol = None if tol is None else check_nonnegative("tol", tol)
     x = _start(x0)
     optimizer = GradientAscent([x], lr=lr, momentum=momentum)  # checks momentum too
     limit = BLOWUP_FACTOR * (1.0 + float(x.norm()))
@@ -223,11 +228,13 @@ class Ensemble:
     """What :func:`ascend_many` returns for ``n`` starts in ``d`` dimensions.
 
     Attributes:
-        starts: the starts, ``(n, d)``.
-        points: the final iterates, ``(n, d)``.
+        starts: the starts, ``(n, d)`` (a copy: the caller's array is never shared).
+        points: the final iterates, ``(n, d)``; always finite.
         values: the objective at the final iterates, ``(n,)``.
         path: every iterate, ``(num_steps + 1, n, d)``, when asked for (else ``None``).
         gradient_evaluations: gradients computed in all, ``n * num_steps``.
+        diverged: ``(n,)`` booleans: the starts whose run became non-finite or exploded
+            (see :data:`BLOWUP_FACTOR`); each stays at its last finite iterate.
     """
 
     starts: np.ndarray
@@ -235,6 +242,19 @@ class Ensemble:
     values: np.ndarray
     path: np.ndarray | None
     gradient_evaluations: int
+    diverged: np.ndarray
+
+
+def _starts(starts: torch.Tensor | np.ndarray | Sequence[Sequence[float]]) -> torch.Tensor:
+    if isinstance(starts, torch.Tensor):
+        starts = starts.detach().cpu()
+    try:
+        x = torch.tensor(np.array(starts, dtype=np.float64))  # np.array copies: nothing is shared with the caller
+    except (TypeError, ValueError):
+        raise ValueError(f"starts must be an (n, d) array of numbers, got {type(starts).__name__}") from None
+    if x.ndim != 2 or len(x) == 0 or x.shape[1] == 0 or not torch.isfinite(x).all():
+        raise ValueError(f"starts must be a finite (n, d) array with n >= 1, got shape {tuple(x.shape)}")
+    return x
 
 
 def ascend_many(
@@ -252,7 +272,8 @@ def ascend_many(
     Every start takes :math:`x_{t+1} = x_t + \eta\,\big(\nabla J(x_t) + \sigma\,\xi_t\big)`
     with :math:`\xi_t \sim \mathcal N(0, I)` independent across starts and steps and
     :math:`\sigma` = ``noise``: with ``noise=0`` this is plain gradient ascent (as
-    :func:`ascend`), otherwise it mimics the noise of stochastic gradients.
+    :func:`ascend`), otherwise it mimics the noise of stochastic gradients. The step is
+    :class:`gaedu.optim.GradientAscent`'s.
 
     Args:
         objective: a function of float64 points ``(..., d)`` returning values ``(...)``,
@@ -264,38 +285,45 @@ def ascend_many(
         seed: seed of the noise (the global random state is untouched).
         keep_path: also return every iterate.
 
+    Returns:
+        An :class:`Ensemble`.
+
     Raises:
-        ValueError: bad starts or settings, or an objective that does not return one value per start.
+        ValueError: bad starts or settings, or an objective that does not return one
+            differentiable value per start.
     """
-    x = torch.as_tensor(np.asarray(starts, dtype=np.float64))
-    if x.ndim != 2 or len(x) == 0 or not torch.isfinite(x).all():
-        raise ValueError(f"starts must be a finite (n, d) array with n >= 1, got shape {tuple(x.shape)}")
-    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
-    if isinstance(num_steps, bool) or not isinstance(num_steps, (int, np.integer)) or num_steps < 0:
-        raise ValueError(f"num_steps must be an integer >= 0, got {num_steps!r}")
-    if not (isinstance(noise, (int, float)) and math.isfinite(noise) and noise >= 0):
-        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
-    generator = torch.Generator().manual_seed(seed)
+    x = _starts(starts)
+    lr, num_steps = check_positive("lr", lr), check_int("num_steps", num_steps, minimum=0)
+    noise = check_nonnegative("noise", noise)
+    generator = torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
     starts_array, path = x.numpy().copy(), [x.clone()] if keep_path else None
-    for _ in range(int(num_steps)):
-        x.requires_grad_(True)
-        values = objective(x)
-        if values.shape != (len(x),):
-            raise ValueError(f"objective must return one value per start, shape ({len(x)},), got {tuple(values.shape)}")
-        (grad,) = torch.autograd.grad(values.sum(), x)  # the starts are independent: one sum, n gradients
-        with torch.no_grad():
-            if noise:
-                grad = grad + noise * torch.randn(x.shape, generator=generator, dtype=x.dtype)
-            x = x.detach() + lr * grad
+    optimizer = GradientAscent([x], lr=lr)
+    limit = BLOWUP_FACTOR * (1.0 + x.norm(dim=1))  # (n,)
+    alive = torch.ones(len(x), dtype=torch.bool)
+    for _ in range(num_steps):
+        with torch.enable_grad():
+            x.requires_grad_(True)
+            values = _check_values(objective(x), (len(x),))
+            (grad,) = torch.autograd.grad(values.sum(), x)  # the starts are independent: one sum, n gradients
+        x.requires_grad_(False)
+        if noise:
+            grad = grad + noise * torch.randn(x.shape, generator=generator, dtype=x.dtype)
+        alive &= torch.isfinite(grad).all(dim=1)
+        previous = x.clone()
+        x.grad = torch.where(alive[:, None], grad, 0.0)  # a diverged start stays where it is
+        optimizer.step()
+        exploded = ~torch.isfinite(x).all(dim=1) | (x.norm(dim=1) > limit)
+        x[exploded] = previous[exploded]  # keep the last finite iterate
+        alive &= ~exploded
         if keep_path:
             path.append(x.clone())
     with torch.no_grad():
         values = objective(x)
     return Ensemble(
         starts=starts_array,
-        points=x.detach().numpy(),
-        values=values.detach().numpy(),
+        points=x.numpy().copy(),
+        values=values.detach().numpy().copy(),
         path=torch.stack(path).numpy() if keep_path else None,
-        gradient_evaluations=len(x) * int(num_steps),
+        gradient_evaluations=len(x) * num_steps,
+        diverged=(~alive).numpy(),
     )

@@ -5,20 +5,27 @@ A checkpoint is a plain dictionary of tensors and Python values::
     {"format": "gaedu", "version": 1, "kind": "gan", "config": {...}, "state": {...}, "info": {...}}
 
 ``config`` holds what is needed to rebuild the networks, ``state`` their
-``state_dict``\\ s. Writing goes to a temporary file in the same folder that is
-then renamed over the target, so a crash never leaves half a checkpoint under
-the real name. Reading refuses anything that is missing, truncated, not a
+``state_dict``\\ s. Writing goes through :func:`gaedu._io.atomic_write` (a temporary file in the
+same folder, renamed over the target), so a crash never leaves half a
+checkpoint under the real name. Reading refuses anything that is missing, truncated, not a
 gaedu checkpoint, or of the wrong kind, with a one-line :class:`CheckpointError`.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
+import pickle
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
+from torch import nn
+
+from gaedu._io import atomic_write
+from gaedu.device import get_device
+
+M = TypeVar("M", bound=nn.Module)
 
 FORMAT, VERSION = "gaedu", 1
 
@@ -38,25 +45,17 @@ def save_checkpoint(path: str | os.PathLike, kind: str, config: dict, state: dic
         info: anything else worth keeping (plain values or tensors).
 
     Raises:
-        CheckpointError: the folder does not exist or cannot be written.
+        CheckpointError: the folder does not exist, or the file cannot be written
+            (nothing is left under ``path`` or beside it).
     """
     path = Path(path)
-    if not path.parent.is_dir():
-        raise CheckpointError(f"cannot write {path}: the folder {path.parent} does not exist")
     payload = {"format": FORMAT, "version": VERSION, "kind": kind, "config": config, "state": state, "info": info or {}}
     try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as err:
-        raise CheckpointError(f"cannot write {path}: {err.strerror}") from None
-    try:
-        with os.fdopen(handle, "wb") as file:
-            torch.save(payload, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)  # atomic on POSIX and Windows
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        atomic_write(path, lambda file: torch.save(payload, file))
+    except OSError as err:  # a missing folder, no permission, a full disk
+        raise CheckpointError(f"cannot write {path}: {err.strerror}" if err.strerror else str(err)) from None
+    except (pickle.PicklingError, TypeError, AttributeError) as err:  # something in config or info cannot be saved
+        raise CheckpointError(f"cannot write {path}: {str(err).splitlines()[0][:160]}") from None
     return path
 
 
@@ -65,7 +64,7 @@ def load_checkpoint(path: str | os.PathLike, kind: str) -> dict[str, Any]:
 
     Raises:
         CheckpointError: the file is missing, unreadable, truncated, not a gaedu
-            checkpoint, of another kind or of a newer format version.
+            checkpoint, of another kind or of another format version.
     """
     path = Path(path)
     if not path.is_file():
@@ -82,8 +81,36 @@ def load_checkpoint(path: str | os.PathLike, kind: str) -> dict[str, Any]:
     if payload.get("version") != VERSION:
         raise CheckpointError(f"{path} has checkpoint format version {payload.get('version')!r}; this gaedu reads {VERSION}")
     if payload.get("kind") != kind:
-        raise CheckpointError(f"{path} holds a {payload.get('kind')!r} checkpoint, not a {kind!r} one")
+        raise CheckpointError(f"{path} holds a checkpoint of kind {payload.get('kind')!r}, not of kind {kind!r}")
     for key in ("config", "state"):
         if not isinstance(payload.get(key), dict):
             raise CheckpointError(f"{path} is damaged: its {key!r} entry is missing")
     return payload
+
+
+def load_model(
+    path: str | os.PathLike,
+    kind: str,
+    build: Callable[[dict[str, Any]], tuple[M, dict[str, Any]]],
+    *,
+    device: str | torch.device | None = None,
+) -> M:
+    """Load a checkpoint of ``kind`` and rebuild its model: the shared half of every ``load_*`` function.
+
+    ``build(payload)`` returns ``(model, state_dict)``: a fresh model made from
+    ``payload['config']`` and the weights to load into it. Whatever goes wrong while
+    rebuilding (a config the model refuses, a missing or mis-shaped tensor) becomes a
+    one-line :class:`CheckpointError`.
+
+    Returns:
+        The model with its weights, on ``device`` (default: the CPU), in eval mode.
+    """
+    payload = load_checkpoint(path, kind)
+    try:
+        model, state = build(payload)
+        model.load_state_dict(state)
+    except (TypeError, ValueError, KeyError, RuntimeError) as err:
+        lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+        reason = " ".join(lines[:2])[:200] if lines else type(err).__name__  # load_state_dict says what on line 2
+        raise CheckpointError(f"{path} does not describe a gaedu {kind}: {reason}") from None
+    return model.to("cpu" if device is None else get_device(device)).eval()

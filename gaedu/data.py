@@ -17,6 +17,9 @@ import math
 import numpy as np
 import torch
 
+from gaedu._validation import check_int, check_nonnegative, check_positive
+from gaedu.device import get_device
+
 SPLITS = ("train", "test", "all")
 TEST_SIZE = 0.25  # a quarter of each class is held out for evaluation
 SPLIT_SEED = 0
@@ -61,16 +64,14 @@ def load_digits(
     X, y = _digits_arrays()[split]
     images = torch.tensor(X / 16.0, dtype=torch.float32).reshape(-1, 1, 8, 8)
     labels = torch.tensor(y, dtype=torch.int64)
-    return images.to(device or "cpu"), labels.to(device or "cpu")
+    device = torch.device("cpu") if device is None else get_device(device)  # checks that the device exists
+    return images.to(device), labels.to(device)
 
 
 def _check_mixture_args(n: int, std: float, seed: int) -> None:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive integer number of samples, got {n!r}")
-    if not (math.isfinite(std) and std >= 0):
-        raise ValueError(f"std must be a finite number >= 0, got {std!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise ValueError(f"seed must be an integer, got {seed!r}")
+    check_int("n", n)
+    check_nonnegative("std", std)
+    check_int("seed", seed, minimum=0)
 
 
 def _sample_mixture(
@@ -113,10 +114,8 @@ def ring_of_gaussians(
         centres: float32, shape ``(modes, 2)``.
     """
     _check_mixture_args(n, std, seed)
-    if isinstance(modes, bool) or not isinstance(modes, (int, np.integer)) or modes < 1:
-        raise ValueError(f"modes must be a positive integer, got {modes!r}")
-    if not (math.isfinite(radius) and radius > 0):
-        raise ValueError(f"radius must be a finite number > 0, got {radius!r}")
+    check_int("modes", modes)
+    check_positive("radius", radius)
     angles = 2 * math.pi * torch.arange(int(modes), dtype=torch.float64) / int(modes)
     centres = radius * torch.stack([torch.cos(angles), torch.sin(angles)], dim=1)
     return _sample_mixture(centres, n, std, seed, device)
@@ -149,10 +148,8 @@ def grid_of_gaussians(
         centres: float32, shape ``(side * side, 2)``, row by row.
     """
     _check_mixture_args(n, std, seed)
-    if isinstance(side, bool) or not isinstance(side, (int, np.integer)) or side < 1:
-        raise ValueError(f"side must be a positive integer, got {side!r}")
-    if not (math.isfinite(spacing) and spacing > 0):
-        raise ValueError(f"spacing must be a finite number > 0, got {spacing!r}")
+    check_int("side", side)
+    check_positive("spacing", spacing)
     ticks = (torch.arange(int(side), dtype=torch.float64) - (int(side) - 1) / 2) * spacing
     gy, gx = torch.meshgrid(ticks, ticks, indexing="ij")
     centres = torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)

@@ -115,5 +115,3 @@ def set_seed(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device when CUDA is present
-    if torch.cuda.is_available():
-        torch.cuda.manual_seed_all(seed)

@@ -29,6 +29,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from gaedu._validation import check_int, check_nonnegative, check_number, check_positive
+
 METHODS = ("simultaneous", "alternating", "extragradient", "optimistic")
 Game = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -54,8 +56,9 @@ def dirac_gan(r1: float = 0.0, noise_std: float = 0.0, nodes: int = 20) -> Game:
 
     Args:
         r1: :math:`\gamma \ge 0`, the weight of the zero-centred gradient penalty
-            :math:`\tfrac{\gamma}{2}\lVert\nabla_x D\rVert^2` on real data (R1). For
-            :math:`D(x) = \psi x` that gradient is :math:`\psi`.
+            :math:`\tfrac{\gamma}{2}\lVert\nabla_x f\rVert^2` on real data (R1), with
+            :math:`f(x) = \psi x` the discriminator's logit (:math:`D = \sigma(f)`), whose
+            gradient is :math:`\psi`.
         noise_std: standard deviation of instance noise :math:`\varepsilon` added to
             real and fake samples; the expectation is taken exactly (Gauss–Hermite).
         nodes: Gauss–Hermite nodes for the expectation.
@@ -63,9 +66,8 @@ def dirac_gan(r1: float = 0.0, noise_std: float = 0.0, nodes: int = 20) -> Game:
     Raises:
         ValueError: ``r1`` or ``noise_std`` is negative or not finite.
     """
-    for name, value in (("r1", r1), ("noise_std", noise_std)):
-        if not (math.isfinite(value) and value >= 0):
-            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    r1, noise_std = check_nonnegative("r1", r1), check_nonnegative("noise_std", noise_std)
+    nodes = check_int("nodes", nodes)
     if noise_std > 0:
         points, weights = np.polynomial.hermite_e.hermegauss(nodes)  # for E over N(0, 1)
         eps = torch.as_tensor(points * noise_std)
@@ -74,8 +76,8 @@ def dirac_gan(r1: float = 0.0, noise_std: float = 0.0, nodes: int = 20) -> Game:
         eps, w = torch.zeros(1, dtype=torch.float64), torch.ones(1, dtype=torch.float64)
 
     def value(theta: torch.Tensor, psi: torch.Tensor) -> torch.Tensor:
-        eps_ = eps.to(theta.dtype)
-        w_ = w.to(theta.dtype)
+        eps_ = eps.to(theta.device, theta.dtype)
+        w_ = w.to(theta.device, theta.dtype)
         real = (w_ * F.logsigmoid(psi * eps_)).sum()  # log D(x_real), real data at 0
         fake = (w_ * F.logsigmoid(-psi * (theta + eps_))).sum()  # log(1 − D(x_fake)), fake data at θ
         return real + fake - 0.5 * r1 * psi**2
@@ -105,12 +107,8 @@ def play(game: Game, x0: float, y0: float, lr: float, num_steps: int, method: st
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(map(repr, METHODS))}")
-    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
-    if isinstance(num_steps, bool) or not isinstance(num_steps, (int, np.integer)) or num_steps < 0:
-        raise ValueError(f"num_steps must be an integer >= 0, got {num_steps!r}")
-    if not (math.isfinite(x0) and math.isfinite(y0)):
-        raise ValueError(f"the start must be finite, got ({x0}, {y0})")
+    lr, num_steps = check_positive("lr", lr), check_int("num_steps", num_steps, minimum=0)
+    x0, y0 = check_number("x0", x0), check_number("y0", y0)
     x = torch.tensor(float(x0), dtype=torch.float64)
     y = torch.tensor(float(y0), dtype=torch.float64)
     points = [(x0, y0)]

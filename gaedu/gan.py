@@ -12,31 +12,47 @@ fake. The **generator descends** it (``objective='saturating'``), or, as
 almost everyone does because that gradient vanishes when :math:`D` wins,
 ascends :math:`\mathbb E_z \log D(G(z))` instead (``objective='non-saturating'``).
 
-Both networks here are small MLPs: an 8×8 digit is 64 numbers, so a
-convolution buys little, and an MLP trains fast on a CPU. The same classes
-serve the 2-D toy data (``out_shape=(2,)``, ``output='linear'``).
+Both networks here are small MLPs (:func:`gaedu.nets.mlp`): an 8×8 digit is 64
+numbers, so a convolution buys little, and an MLP trains fast on a CPU. The same
+classes serve the 2-D toy data (``out_shape=(2,)``, ``output='linear'``).
+Notation: :math:`f` is the discriminator's logit and :math:`D = \sigma(f)`.
+Jacobian truncation, a way to sample from a trained generator, is in
+:mod:`gaedu.truncation`.
 """
 
 from __future__ import annotations
 
 import copy
 import math
+import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+from tqdm.auto import tqdm
+
+from gaedu import distributed
+from gaedu._validation import check_choice, check_fraction, check_int, check_nonnegative, check_positive
+from gaedu.checkpoint import load_model, save_checkpoint
+from gaedu.nets import device_of, frozen, mlp, seeded
+
+GeneratorObjective = Literal["non-saturating", "saturating"]
+GENERATOR_OBJECTIVES = ("non-saturating", "saturating")
+
+#: Samples in the fixed noise batch that training watches (an 8×8 grid of images).
+FIXED_SAMPLES = 64
+#: Steps between two records of the value in the history: often enough for a smooth
+#: curve, rarely enough to cost nothing.
+HISTORY_EVERY = 50
 
 
-Objective = Literal["non-saturating", "saturating"]
-OBJECTIVES = ("non-saturating", "saturating")
-
-
-@dataclass
+@dataclass(frozen=True)
 class GANConfig:
-    r"""Everything needed to rebuild the two networks and retrain them.
+    r"""Everything needed to rebuild the two networks and retrain them (immutable: use ``dataclasses.replace``).
 
     Attributes:
         latent_dim: length of the noise vector ``z``.
@@ -48,13 +64,13 @@ class GANConfig:
         out_shape: shape of one sample: ``(1, 8, 8)`` for digits, ``(2,)`` for points.
         output: ``'sigmoid'`` for pixels in ``[0, 1]``, ``'linear'`` for points.
         objective: the generator's objective (see the module docstring).
-        num_steps: training steps (one discriminator and one generator update each).
+        num_steps: training steps (one discriminator and one generator update each), ``>= 0``.
         batch_size: real and fake samples per step.
         lr_d, lr_g: Adam learning rates of the discriminator and the generator.
         betas: Adam's ``(beta1, beta2)``; a low ``beta1`` damps the game's rotation less.
         r1: weight :math:`\gamma` of the zero-centred gradient penalty
-            :math:`\tfrac\gamma2\lVert\nabla_x f(x)\rVert^2` on real data, with :math:`f` the discriminator's logit
-            (:math:`D = \sigma(f)`; Mescheder et al. 2018).
+            :math:`\tfrac\gamma2\lVert\nabla_x f(x)\rVert^2` on real data (Mescheder et al. 2018),
+            the squared norm taken over each pack's input.
         ema: decay of the exponential moving average of the generator's weights (0: none);
             step :math:`t` uses :math:`\min(\text{ema}, (1 + t)/(10 + t))`, so the average
             does not drag the random initial weights along.
@@ -67,7 +83,7 @@ class GANConfig:
     pack: int = 1
     out_shape: tuple[int, ...] = (1, 8, 8)
     output: Literal["sigmoid", "linear"] = "sigmoid"
-    objective: Objective = "non-saturating"
+    objective: GeneratorObjective = "non-saturating"
     num_steps: int = 4000
     batch_size: int = 128
     lr_d: float = 1e-3
@@ -78,41 +94,31 @@ class GANConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        self.out_shape = tuple(int(s) for s in self.out_shape)
-        self.betas = tuple(float(b) for b in self.betas)
-        for name in ("latent_dim", "hidden", "depth", "pack", "num_steps", "batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < (0 if name == "num_steps" else 1):
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        for name in ("lr_d", "lr_g"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-                raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-        if not (math.isfinite(self.r1) and self.r1 >= 0):
-            raise ValueError(f"r1 must be a finite number >= 0, got {self.r1!r}")
-        if not 0 <= self.ema < 1:
-            raise ValueError(f"ema must be in [0, 1), got {self.ema!r}")
-        if not all(0 <= b < 1 for b in self.betas) or len(self.betas) != 2:
+        def put(name: str, value: Any) -> None:
+            object.__setattr__(self, name, value)  # the one place a frozen config is written
+
+        if not isinstance(self.out_shape, (tuple, list)) or not self.out_shape:
+            raise ValueError(f"out_shape must be a non-empty tuple of sizes, got {self.out_shape!r}")
+        put("out_shape", tuple(check_int("out_shape", s) for s in self.out_shape))
+        if not isinstance(self.betas, (tuple, list)) or len(self.betas) != 2:
             raise ValueError(f"betas must be two numbers in [0, 1), got {self.betas!r}")
+        put("betas", tuple(check_fraction("betas", b) for b in self.betas))
+        for name in ("latent_dim", "hidden", "depth", "pack", "batch_size"):
+            put(name, check_int(name, getattr(self, name)))
+        put("num_steps", check_int("num_steps", self.num_steps, minimum=0))
+        put("seed", check_int("seed", self.seed, minimum=0))
+        for name in ("lr_d", "lr_g"):
+            put(name, check_positive(name, getattr(self, name)))
+        put("r1", check_nonnegative("r1", self.r1))
+        put("ema", check_fraction("ema", self.ema))
         if self.batch_size % self.pack:
             raise ValueError(f"batch_size ({self.batch_size}) must be a multiple of pack ({self.pack})")
-        if self.objective not in OBJECTIVES:
-            raise ValueError(f"objective must be one of {', '.join(map(repr, OBJECTIVES))}, got {self.objective!r}")
-        if self.output not in ("sigmoid", "linear"):
-            raise ValueError(f"output must be 'sigmoid' or 'linear', got {self.output!r}")
+        check_choice("objective", self.objective, GENERATOR_OBJECTIVES)
+        check_choice("output", self.output, ("sigmoid", "linear"))
 
     def to_dict(self) -> dict:
         """Return the configuration as plain Python values (for checkpoints)."""
         return asdict(self)
-
-
-def _mlp(inputs: int, hidden: int, depth: int, outputs: int) -> nn.Sequential:
-    """``depth`` hidden layers of width ``hidden`` with LeakyReLU(0.2), then a linear output layer."""
-    layers, width = [], inputs
-    for _ in range(depth):
-        layers += [nn.Linear(width, hidden), nn.LeakyReLU(0.2)]
-        width = hidden
-    return nn.Sequential(*layers, nn.Linear(width, outputs))
 
 
 class Generator(nn.Module):
@@ -121,8 +127,7 @@ class Generator(nn.Module):
     def __init__(self, config: GANConfig) -> None:
         super().__init__()
         self.latent_dim, self.out_shape = config.latent_dim, config.out_shape
-        size = math.prod(config.out_shape)
-        self.net = _mlp(config.latent_dim, config.hidden, config.depth, size)
+        self.net = mlp(config.latent_dim, config.hidden, config.depth, math.prod(config.out_shape))
         self.squash = torch.sigmoid if config.output == "sigmoid" else nn.Identity()
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
@@ -130,49 +135,70 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    r"""Map samples ``(B, *in_shape)`` to logits ``(B / pack,)``, one per pack; :math:`D(x) = \sigma(\text{logit})`."""
+    r"""Map samples ``(B, *in_shape)`` to logits ``(B / pack,)``, one per pack; :math:`D(x) = \sigma(f(x))`."""
 
     def __init__(self, config: GANConfig) -> None:
         super().__init__()
         self.pack = config.pack
-        self.net = _mlp(config.pack * math.prod(config.out_shape), config.hidden, config.depth, 1)
+        self.net = mlp(config.pack * math.prod(config.out_shape), config.hidden, config.depth, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if len(x) % self.pack:
+            raise ValueError(f"the discriminator judges packs of {self.pack}: got a batch of {len(x)} samples")
         return self.net(x.reshape(-1, self.pack * x[0].numel())).squeeze(-1)  # (B, *in_shape) -> (B / pack,)
+
+
+def _pack(discriminator: nn.Module) -> int:
+    return getattr(getattr(discriminator, "module", discriminator), "pack", 1)  # under DDP, the wrapped network's
 
 
 def _logits(discriminator: nn.Module, x_real: torch.Tensor, x_fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Return the discriminator's logits on real and on fake samples, from one forward pass over both.
 
     One pass, not two, because ``DistributedDataParallel`` allows one forward pass per backward pass.
+    Each set must hold whole packs, so that no pack mixes real and fake samples.
     """
+    pack = _pack(discriminator)
+    if len(x_real) % pack or len(x_fake) % pack:
+        raise ValueError(f"x_real ({len(x_real)}) and x_fake ({len(x_fake)}) must both hold whole packs of {pack}")
     logits = discriminator(torch.cat([x_real, x_fake]))
-    n_real = len(logits) * len(x_real) // (len(x_real) + len(x_fake))  # the real packs come first
+    n_real = len(x_real) // pack  # the real packs come first
     return logits[:n_real], logits[n_real:]
 
 
-def value(discriminator: nn.Module, x_real: torch.Tensor, x_fake: torch.Tensor) -> torch.Tensor:
-    r"""Return the minibatch estimate of :math:`V(D, G)`, using :math:`\log(1 - \sigma(a)) = \log\sigma(-a)`."""
-    logits_real, logits_fake = _logits(discriminator, x_real, x_fake)
+def value_from_logits(logits_real: torch.Tensor, logits_fake: torch.Tensor) -> torch.Tensor:
+    r"""Return :math:`\mathbb E\log\sigma(f_\text{real}) + \mathbb E\log(1 - \sigma(f_\text{fake}))` from the logits.
+
+    Uses :math:`\log(1 - \sigma(a)) = \log\sigma(-a)`, which stays finite for any logit.
+    """
     return F.logsigmoid(logits_real).mean() + F.logsigmoid(-logits_fake).mean()
+
+
+def value(discriminator: nn.Module, x_real: torch.Tensor, x_fake: torch.Tensor) -> torch.Tensor:
+    """Return the minibatch estimate of :math:`V(D, G)` (a scalar tensor)."""
+    return value_from_logits(*_logits(discriminator, x_real, x_fake))
 
 
 def discriminator_objective(
     discriminator: nn.Module, x_real: torch.Tensor, x_fake: torch.Tensor, r1: float = 0.0
 ) -> torch.Tensor:
-    r"""Return what the discriminator ascends: :math:`V` minus the R1 penalty :math:`\tfrac{\gamma}{2}\lVert\nabla_x f(x_\text{real})\rVert^2` (:math:`f` the logit)."""
+    r"""Return what the discriminator ascends: :math:`V - \tfrac{\gamma}{2}\,\mathbb E\lVert\nabla_x f(x_\text{real})\rVert^2`.
+
+    The penalty's expectation is over packs: each pack's logit has one gradient, over
+    the ``pack`` samples it sees, so :math:`\gamma` means the same for every pack size.
+    """
     if r1 == 0:
         return value(discriminator, x_real, x_fake.detach())
     x_real = x_real.detach().requires_grad_(True)
     logits_real, logits_fake = _logits(discriminator, x_real, x_fake.detach())
     (grad,) = torch.autograd.grad(logits_real.sum(), x_real, create_graph=True)
-    penalty = grad.pow(2).flatten(1).sum(1).mean()
-    v = F.logsigmoid(logits_real).mean() + F.logsigmoid(-logits_fake).mean()
-    return v - 0.5 * r1 * penalty
+    penalty = grad.pow(2).reshape(len(logits_real), -1).sum(1).mean()  # ‖∇ f‖² per pack, averaged
+    return value_from_logits(logits_real, logits_fake) - 0.5 * r1 * penalty
 
 
-def generator_objective(discriminator: nn.Module, x_fake: torch.Tensor, objective: Objective) -> torch.Tensor:
+def generator_objective(discriminator: nn.Module, x_fake: torch.Tensor, objective: GeneratorObjective) -> torch.Tensor:
     r"""Return what the generator ascends: :math:`-\mathbb E\log(1-D(G(z)))` (saturating) or :math:`\mathbb E\log D(G(z))`."""
+    check_choice("objective", objective, GENERATOR_OBJECTIVES)
     logits = discriminator(x_fake)
     if objective == "saturating":
         return -F.logsigmoid(-logits).mean()  # ascending −V's fake term = descending V
@@ -192,7 +218,8 @@ def training_step(
 
     The discriminator takes one step up :func:`discriminator_objective` (the value,
     minus the R1 penalty), with the fake samples held fixed; then the generator takes
-    one step up :func:`generator_objective`. Both optimizers must maximize
+    one step up :func:`generator_objective`, through a discriminator whose weights are
+    frozen (their gradients would be thrown away). Both optimizers must maximize
     (``maximize=True``, or :class:`gaedu.optim.GradientAscent`).
     """
     x_fake = generator(z)
@@ -201,14 +228,25 @@ def training_step(
     opt_d.step()
     opt_g.zero_grad(set_to_none=True)
     plain = getattr(discriminator, "module", discriminator)  # under DDP, the wrapped network
-    generator_objective(plain, x_fake, config.objective).backward()
+    with frozen(plain):
+        generator_objective(plain, x_fake, config.objective).backward()
     opt_g.step()
     return x_fake
 
 
 @dataclass
 class GANResult:
-    """What :func:`train_gan` returns: the trained networks and what happened on the way."""
+    """What :func:`train_gan` returns: the trained networks and what happened on the way.
+
+    Attributes:
+        config: the settings it was trained with.
+        generator, discriminator: the trained networks.
+        ema_generator: the weight average of the generator (``None`` when ``config.ema == 0``).
+        fixed_z: the fixed noise batch ``(64, latent_dim)`` of the snapshots, on the CPU.
+        history: ``'step'`` and ``'value'`` every 50 steps; ``'eval_step'`` and
+            ``'eval_<name>'`` for each number ``evaluate`` returned.
+        snapshots: ``(step, samples)`` pairs, the sampler's output on ``fixed_z``.
+    """
 
     config: GANConfig
     generator: Generator
@@ -224,16 +262,19 @@ class GANResult:
         return self.ema_generator if self.ema_generator is not None else self.generator
 
 
-def _wrap(module: nn.Module, device: torch.device) -> nn.Module:
-    """Wrap ``module`` in ``DistributedDataParallel``: gradients are averaged over the processes in ``backward()``."""
-    from torch.nn.parallel import DistributedDataParallel
-
-    return DistributedDataParallel(module, device_ids=[device.index] if device.type == "cuda" else None)
-
-
 @torch.no_grad()
 def _update_ema(ema: nn.Module, model: nn.Module, decay: float) -> None:
     torch._foreach_lerp_(list(ema.parameters()), list(model.parameters()), 1 - decay)
+
+
+def _check_samples(x_real: Any, config: GANConfig) -> torch.Tensor:
+    if not isinstance(x_real, torch.Tensor):
+        raise ValueError(f"x_real must be a torch.Tensor, got {type(x_real).__name__}")
+    if x_real.ndim != 1 + len(config.out_shape) or tuple(x_real.shape[1:]) != config.out_shape or not len(x_real):
+        raise ValueError(f"x_real must have shape (N, {', '.join(map(str, config.out_shape))}), got {tuple(x_real.shape)}")
+    if not torch.isfinite(x_real).all():
+        raise ValueError("x_real contains NaN or infinite values")
+    return x_real
 
 
 def train_gan(
@@ -251,7 +292,12 @@ def train_gan(
 
     Each step draws ``batch_size`` real samples, updates the discriminator by one
     Adam step ascending :func:`discriminator_objective`, then the generator by one
-    Adam step ascending :func:`generator_objective`.
+    Adam step ascending :func:`generator_objective`. All random numbers come from a
+    CPU generator seeded with ``config.seed``, so a seed gives the same networks and
+    noise on every device (up to floating-point rounding).
+
+    Under ``torchrun`` every process trains on its share of each batch and only the
+    main process (rank 0) evaluates, snapshots and calls ``on_snapshot``.
 
     Args:
         x_real: the training data, shape ``(N, *config.out_shape)``.
@@ -265,53 +311,46 @@ def train_gan(
         on_snapshot: also call ``on_snapshot(step, result)`` at those steps, e.g. to
             record the discriminator's output on a grid.
 
+    Returns:
+        A :class:`GANResult`.
+
     Raises:
-        ValueError: ``x_real`` has the wrong shape or non-finite values.
+        ValueError: ``x_real`` is not a tensor, has the wrong shape or non-finite values; a bad setting.
     """
-    from tqdm.auto import tqdm
-
     config = config or GANConfig()
-    if x_real.ndim != 1 + len(config.out_shape) or tuple(x_real.shape[1:]) != config.out_shape:
-        raise ValueError(f"x_real must have shape (N, {', '.join(map(str, config.out_shape))}), got {tuple(x_real.shape)}")
-    if not torch.isfinite(x_real).all():
-        raise ValueError("x_real contains NaN or infinite values")
-    from gaedu import distributed
-    from gaedu.device import get_device
-
-    process = distributed.current()  # under torchrun: this process's rank, world size and device
-    device = process.device if process.distributed else get_device(device)
-    if config.batch_size % (process.world_size * config.pack):
-        raise ValueError(f"batch_size ({config.batch_size}) must split evenly into {process.world_size} processes of whole packs")
-    local_batch = config.batch_size // process.world_size  # each process takes its share of every batch
+    x_real = _check_samples(x_real, config)
+    eval_every = check_int("eval_every", eval_every, minimum=0)
+    snapshot_every = check_int("snapshot_every", snapshot_every, minimum=0)
+    part = distributed.shard(config.batch_size, device, multiple=config.pack)
+    device, process = part.device, part.process
     x_real = x_real.to(device, torch.float32)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(config.seed)
-        generator, discriminator = Generator(config).to(device), Discriminator(config).to(device)
+    generator, discriminator = (net.to(device) for net in seeded(lambda: (Generator(config), Discriminator(config)), config.seed))
     ema = copy.deepcopy(generator).requires_grad_(False) if config.ema > 0 else None
-    noise = torch.Generator(device=device).manual_seed(config.seed)
-    fixed_z = torch.randn(64, config.latent_dim, generator=noise, device=device)
-    if process.distributed:  # the same weights everywhere (DDP copies rank 0's), different data per process
-        noise.manual_seed(config.seed + 7919 * (process.rank + 1))
-        generator_ddp, discriminator_ddp = _wrap(generator, device), _wrap(discriminator, device)
-    else:
-        generator_ddp, discriminator_ddp = generator, discriminator
+    noise = torch.Generator().manual_seed(config.seed)
+    fixed_z = torch.randn(FIXED_SAMPLES, config.latent_dim, generator=noise)
+    if process.distributed:  # different data per process, the same weights everywhere
+        noise.manual_seed(part.data_seed(config.seed))
+    generator_ddp, discriminator_ddp = distributed.wrap(generator, process), distributed.wrap(discriminator, process)
     # Adam with maximize=True: both players ascend their own objective
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.lr_d, betas=config.betas, maximize=True)
     opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr_g, betas=config.betas, maximize=True)
     result = GANResult(config, generator, discriminator, ema, fixed_z, {"step": [], "value": []})
+    fixed_z = fixed_z.to(device)
     bar = tqdm(range(1, config.num_steps + 1), desc="GAN", disable=not progress or not process.is_main, mininterval=1.0)
     for step in bar:
-        index = torch.randint(len(x_real), (local_batch,), generator=noise, device=device)
-        z = torch.randn(local_batch, config.latent_dim, generator=noise, device=device)
+        index = torch.randint(len(x_real), (part.local_batch,), generator=noise).to(device)
+        z = torch.randn(part.local_batch, config.latent_dim, generator=noise).to(device)
         x_fake = training_step(generator_ddp, discriminator_ddp, opt_d, opt_g, x_real[index], z, config)
         if ema is not None:  # warm-up: early on, average over the few steps there have been
             _update_ema(ema, generator, min(config.ema, (1 + step) / (10 + step)))
-        if step % 50 == 0 or step == config.num_steps:
+        if step % HISTORY_EVERY == 0 or step == config.num_steps:
             with torch.no_grad():
                 v = value(discriminator, x_real[index], x_fake).item()
             result.history["step"].append(step)
             result.history["value"].append(v)
             bar.set_postfix(V=f"{v:.3f}", refresh=False)
+        if not process.is_main:
+            continue
         if eval_every and evaluate is not None and (step % eval_every == 0 or step == config.num_steps):
             for name, number in evaluate(result.sampler).items():
                 result.history.setdefault(f"eval_{name}", []).append(number)
@@ -325,82 +364,52 @@ def train_gan(
     return result
 
 
-def jacobian_norms(generator: Generator, z: torch.Tensor, *, batch_size: int = 4096) -> torch.Tensor:
-    r"""Return :math:`\lVert \partial G(z) / \partial z \rVert_F` for each row of ``z`` ``(n, latent_dim)``, shape ``(n,)``.
+def noise(n: int, latent_dim: int, *, seed: int = 0, batch_size: int = 4096) -> torch.Tensor:
+    """Draw ``n`` seeded noise vectors ``(n, latent_dim)`` on the CPU, ``batch_size`` rows at a time.
 
-    The Frobenius norm of the generator's Jacobian says how much it stretches the
-    noise space at ``z``. A continuous generator has to stretch hard where it
-    carries a connected noise space across the gap between two separated modes,
-    so samples far from every mode come from the noise with the largest norms
-    (Tanielian et al. 2020).
+    The same seed gives the same noise on every device (move it with ``.to``).
     """
-    from torch.func import jacrev, vmap
-
-    if z.ndim != 2 or z.shape[1] != generator.latent_dim:
-        raise ValueError(f"z must have shape (n, {generator.latent_dim}), got {tuple(z.shape)}")
-
-    def flat(v: torch.Tensor) -> torch.Tensor:
-        return generator(v[None]).reshape(-1)  # (latent_dim,) -> (out_size,)
-
-    jac = vmap(jacrev(flat))
-    return torch.cat([jac(part).flatten(1).norm(dim=1).detach() for part in z.split(batch_size)])
+    n, batch_size = check_int("n", n), check_int("batch_size", batch_size)
+    source = torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
+    return torch.cat([torch.randn(min(batch_size, n - start), latent_dim, generator=source)
+                      for start in range(0, n, batch_size)])  # fmt: skip
 
 
-def sample(generator: Generator, n: int, seed: int = 0, *, batch_size: int = 4096, reject: float = 0.0) -> torch.Tensor:
-    """Draw ``n`` samples from ``generator`` with seeded noise; return them on the CPU.
+@torch.no_grad()
+def generate(generator: Generator, z: torch.Tensor, *, batch_size: int = 4096) -> torch.Tensor:
+    """Return ``generator(z)`` on the CPU, computed ``batch_size`` rows at a time on the generator's device."""
+    device = device_of(generator)
+    return torch.cat([generator(part.to(device)).cpu() for part in z.split(check_int("batch_size", batch_size))])
 
-    Args:
-        generator: the trained generator.
-        n: number of samples.
-        seed: seed of the noise (the global random state is untouched).
-        batch_size: noise vectors pushed through the generator at once.
-        reject: Jacobian truncation (Tanielian et al. 2020): draw ``n / (1 - reject)``
-            noise vectors and keep the ``n`` with the smallest :func:`jacobian_norms`,
-            dropping the samples the generator stretches between modes. 0 keeps all.
+
+def sample(generator: Generator, n: int, *, seed: int = 0, batch_size: int = 4096) -> torch.Tensor:
+    """Draw ``n`` samples from ``generator`` with seeded noise (:func:`noise`); return them on the CPU.
+
+    For samples that avoid the gaps between modes, see :func:`gaedu.truncation.truncated_sample`.
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
-    if not (isinstance(reject, (int, float)) and 0 <= reject < 1):
-        raise ValueError(f"reject must be a number in [0, 1), got {reject!r}")
-    device = next(generator.parameters()).device
-    noise = torch.Generator(device=device).manual_seed(seed)
-    drawn = n if reject == 0 else math.ceil(n / (1 - reject))
-    z = torch.cat([torch.randn(min(batch_size, drawn - start), generator.latent_dim, generator=noise, device=device)
-                   for start in range(0, drawn, batch_size)])  # fmt: skip
-    if reject:
-        keep = jacobian_norms(generator, z, batch_size=batch_size).argsort(stable=True)[:n]
-        z = z[keep.sort().values]  # the n least stretched, in the order they were drawn
-    with torch.no_grad():
-        return torch.cat([generator(part).cpu() for part in z.split(batch_size)])
+    return generate(generator, noise(n, generator.latent_dim, seed=seed, batch_size=batch_size), batch_size=batch_size)
 
 
-def save_gan(path, result: GANResult, info: dict | None = None):
+def save_gan(path: str | os.PathLike, result: GANResult, info: dict | None = None) -> Path:
     """Write the trained GAN of ``result`` to a checkpoint (see :mod:`gaedu.checkpoint`); return the path."""
-    from gaedu.checkpoint import save_checkpoint
-
     state = {"generator": result.generator.state_dict(), "discriminator": result.discriminator.state_dict()}
     if result.ema_generator is not None:
         state["ema_generator"] = result.ema_generator.state_dict()
     return save_checkpoint(path, "gan", result.config.to_dict(), state, info)
 
 
-def load_generator(path, *, device: str | torch.device | None = None) -> Generator:
-    """Load the generator to sample from (the weight average when saved) from a GAN checkpoint.
+def load_generator(path: str | os.PathLike, *, device: str | torch.device | None = None) -> Generator:
+    """Load the generator to sample from (the weight average when saved) from a GAN checkpoint, in eval mode.
 
     Raises:
         gaedu.checkpoint.CheckpointError: the file is missing, corrupt, foreign or inconsistent.
     """
-    from gaedu.checkpoint import CheckpointError, load_checkpoint
 
-    payload = load_checkpoint(path, "gan")
-    try:
-        config = GANConfig(**payload["config"])
-        generator = Generator(config)
-        generator.load_state_dict(payload["state"].get("ema_generator", payload["state"]["generator"]))
-    except (TypeError, ValueError, KeyError, RuntimeError) as err:
-        reason = str(err).strip().splitlines()[0][:160]
-        raise CheckpointError(f"{path} does not describe a gaedu GAN: {reason}") from None
-    return generator.to(device or "cpu").eval()
+    def build(payload: dict) -> tuple[Generator, dict]:
+        state = payload["state"]
+        return Generator(GANConfig(**payload["config"])), state.get("ema_generator", state["generator"])
+
+    return load_model(path, "gan", build, device=device)
 
 
 #: Plain GAN training on the 2-D ring of Gaussians: no regularization, no weight
@@ -417,7 +426,3 @@ RING_FIXED = GANConfig(
     latent_dim=16, hidden=128, out_shape=(2,), output="linear", num_steps=5000, batch_size=256,
     lr_d=2e-3, lr_g=2e-3, r1=1.0, ema=0.999,
 )  # fmt: skip
-
-#: The share of noise vectors that Jacobian truncation drops when sampling the
-#: ring GAN: ``sample(generator, n, reject=RING_REJECT)``.
-RING_REJECT = 0.3

@@ -4,7 +4,7 @@ Generation (samples compared with a reference set):
 
 * :func:`frechet_distance`: :math:`\lVert\mu_a-\mu_b\rVert^2 + \operatorname{Tr}\big(\Sigma_a+\Sigma_b-2(\Sigma_a\Sigma_b)^{1/2}\big)`
   between Gaussians fitted to two feature sets (Heusel et al. 2017). On 8×8 digits the
-  features are the penultimate layer of a small digit classifier, :class:`DigitClassifier`,
+  features are the penultimate layer of a small digit classifier, :class:`gaedu.classifier.DigitClassifier`,
   so :func:`digit_fd` is an FID analogue.
 * :func:`class_histogram`: the share of samples the classifier puts in each class.
 * :func:`modes_covered`, :func:`high_quality_fraction`: for 2-D Gaussian mixtures, as
@@ -21,7 +21,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
+
+from gaedu._validation import check_images, check_int, check_number, check_positive
+from gaedu.classifier import DigitClassifier
+from gaedu.nets import device_of
 
 
 def _as_numpy(x: torch.Tensor | np.ndarray) -> np.ndarray:
@@ -66,86 +69,23 @@ def frechet_distance(features_a: torch.Tensor | np.ndarray, features_b: torch.Te
     return max(distance, 0.0)  # rounding can leave -1e-15 for identical sets
 
 
-class DigitClassifier(nn.Module):
-    """A small MLP for 8×8 digits whose penultimate layer serves as the feature space of :func:`digit_fd`.
-
-    Shapes: images ``(B, 1, 8, 8)`` → features ``(B, 64)`` → logits ``(B, 10)``.
-    """
-
-    feature_dim = 64
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.body = nn.Sequential(nn.Flatten(), nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, self.feature_dim), nn.ReLU())
-        self.head = nn.Linear(self.feature_dim, 10)
-
-    def features(self, images: torch.Tensor) -> torch.Tensor:
-        """Return the penultimate-layer features, shape ``(B, 64)``."""
-        return self.body(images)
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.head(self.body(images))
-
-
-def train_digit_classifier(
-    seed: int = 0, *, num_steps: int = 1500, batch_size: int = 64, device: str | torch.device | None = None
-) -> DigitClassifier:
-    """Train a :class:`DigitClassifier` on the ``'train'`` split and return it in eval mode.
-
-    ``device`` defaults to :func:`gaedu.get_device` (a GPU when there is one).
-
-    Training is seeded with its own generator, so the same ``seed`` gives the same
-    network whatever the global random state. A couple of seconds on a CPU.
-    """
-    from gaedu.data import load_digits
-
-    from gaedu.device import get_device
-
-    device = get_device(device)
-    generator = torch.Generator().manual_seed(seed)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        model = DigitClassifier().to(device)
-    images, labels = load_digits("train", device=device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-4)
-    model.train()
-    for _ in range(num_steps):
-        index = torch.randint(len(images), (batch_size,), generator=generator).to(device)
-        loss = nn.functional.cross_entropy(model(images[index]), labels[index])
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    return model.eval()
-
-
-def _check_images(images: torch.Tensor) -> torch.Tensor:
-    if not isinstance(images, torch.Tensor) or images.ndim != 4 or tuple(images.shape[1:]) != (1, 8, 8):
-        shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
-        raise ValueError(f"expected images of shape (N, 1, 8, 8), got {shape}")
-    if not torch.isfinite(images).all():
-        raise ValueError("the images contain NaN or infinite values")
-    return images
-
-
 @torch.no_grad()
-def digit_features(images: torch.Tensor, classifier: DigitClassifier) -> np.ndarray:
-    """Return the classifier's penultimate features of ``images`` ``(N, 1, 8, 8)`` as a ``(N, 64)`` array."""
-    images = _check_images(images)
-    device = next(classifier.parameters()).device
-    return classifier.features(images.to(device, torch.float32)).double().cpu().numpy()
+def digit_features(classifier: DigitClassifier, images: torch.Tensor) -> np.ndarray:
+    """Return the classifier's penultimate features of ``images`` ``(N, 1, 8, 8)`` as a ``(N, 64)`` float64 array."""
+    images = check_images(images, shape=(1, 8, 8), range01=False)
+    return classifier.features(images.to(device_of(classifier), torch.float32)).double().cpu().numpy()
 
 
-def digit_fd(images: torch.Tensor, reference: torch.Tensor, classifier: DigitClassifier) -> float:
+def digit_fd(classifier: DigitClassifier, images: torch.Tensor, reference: torch.Tensor) -> float:
     """Return the Fréchet distance between two image sets in the classifier's feature space (an FID for digits)."""
-    return frechet_distance(digit_features(images, classifier), digit_features(reference, classifier))
+    return frechet_distance(digit_features(classifier, images), digit_features(classifier, reference))
 
 
 @torch.no_grad()
-def class_histogram(images: torch.Tensor, classifier: DigitClassifier) -> np.ndarray:
+def class_histogram(classifier: DigitClassifier, images: torch.Tensor) -> np.ndarray:
     """Return the share of ``images`` that the classifier assigns to each class, shape ``(10,)``, summing to 1."""
-    images = _check_images(images)
-    device = next(classifier.parameters()).device
-    predicted = classifier(images.to(device, torch.float32)).argmax(dim=1).cpu()
+    images = check_images(images, shape=(1, 8, 8), range01=False)
+    predicted = classifier(images.to(device_of(classifier), torch.float32)).argmax(dim=1).cpu()
     return torch.bincount(predicted, minlength=10).double().numpy() / len(images)
 
 
@@ -154,6 +94,7 @@ def _distances_to_modes(samples, centres) -> np.ndarray:
     if s.ndim != 2 or c.ndim != 2 or s.shape[1] != c.shape[1] or len(s) == 0 or len(c) == 0:
         raise ValueError(f"samples (n, d) and centres (k, d) must agree in d, got {s.shape} and {c.shape}")
     _check_finite("samples", s)
+    _check_finite("centres", c)
     return np.sqrt(((s[:, None, :] - c[None, :, :]) ** 2).sum(-1))  # (n, k)
 
 
@@ -167,16 +108,15 @@ def modes_covered(samples, centres, std: float, *, min_share: float = 0.01, radi
         min_share: the share of samples a mode needs to count as covered (1 %).
         radius: the distance, in standard deviations, that counts as "at" a mode (3).
     """
-    if not std > 0:
-        raise ValueError(f"std must be > 0, got {std!r}")
+    std, radius = check_positive("std", std), check_positive("radius", radius)
+    min_share = check_number("min_share", min_share, low=0.0, high=1.0, low_open=True)
     near = _distances_to_modes(samples, centres) <= radius * std  # (n, k)
     return int((near.mean(axis=0) >= min_share).sum())
 
 
 def high_quality_fraction(samples, centres, std: float, *, radius: float = 3.0) -> float:
     """Return the share of samples within ``radius`` standard deviations of their nearest mode."""
-    if not std > 0:
-        raise ValueError(f"std must be > 0, got {std!r}")
+    std, radius = check_positive("std", std), check_positive("radius", radius)
     return float((_distances_to_modes(samples, centres).min(axis=1) <= radius * std).mean())
 
 
@@ -190,8 +130,7 @@ def _check_pair(x: torch.Tensor, y: torch.Tensor, data_range: float) -> None:
             raise ValueError(f"{name} contains NaN or infinite values")
     if x.shape != y.shape:
         raise ValueError(f"x and y must have the same shape, got {tuple(x.shape)} and {tuple(y.shape)}")
-    if not (isinstance(data_range, (int, float)) and np.isfinite(data_range) and data_range > 0):
-        raise ValueError(f"data_range must be a finite number > 0, got {data_range!r}")
+    check_positive("data_range", data_range)
 
 
 def psnr(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0) -> torch.Tensor:
@@ -243,8 +182,9 @@ def ssim(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0, *, win_size:
             window that is even, smaller than 3 or larger than the image.
     """
     _check_pair(x, y, data_range)
-    if isinstance(win_size, bool) or not isinstance(win_size, int) or win_size < 3 or win_size % 2 == 0:
-        raise ValueError(f"win_size must be an odd integer >= 3, got {win_size!r}")
+    win_size = check_int("win_size", win_size)
+    if win_size < 3 or win_size % 2 == 0:
+        raise ValueError(f"win_size must be an odd integer >= 3, got {win_size}")
     if win_size > min(x.shape[-2:]):
         raise ValueError(f"win_size {win_size} is larger than the images ({x.shape[-2]}×{x.shape[-1]})")
     x_dtype, x, y = x.dtype, x.double(), y.double()

@@ -21,9 +21,26 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from gaedu._validation import check_number, check_positive
+
 
 def _as_tensor(x: torch.Tensor | np.ndarray | Sequence[float]) -> torch.Tensor:
-    return x if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x, dtype=np.float64))
+    return x if isinstance(x, torch.Tensor) else torch.tensor(np.array(x, dtype=np.float64))  # a copy: read-only arrays welcome
+
+
+def _finite_array(name: str, value: object, shape: tuple[int, ...]) -> np.ndarray:
+    """Return ``value`` as a read-only float64 array of ``shape`` (-1: any length), or raise ``ValueError``."""
+    try:
+        array = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be numbers, got {value!r}") from None
+    if array.ndim != len(shape) or any(want not in (-1, got) for want, got in zip(shape, array.shape, strict=True)):
+        wanted = "(" + ", ".join("k" if s == -1 else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+        raise ValueError(f"{name} must have shape {wanted}, got {array.shape}")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} must be finite, got {array.tolist()}")
+    array.setflags(write=False)
+    return array
 
 
 class Objective:
@@ -49,7 +66,7 @@ class Objective:
     @property
     def max_value(self) -> float:
         """The global maximum value."""
-        return float(self(torch.as_tensor(self.maximizer))) + 0.0  # + 0.0 turns -0.0 into 0.0
+        return float(self(torch.tensor(self.maximizer))) + 0.0  # + 0.0 turns -0.0 into 0.0
 
     #: ``(xmin, xmax, ymin, ymax)``: a window that shows the interesting part.
     bounds: tuple[float, float, float, float] = (-3.0, 3.0, -3.0, 3.0)
@@ -83,21 +100,20 @@ class ConcaveQuadratic(Objective):
         angle: float = 0.0,
         centre: Sequence[float] = (0.0, 0.0),
     ) -> None:
-        if not (math.isfinite(condition_number) and condition_number >= 1):
-            raise ValueError(f"condition_number must be a finite number >= 1, got {condition_number!r}")
-        if not (math.isfinite(curvature) and curvature > 0):
-            raise ValueError(f"curvature must be a finite number > 0, got {curvature!r}")
+        condition_number = check_number("condition_number", condition_number, low=1.0)
+        curvature, angle = check_positive("curvature", curvature), check_number("angle", angle)
+        centre = _finite_array("centre", centre, (2,))
         self.eigenvalues = np.array([curvature, curvature * condition_number])
         c, s = math.cos(angle), math.sin(angle)
         self.eigenvectors = np.array([[c, -s], [s, c]])  # columns
         self.hessian_matrix = -(self.eigenvectors * self.eigenvalues) @ self.eigenvectors.T
-        self.centre = np.asarray(centre, dtype=np.float64)
+        self.centre = centre
         half = 2.0 / math.sqrt(curvature)
         self.bounds = (self.centre[0] - half, self.centre[0] + half, self.centre[1] - half, self.centre[1] + half)
 
     def _value(self, x: torch.Tensor) -> torch.Tensor:
-        A = torch.as_tensor(-self.hessian_matrix, dtype=x.dtype, device=x.device)
-        diff = x - torch.as_tensor(self.centre, dtype=x.dtype, device=x.device)
+        A = torch.tensor(-self.hessian_matrix, dtype=x.dtype, device=x.device)
+        diff = x - torch.tensor(self.centre, dtype=x.dtype, device=x.device)
         return -0.5 * ((diff @ A) * diff).sum(-1)
 
     @property
@@ -128,26 +144,37 @@ class GaussianBumps(Objective):
         heights: Sequence[float] = (1.0, 0.8, 0.55),
         widths: Sequence[float] = (0.8, 0.7, 0.55),
     ) -> None:
-        self.centres = np.asarray(centres, dtype=np.float64)
-        self.heights = np.asarray(heights, dtype=np.float64)
-        self.widths = np.asarray(widths, dtype=np.float64)
-        if not (len(self.centres) == len(self.heights) == len(self.widths)) or self.centres.shape[-1] != 2:
-            raise ValueError("centres (k, 2), heights (k,) and widths (k,) must describe the same k bumps")
+        self.centres = _finite_array("centres", centres, (-1, 2))
+        self.heights = _finite_array("heights", heights, (-1,))
+        self.widths = _finite_array("widths", widths, (-1,))
+        if not (len(self.centres) == len(self.heights) == len(self.widths)) or len(self.centres) == 0:
+            raise ValueError("centres (k, 2), heights (k,) and widths (k,) must describe the same k >= 1 bumps")
         if (self.heights <= 0).any() or (self.widths <= 0).any():
             raise ValueError("heights and widths must be > 0")
 
     def _value(self, x: torch.Tensor) -> torch.Tensor:
-        m = torch.as_tensor(self.centres, dtype=x.dtype, device=x.device)
-        a = torch.as_tensor(self.heights, dtype=x.dtype, device=x.device)
-        s = torch.as_tensor(self.widths, dtype=x.dtype, device=x.device)
+        m = torch.tensor(self.centres, dtype=x.dtype, device=x.device)
+        a = torch.tensor(self.heights, dtype=x.dtype, device=x.device)
+        s = torch.tensor(self.widths, dtype=x.dtype, device=x.device)
         squared = ((x.unsqueeze(-2) - m) ** 2).sum(-1)  # (..., k)
         return (a * torch.exp(-squared / (2 * s**2))).sum(-1)
 
     @functools.cached_property
     def local_maxima(self) -> tuple[np.ndarray, np.ndarray]:
-        """Return ``(points (k, 2), values (k,))`` of the local maxima, highest first."""
+        """Return ``(points (k, 2), values (k,))`` of the local maxima, highest first.
+
+        Newton's method runs from each bump's centre. Each result is checked: the
+        gradient vanishes there, the Hessian is negative definite (a maximum, not a
+        saddle), and no two centres reach the same maximum. The parameters are read-only
+        arrays, so these cached maxima cannot go stale.
+
+        Raises:
+            ValueError: the bumps overlap so much that a centre does not lead to a
+                maximum of its own (Newton's method found a saddle, a shared maximum or
+                nothing).
+        """
         points = []
-        for centre in self.centres:
+        for k, centre in enumerate(self.centres):
             x = torch.tensor(centre, dtype=torch.float64)
             for _ in range(50):  # Newton's method: x <- x - H^{-1} g
                 g = torch.autograd.functional.jacobian(self._value, x)
@@ -156,6 +183,12 @@ class GaussianBumps(Objective):
                 x = x - step
                 if step.norm() < 1e-14:
                     break
+            g = torch.autograd.functional.jacobian(self._value, x)
+            H = torch.autograd.functional.hessian(self._value, x)
+            if not (g.norm() < 1e-8 and (torch.linalg.eigvalsh(H) < 0).all()):
+                raise ValueError(f"bump {k} has no local maximum of its own near its centre: the bumps overlap too much")
+            if any(np.linalg.norm(x.numpy() - q) < 1e-6 for q in points):
+                raise ValueError(f"bump {k} leads to the same maximum as another bump: the bumps overlap too much")
             points.append(x.numpy())
         points = np.array(points)
         values = self(torch.as_tensor(points)).numpy()
@@ -179,16 +212,16 @@ class PiecewiseLinear(Objective):
     name = "piecewise linear"
 
     def __init__(self, weights: Sequence[float] = (1.0, 2.0), centre: Sequence[float] = (0.5, -0.5)) -> None:
-        self.weights = np.asarray(weights, dtype=np.float64)
-        self.centre = np.asarray(centre, dtype=np.float64)
+        self.weights = _finite_array("weights", weights, (-1,))
+        self.centre = _finite_array("centre", centre, (-1,))
         if self.weights.shape != self.centre.shape or (self.weights <= 0).any():
             raise ValueError("weights must be > 0 and have one entry per coordinate of centre")
         self.dim = len(self.weights)
         self.bounds = (-2.5, 2.5, -2.5, 2.5)
 
     def _value(self, x: torch.Tensor) -> torch.Tensor:
-        w = torch.as_tensor(self.weights, dtype=x.dtype, device=x.device)
-        c = torch.as_tensor(self.centre, dtype=x.dtype, device=x.device)
+        w = torch.tensor(self.weights, dtype=x.dtype, device=x.device)
+        c = torch.tensor(self.centre, dtype=x.dtype, device=x.device)
         return -(w * (x - c).abs()).sum(-1)
 
     @property
@@ -214,9 +247,7 @@ class CurvedRidge(Objective):
     bounds = (-2.0, 2.0, -1.0, 3.0)
 
     def __init__(self, a: float = 1.0, b: float = 20.0) -> None:
-        if not (math.isfinite(b) and b > 0):
-            raise ValueError(f"b must be a finite number > 0, got {b!r}")
-        self.a, self.b = float(a), float(b)
+        self.a, self.b = check_number("a", a), check_positive("b", b)
 
     def _value(self, x: torch.Tensor) -> torch.Tensor:
         return -((self.a - x[..., 0]) ** 2 + self.b * (x[..., 1] - x[..., 0] ** 2) ** 2)

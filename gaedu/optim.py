@@ -8,30 +8,30 @@ way the book explains them: in terms of the ascent direction.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
 from torch.optim import Optimizer
 
+from gaedu._validation import check_fraction, check_nonnegative
+
 
 def _check_hyperparameters(group: dict[str, Any]) -> None:
     """Raise ``ValueError`` naming the first invalid hyperparameter of a parameter group."""
-    lr, momentum, dampening, wd = group["lr"], group["momentum"], group["dampening"], group["weight_decay"]
-    for name, value in (("lr", lr), ("momentum", momentum), ("dampening", dampening), ("weight_decay", wd)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise ValueError(f"GradientAscent: {name} must be a finite number, got {value!r}")
-    if lr < 0:
-        raise ValueError(f"GradientAscent: lr must be >= 0, got {lr}")
-    if not 0 <= momentum < 1:
-        raise ValueError(f"GradientAscent: momentum must be in [0, 1), got {momentum}")
-    if not 0 <= dampening <= 1:
-        raise ValueError(f"GradientAscent: dampening must be in [0, 1], got {dampening}")
-    if wd < 0:
-        raise ValueError(f"GradientAscent: weight_decay must be >= 0, got {wd}")
+    try:
+        check_nonnegative("lr", group["lr"])
+        momentum = check_fraction("momentum", group["momentum"])
+        dampening = check_fraction("dampening", group["dampening"], high_open=False)
+        check_nonnegative("weight_decay", group["weight_decay"])
+    except ValueError as err:
+        raise ValueError(f"GradientAscent: {err}") from None
+    if not isinstance(group["nesterov"], bool):
+        raise ValueError(f"GradientAscent: nesterov must be True or False, got {group['nesterov']!r}")
     if group["nesterov"] and (momentum == 0 or dampening != 0):
         raise ValueError("GradientAscent: nesterov=True needs momentum > 0 and dampening = 0")
+    if group.get("maximize", True) is not True:
+        raise ValueError("GradientAscent always maximizes: maximize must be True (use torch.optim.SGD to descend)")
 
 
 class GradientAscent(Optimizer):
@@ -53,13 +53,19 @@ class GradientAscent(Optimizer):
     parameters towards zero. The steps are those of ``torch.optim.SGD(..., maximize=True)``;
     descending on :math:`-J` with ``SGD`` gives them too.
 
+    It is a drop-in for ``SGD(..., maximize=True)``: the positional arguments come in
+    ``SGD``'s order, and the state is ``SGD``'s too. The momentum buffer is stored, as
+    ``SGD`` stores it, with the sign of the *descent* direction, :math:`-b_t`, and every
+    parameter group carries ``maximize=True``; so a ``state_dict`` moves between the two
+    optimizers both ways and training continues with the same steps.
+
     Args:
         params: the parameters (or parameter groups) to optimize.
         lr: learning rate :math:`\eta \ge 0`.
         momentum: momentum factor :math:`\mu \in [0, 1)`.
         dampening: dampening :math:`\tau \in [0, 1]` of the momentum buffer.
-        nesterov: use Nesterov momentum (needs :math:`\mu > 0`, :math:`\tau = 0`).
         weight_decay: :math:`\lambda \ge 0`.
+        nesterov: use Nesterov momentum (needs :math:`\mu > 0`, :math:`\tau = 0`).
 
     Raises:
         ValueError: a hyperparameter is out of range; the message names it.
@@ -71,16 +77,19 @@ class GradientAscent(Optimizer):
         lr: float,
         momentum: float = 0.0,
         dampening: float = 0.0,
-        nesterov: bool = False,
         weight_decay: float = 0.0,
+        nesterov: bool = False,
     ) -> None:
-        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov, weight_decay=weight_decay)
+        defaults = dict(
+            lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov, maximize=True
+        )
         super().__init__(params, defaults)
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
-        """Add a parameter group, checking its hyperparameters first."""
+        """Add a parameter group after checking its hyperparameters: a rejected group is not added."""
+        if isinstance(param_group, dict):
+            _check_hyperparameters({**self.defaults, **param_group})
         super().add_param_group(param_group)
-        _check_hyperparameters(self.param_groups[-1])
 
     @torch.no_grad()
     def step(self, closure: Callable[[], torch.Tensor] | None = None) -> torch.Tensor | None:
@@ -106,19 +115,19 @@ class GradientAscent(Optimizer):
         grads = [p.grad for p in params]
         # the ascent direction d = ∇J − λθ (a new list when λ > 0; p.grad itself is never changed)
         directions = torch._foreach_add(grads, params, alpha=-group["weight_decay"]) if group["weight_decay"] else grads
-        if momentum:
-            buffers = [self.state[p].get("momentum_buffer") for p in params]
-            old = [i for i, b in enumerate(buffers) if b is not None]
-            if old:  # b ← μ b + (1 − τ) d
-                torch._foreach_mul_([buffers[i] for i in old], momentum)
-                torch._foreach_add_([buffers[i] for i in old], [directions[i] for i in old], alpha=1 - dampening)
-            for i, b in enumerate(buffers):
-                if b is None:  # a parameter's first step: its buffer starts as its direction
-                    buffers[i] = self.state[params[i]]["momentum_buffer"] = torch.clone(directions[i]).detach()
-            if group["nesterov"] and group["weight_decay"]:  # directions is our own copy: update it in place
-                torch._foreach_add_(directions, buffers, alpha=momentum)
-            elif group["nesterov"]:  # directions is p.grad: copy once
-                directions = torch._foreach_add(directions, buffers, alpha=momentum)
-            else:
-                directions = buffers
-        torch._foreach_add_(params, directions, alpha=lr)
+        if not momentum:
+            torch._foreach_add_(params, directions, alpha=lr)  # θ ← θ + η d
+            return
+        # SGD's buffer c = −b holds the descent direction: c ← μ c − (1 − τ) d
+        buffers = [self.state[p].get("momentum_buffer") for p in params]
+        old = [i for i, c in enumerate(buffers) if c is not None]
+        if old:
+            torch._foreach_mul_([buffers[i] for i in old], momentum)
+            torch._foreach_add_([buffers[i] for i in old], [directions[i] for i in old], alpha=-(1 - dampening))
+        for i, c in enumerate(buffers):
+            if c is None:  # a parameter's first step: b = d, so c = −d
+                buffers[i] = self.state[params[i]]["momentum_buffer"] = torch.neg(directions[i]).detach()
+        if group["nesterov"]:  # d + μ b = d − μ c
+            torch._foreach_add_(params, torch._foreach_add(directions, buffers, alpha=-momentum), alpha=lr)
+        else:  # θ ← θ + η b = θ − η c
+            torch._foreach_add_(params, buffers, alpha=-lr)

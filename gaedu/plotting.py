@@ -45,7 +45,7 @@ def show_images(
     if array.ndim == 4 and array.shape[1] == 1:
         array = array[:, 0]
     if array.ndim != 3:
-        raise ValueError(f"show_images() needs images of shape (N, 1, H, W) or (N, H, W), got {images.shape}")
+        raise ValueError(f"show_images() needs images of shape (N, 1, H, W) or (N, H, W), got {array.shape}")
     count = min(len(array), nrows * ncols)
     if titles is not None and len(titles) < count:
         raise ValueError(f"show_images() got {len(titles)} titles for {count} images")
@@ -112,9 +112,7 @@ def _draw_landscape(ax, objective, bounds, levels, resolution: int, show_maximum
     X, Y, Z = grid_values(objective, bounds, resolution)  # each (resolution, resolution)
     if np.ndim(levels) == 0:  # a count: levels at quantiles of J, so each band covers about the same area
         levels = np.unique(np.quantile(Z, np.linspace(0.0, 1.0, int(levels) + 1)))
-    # Grey bands, darker uphill, so coloured paths stand out. Without antialiasing the bands
-    # meet in thin seams that read as contour lines, and a PNG stays small (flat colours);
-    # smooth=True drops the seams, which is what keeps a JPEG small.
+    # grey bands, darker uphill, so coloured paths stand out; smooth=True antialiases their edges
     norm = BoundaryNorm(levels, 256)  # evenly spread shades, however uneven the levels
     ax.contourf(X, Y, Z, levels=levels, cmap="Greys", norm=norm, alpha=0.6, antialiased=smooth)
     if show_maximum:

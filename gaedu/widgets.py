@@ -20,6 +20,7 @@ import math
 import numbers
 from collections.abc import Iterable, Sequence
 
+from gaedu._validation import check_int, check_number, check_positive
 from gaedu.ascent import Trajectory, ascend
 from gaedu.objectives import ConcaveQuadratic, CurvedRidge, GaussianBumps, Objective, PiecewiseLinear
 from gaedu.plotting import plot_contours, plot_values
@@ -138,16 +139,14 @@ def _is_number(value) -> bool:
 
 def _check_setting(lr: float, momentum: float, start, schedule: str | None, num_steps: int) -> None:
     """Raise ValueError, in one line, for the first setting the sliders cannot show."""
-    if not (_is_number(lr) and lr > 0):
-        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
-    if not (_is_number(momentum) and 0 <= momentum <= 0.99):
-        raise ValueError(f"momentum must be a number in [0, 0.99], got {momentum!r}")
+    check_positive("lr", lr)
+    # the optimizer takes momentum in [0, 1); the slider stops at 0.99, where one step already weighs 100
+    check_number("momentum", momentum, low=0.0, high=0.99)
     if not (isinstance(start, Sequence) and len(start) == 2 and all(map(_is_number, start))):
         raise ValueError(f"start must be two finite numbers (x1, x2), got {start!r}")
     if schedule not in (None, *SCHEDULES):
         raise ValueError(f"schedule must be None or one of {', '.join(map(repr, SCHEDULES))}, got {schedule!r}")
-    if isinstance(num_steps, bool) or not isinstance(num_steps, numbers.Integral) or num_steps < 0:
-        raise ValueError(f"num_steps must be an integer >= 0, got {num_steps!r}")
+    check_int("num_steps", num_steps, minimum=0)
 
 
 def _controls(names: Sequence[str], objective: str, lr, momentum, start, schedule, num_steps) -> dict:

@@ -216,6 +216,11 @@ def test_ascend_many_noise_is_seeded_and_moves_the_points():
         ({"num_steps": -1}, "num_steps"),
         ({"noise": -0.5}, "noise must be"),
         ({"objective": lambda x: x.sum()}, "one value per start"),
+        ({"objective": lambda x: x.detach().numpy().sum(1)}, "one value per start"),
+        ({"objective": lambda x: torch.zeros(len(x), dtype=x.dtype)}, "does not depend on x"),
+        ({"lr": True}, "lr must be"),
+        ({"starts": "ab"}, "starts must be"),
+        ({"seed": -1}, "seed"),
     ],
 )
 def test_ascend_many_refuses_bad_input(kwargs, message):
@@ -225,3 +230,29 @@ def test_ascend_many_refuses_bad_input(kwargs, message):
     arguments = {"objective": ConcaveQuadratic(), "starts": np.zeros((2, 2)), "lr": 0.1, "num_steps": 3, **kwargs}
     with pytest.raises(ValueError, match=message):
         ascend_many(**arguments)
+
+
+def test_ascend_many_with_no_steps_does_not_share_the_callers_array():
+    from gaedu.ascent import ascend_many
+    from gaedu.objectives import ConcaveQuadratic
+
+    starts = np.array([[1.0, 2.0], [3.0, 4.0]])
+    result = ascend_many(ConcaveQuadratic(), starts, lr=0.1, num_steps=0)
+    result.points[0, 0] = 99.0
+    result.starts[1, 1] = 99.0
+    np.testing.assert_array_equal(starts, [[1.0, 2.0], [3.0, 4.0]])
+
+
+def test_ascend_many_stops_each_diverging_start_at_its_last_finite_point():
+    from gaedu.ascent import ascend_many
+    from gaedu.objectives import ConcaveQuadratic
+
+    quadratic = ConcaveQuadratic(condition_number=1.0, curvature=1.0)  # the step multiplies x by (1 − lr)
+    starts = np.array([[1.0, 0.0], [0.0, 0.0]])
+    result = ascend_many(quadratic, starts, lr=3.0, num_steps=200, keep_path=True)  # |1 − 3| = 2: doubles each step
+    assert result.diverged.tolist() == [True, False]
+    assert np.isfinite(result.points).all() and np.isfinite(result.path).all()
+    assert np.abs(result.points[0]).max() <= 1e6 * (1 + 1.0)  # BLOWUP_FACTOR times (1 + |start|)
+    np.testing.assert_array_equal(result.points[1], [0.0, 0.0])
+    calm = ascend_many(quadratic, starts, lr=0.5, num_steps=20)
+    assert not calm.diverged.any()

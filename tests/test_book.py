@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,18 +13,12 @@ import yaml
 
 from conftest import ROOT, build_book
 
+sys.path.insert(0, str(ROOT / "tools"))
+from student_edition import load_config, toc_entries  # noqa: E402
+
 NOTEBOOKS = sorted((ROOT / "book").rglob("*.ipynb"))
 NOTEBOOKS = [nb for nb in NOTEBOOKS if ".ipynb_checkpoints" not in nb.parts]
-
-
-def _toc_files() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-    for part in toc.get("parts", []):
-        for chapter in part.get("chapters", []):
-            files.append(chapter["file"])
-            files += [section["file"] for section in chapter.get("sections", [])]
-    return files
+TOC = toc_entries(ROOT)
 
 
 def _resolve(entry: str) -> Path | None:
@@ -43,10 +38,6 @@ def _text(cell: dict) -> str:
     return "".join(source) if isinstance(source, list) else source
 
 
-def test_there_are_notebooks():
-    assert len(NOTEBOOKS) >= 3
-
-
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_notebook_committed_without_outputs(notebook):
     for cell in _cells(notebook):
@@ -57,13 +48,13 @@ def test_notebook_committed_without_outputs(notebook):
 
 
 def test_every_notebook_is_in_the_toc():
-    listed = {_resolve(entry) for entry in _toc_files()}
+    listed = {_resolve(entry) for entry in TOC}
     missing = [str(nb.relative_to(ROOT)) for nb in NOTEBOOKS if nb not in listed]
     assert not missing, f"notebooks not in _toc.yml: {missing}"
 
 
 def test_every_toc_entry_exists():
-    absent = [entry for entry in _toc_files() if _resolve(entry) is None]
+    absent = [entry for entry in TOC if _resolve(entry) is None]
     assert not absent, f"_toc.yml lists files that do not exist: {absent}"
 
 
@@ -104,8 +95,6 @@ def test_solution_blocks_are_tagged(notebook):
     assert not inside, f"{notebook.name}: a solution is never closed"
 
 
-
-
 def _notebook_json(source: str) -> str:
     cell = {"cell_type": "code", "execution_count": None, "id": "c0", "metadata": {}, "outputs": [], "source": source}
     title = {"cell_type": "markdown", "id": "t0", "metadata": {}, "source": "# A page"}
@@ -113,30 +102,46 @@ def _notebook_json(source: str) -> str:
     return json.dumps({"cells": [title, cell], "metadata": meta, "nbformat": 4, "nbformat_minor": 5})
 
 
-@pytest.mark.book
-def test_failing_cell_fails_the_build(tmp_path):
-    (tmp_path / "page.ipynb").write_text(_notebook_json("raise RuntimeError('this cell is broken')"))
-    shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
-    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: page\n")
-    result = build_book(tmp_path)
-    assert result.returncode != 0
-    assert "this cell is broken" in result.stdout + result.stderr
+def _one_page_book(folder: Path, name: str, text: str) -> None:
+    """Write a book of one page, ``name``, with the real book's configuration (its extensions found from here)."""
+    config = load_config(ROOT)
+    (folder / name).write_text(text)
+    (folder / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+    (folder / "_toc.yml").write_text(f"format: jb-book\nroot: {Path(name).stem}\n")
+    for bib in config.get("bibtex_bibfiles", []):  # Sphinx reads them relative to the book
+        (folder / bib).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / bib, folder / bib)
 
 
 @pytest.mark.book
-def test_sphinx_warning_fails_the_build(tmp_path):
-    (tmp_path / "page.md").write_text("# A page\n\nA link to {doc}`nowhere`.\n")
-    shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
-    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: page\n")
+def test_a_sound_page_builds(tmp_path):
+    """The control for the test below: a book of one sound page builds, with MathJax in it."""
+    _one_page_book(tmp_path, "page.md", "# A page\n\nSome math: $x^2$.\n")
+    result = build_book(tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert (tmp_path / "_build" / "html" / "_static" / "mathjax" / "tex-mml-chtml.js").is_file()
+
+
+@pytest.mark.book
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("page.ipynb", _notebook_json("raise RuntimeError('this cell is broken')"), "this cell is broken"),
+        ("page.md", "# A page\n\nA link to {doc}`nowhere`.\n", "nowhere"),
+    ],
+    ids=["failing-cell", "sphinx-warning"],
+)
+def test_a_broken_page_fails_the_build(tmp_path, name, text, message):
+    _one_page_book(tmp_path, name, text)
     result = build_book(tmp_path)
     assert result.returncode != 0
-    assert "nowhere" in result.stdout + result.stderr
+    assert message in result.stdout + result.stderr
 
 
 @pytest.mark.book
 def test_book_builds_every_chapter_with_figures(built_book):
     assert (built_book / "index.html").exists()
-    for entry in _toc_files():
+    for entry in TOC:
         page = built_book / f"{entry}.html"
         assert page.exists(), f"{page} was not built"
         source = _resolve(entry)

@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 import pytest
 
 from conftest import ROOT
-from test_book import _toc_files
+from test_book import TOC
 
 pytestmark = pytest.mark.book
 
@@ -119,7 +119,7 @@ def visit(browser, server):
         v.close()
 
 
-@pytest.mark.parametrize("entry", _toc_files())
+@pytest.mark.parametrize("entry", TOC)
 def test_page_loads_offline(entry, visit, built_book):
     v = visit(f"{entry}.html")
     page = v.page
@@ -145,7 +145,7 @@ def test_page_loads_offline(entry, visit, built_book):
 
 
 def _first_notebook_with(marker: str) -> str:
-    for entry in _toc_files():
+    for entry in TOC:
         source = ROOT / f"{entry}.ipynb"
         if source.exists() and marker in source.read_text():
             return entry

@@ -65,7 +65,7 @@ def test_foreign_checkpoint(tmp_path):
 def test_wrong_kind_of_checkpoint(tmp_path):
     other = save_checkpoint(tmp_path / "ae.pt", "autoencoder", {}, {})
     result = run("sample", "--checkpoint", str(other), "--n", "3", "--out", str(tmp_path / "x.npy"))
-    _assert_one_line_error(result, "not a 'gan' one")
+    _assert_one_line_error(result, "not of kind 'gan'")
 
 
 @pytest.mark.parametrize(
@@ -173,7 +173,7 @@ def test_reconstruct_refuses_bad_checkpoints(ae_checkpoint, gan_checkpoint, test
     cut = tmp_path / "cut.pt"
     cut.write_bytes(ae_checkpoint.read_bytes()[:400])
     for checkpoint, pattern in ((tmp_path / "none.pt", "no checkpoint at"), (cut, "not a readable checkpoint"),
-                                (gan_checkpoint, "not a 'autoencoder' one")):
+                                (gan_checkpoint, "not of kind 'autoencoder'")):
         result = run("reconstruct", "--checkpoint", str(checkpoint), "--input", str(test_digits_file),
                      "--out", str(tmp_path / "o.npy"))
         _assert_one_line_error(result, pattern)

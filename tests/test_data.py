@@ -54,6 +54,12 @@ def test_digits_device_argument():
     assert images.device.type == "cpu" and labels.device.type == "cpu"
 
 
+@pytest.mark.parametrize("device", ["bogus", "cuda:7"])
+def test_digits_refuse_an_unknown_or_missing_device(device):
+    with pytest.raises(ValueError, match="device"):
+        load_digits("test", device=device)
+
+
 def test_ring_has_distinct_evenly_spaced_modes():
     samples, centres = ring_of_gaussians(4000, modes=8, radius=2.0, std=0.02, seed=1)
     assert samples.shape == (4000, 2) and samples.dtype == torch.float32

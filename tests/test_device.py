@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import torch
 
-import gaedu
 from gaedu.device import ENV_VAR, available_devices, get_device, set_seed
 
 
@@ -106,5 +105,3 @@ def test_set_seed_type(seed):
         set_seed(seed)
 
 
-def test_public_api():
-    assert gaedu.get_device is get_device and gaedu.set_seed is set_seed

@@ -1,20 +1,48 @@
-"""gaedu.exercises: every checker accepts right answers and gives hints, never tracebacks, otherwise."""
+"""gaedu.exercises: every checker accepts right answers and gives hints, never tracebacks, otherwise.
 
+Each checker has right answers, wrong answers (with a piece of the hint to expect) and
+answers of the wrong kind, grouped below by chapter as the package's modules are. The
+right answers are computed independently of the checkers' oracles (by hand, with NumPy or
+scikit-image, or as literals computed once independently), so that a wrong oracle fails.
+Every hint is also checked not to give the right answer away (``ANSWER_LEAKS``).
+"""
+
+import importlib
 import inspect
+import math
+import pkgutil
+import re
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from skimage.metrics import peak_signal_noise_ratio
 
 import gaedu.exercises as ex
 from gaedu.data import load_digits
-from gaedu.decoder import masked_similarity, reconstruction_error
-from gaedu.metrics import psnr
+
+CHAPTERS = [
+    importlib.import_module(f"{ex.__name__}.{module.name}")
+    for module in pkgutil.iter_modules(ex.__path__)
+    if not module.name.startswith("_")
+]
+CHECKERS = sorted(
+    name
+    for chapter in CHAPTERS
+    for name, fn in inspect.getmembers(chapter, inspect.isfunction)
+    if name.startswith("check_") and fn.__module__ == chapter.__name__
+)
+
+
+# --- Preface ------------------------------------------------------------------------------
 
 
 def _seeded_draw():
     return torch.rand(5, generator=torch.Generator().manual_seed(ex.SEEDED_DRAW_SEED))
+
+
+# --- Image generation and reconstruction ----------------------------------------------------
 
 
 def _mean_three(split="train"):
@@ -36,29 +64,58 @@ def _flip_one(kinds):
     return {**kinds, task: other}
 
 
+# --- Gradient ascent ------------------------------------------------------------------------
+
+
 def _good_step(objective, theta, lr):
     theta = theta.clone().requires_grad_(True)
     (grad,) = torch.autograd.grad(objective(theta), theta)
     return theta.detach() + lr * grad
 
 
-def _good_d_step(discriminator, x_real, x_fake, lr):
-    from gaedu.gan import value
+def _max_stable_lr():
+    """2 / λ_max for the exercise's quadratic, with λ_max from its matrix A = −H in closed form."""
+    (a, b), (_, d) = -np.asarray(ex.stability_quadratic().hessian_matrix)  # A = [[a, b], [b, d]]
+    largest = (a + d) / 2 + math.sqrt(((a - d) / 2) ** 2 + b**2)  # the larger root of λ² − (a + d)λ + ad − b²
+    return 2 / largest
 
+
+# --- The GAN chapters ---------------------------------------------------------------------
+
+
+def _good_d_step(discriminator, x_real, x_fake, lr):
     params = list(discriminator.parameters())
-    objective = value(discriminator, x_real, x_fake)
+    logits = discriminator(torch.cat([x_real, x_fake]))
+    real, fake = logits[: len(x_real)], logits[len(x_real) :]
+    objective = F.logsigmoid(real).mean() + F.logsigmoid(-fake).mean()  # V by hand, log(1 − σ(a)) = log σ(−a)
     grads = torch.autograd.grad(objective, params)
     with torch.no_grad():
-        for p, g in zip(params, grads):
+        for p, g in zip(params, grads, strict=True):
             p.add_(lr * g)  # ascent by hand; lr < 0 descends
+
+
+# --- Reconstruction with a decoder --------------------------------------------------------
 
 
 def _good_psnr(x, y):
     return 10 * torch.log10(1 / (x - y).pow(2).flatten(1).mean(1))  # PSNR by hand, peak value 1
 
 
+def _skimage_psnr(x, y):
+    return [peak_signal_noise_ratio(a.numpy(), b.numpy(), data_range=1.0) for a, b in zip(x, y, strict=True)]
+
+
 def _good_similarity(x_hat, observed, mask):
     return -((x_hat - observed).pow(2) * mask).flatten(1).sum(1) / mask.flatten(1).sum(1)
+
+
+def _numpy_similarity(x_hat, observed, mask):
+    """The docstring's s(x̂) = −Σ_i m_i (x̂_i − y_i)² / Σ_i m_i, per image, in NumPy (float64)."""
+    x_hat, observed, mask = (np.asarray(t, dtype=np.float64).reshape(len(t), -1) for t in (x_hat, observed, mask))
+    return np.array([-np.sum(m * (a - b) ** 2) / np.sum(m) for a, b, m in zip(x_hat, observed, mask, strict=True)])
+
+
+# --- Gradient ascent in image space ---------------------------------------------------------
 
 
 def _good_pixel_step(classifier, images, targets, lr):
@@ -66,6 +123,36 @@ def _good_pixel_step(classifier, images, targets, lr):
     scores = classifier(x)[torch.arange(len(targets)), targets]  # each image's target logit
     (grad,) = torch.autograd.grad(scores.sum(), x)
     return images + lr * grad
+
+
+def _log_probability_step(classifier, images, targets, lr):
+    x = images.clone().requires_grad_(True)
+    log_p = torch.log_softmax(classifier(x), dim=1)[torch.arange(len(targets)), targets]
+    (grad,) = torch.autograd.grad(log_p.sum(), x)
+    return images + lr * grad
+
+
+# --- Local optima ---------------------------------------------------------------------------
+
+# Starts of the basin-share grid (21 × 21 = 441) that end at each local maximum of GaussianBumps(),
+# highest first: computed once with a plain NumPy loop, independent of gaedu (the bumps' formula
+# and default parameters written out, x ← x + 1.0 ∇J(x) for 800 steps from each np.linspace grid
+# point over [-3, 3]², each maximum found by the same loop from its bump's centre until the step is
+# below 1e-15, and a start counted within 0.05 of a maximum). The lowest hill gets 88 of 441.
+BASIN_COUNTS = (189, 152, 88)
+BASIN_SHARES = tuple(count / 441 for count in BASIN_COUNTS)
+
+
+# --- The source's code examples, corrected --------------------------------------------------
+
+
+def _numpy_value(logits_real, logits_fake):
+    """V from logits in NumPy: log σ(a) = −log(1 + e^(−a)), log(1 − σ(a)) = −log(1 + e^a)."""
+    real, fake = logits_real.double().numpy(), logits_fake.double().numpy()
+    return np.mean(-np.logaddexp(0, -real)) + np.mean(-np.logaddexp(0, fake))
+
+
+# --- Frequently asked questions -------------------------------------------------------------
 
 
 def _drifting_loss():
@@ -80,17 +167,22 @@ def _drifting_loss():
     return loss
 
 
+# --- Ascent at scale ------------------------------------------------------------------------
+
+
 def _weighted_average(gradients, sizes):
-    return sum(n * g for n, g in zip(sizes, gradients)) / sum(sizes)  # each share counts by its samples
+    return sum(n * g for n, g in zip(sizes, gradients, strict=True)) / sum(sizes)  # each share counts by its samples
 
 
 # checker -> (right answers, wrong answers with a hint to expect, wrong-kind answers with a hint)
 CASES = {
+    # preface
     "check_seeded_draw": (
         [_seeded_draw(), _seeded_draw().numpy(), _seeded_draw().tolist()],
         [(torch.rand(5, generator=torch.Generator().manual_seed(1)), "set_seed\\(2024\\)")],
         [(None, "None"), (torch.rand(4), "five numbers"), ("abc", "could not read"), (torch.rand, "function")],
     ),
+    # image generation and reconstruction
     "check_mean_digit": (
         [_mean_three(), _mean_three().squeeze(), _mean_three().numpy()],
         [
@@ -111,15 +203,18 @@ CASES = {
             ({task: "maybe" for task in ex.TASKS}, "'maybe'"),
         ],
     ),
+    # core concepts
     "check_negated_objective": (
         [lambda t: -ex.bowl_objective(t), lambda t: (t - 2) ** 2 - 1, lambda t: (t - 2) ** 2 + 40],
         [(ex.bowl_objective, "downhill"), (lambda t: (t - 1) ** 2, "slope")],
         [
             (None, "function was expected"),
             (lambda t: 1 / 0, "raised ZeroDivisionError"),
+            (lambda t: None, "returned None"),
             (lambda t: t.item(), "torch tensor"),
-            (lambda t: torch.stack([t, t]), "single number"),
+            (lambda t: torch.stack([t, t]), "one number"),
             (lambda t: torch.tensor(1.0), "does not depend"),
+            (lambda t: t / 0, "NaN or infinite"),
         ],
     ),
     "check_supergradient": (
@@ -127,6 +222,7 @@ CASES = {
         [(1.5, "right|left"), (-3, "right|left")],
         [(None, "None"), ([0.1, 0.2], "one number"), (float("inf"), "infinite")],
     ),
+    # gradient ascent
     "check_ascent_step": (
         [_good_step, lambda objective, theta, lr: _good_step(objective, theta, lr).numpy()],
         [
@@ -142,10 +238,12 @@ CASES = {
         ],
     ),
     "check_max_stable_lr": (
-        [0.5, torch.tensor(0.5), 2 / float(ex.stability_quadratic().eigenvalues.max())],
+        # 0.5 = 2 / λ_max with λ_max = 0.5 · 8 = 4, from the exercise's statement
+        [0.5, torch.tensor(0.5), _max_stable_lr()],
         [(4.0, "flat direction"), (0.25, "without oscillating"), (0.6, "diverges"), (0.3, "a little above")],
         [(None, "None"), ([0.1, 0.2], "one learning rate"), (float("nan"), "NaN")],
     ),
+    # subgradient ascent
     "check_supergradient_at_kink": (
         [[0.0, -2.0], [1.0, -2.0], [-1, -2], np.array([0.3, -2.0])],
         [([0.0, 2.0], "coordinate 2"), ([1.5, -2.0], "coordinate 1"), ([0.0, 0.0], "coordinate 2")],
@@ -156,9 +254,10 @@ CASES = {
         [([0.0, 0.1], "final bounce"), ([-0.1, 0.1], "final bounce")],
         [(None, "None"), ([0.05], "two points")],
     ),
+    # the GAN chapters
     "check_simultaneous_radius": (
         [1.01**25, torch.tensor(1.01**25), np.sqrt(1.01) ** 50],
-        [(1.0, "does not stay the same"), (1.01**50, "square root"), (2.0, "factor one step")],
+        [(1.0, "does not stay the same"), (1.01**50, "which quantity"), (2.0, "factor one step")],
         [(None, "None"), ([1.0, 2.0], "one distance")],
     ),
     "check_discriminator_step": (
@@ -175,8 +274,9 @@ CASES = {
         [([1, 4, 7, 9], "often enough"), ([4], "not the right set")],
         [(None, "None"), (3, "list of digits"), (["one"], "list of digits")],
     ),
+    # reconstruction with a decoder
     "check_psnr_by_hand": (
-        [_good_psnr, lambda x, y: _good_psnr(x, y).numpy(), lambda x, y: _good_psnr(x, y).tolist(), psnr],
+        [_good_psnr, lambda x, y: _good_psnr(x, y).numpy(), lambda x, y: _good_psnr(x, y).tolist(), _skimage_psnr],
         [
             (lambda x, y: -_good_psnr(x, y), "wrong sign"),
             (lambda x, y: 2 * _good_psnr(x, y), "times the right ones"),
@@ -192,7 +292,7 @@ CASES = {
         ],
     ),
     "check_masked_similarity": (
-        [_good_similarity, masked_similarity, lambda a, b, m: _good_similarity(a, b, m).numpy()],
+        [_good_similarity, _numpy_similarity, lambda a, b, m: _good_similarity(a, b, m).numpy()],
         [
             (lambda a, b, m: -_good_similarity(a, b, m), "higher must be better"),
             (lambda a, b, m: -(a - b).pow(2).flatten(1).mean(1), "missing pixels"),
@@ -207,14 +307,15 @@ CASES = {
             (lambda a, b: a, "raised TypeError"),
         ],
     ),
+    # gradient ascent in image space
     "check_pixel_ascent_step": (
         [_good_pixel_step, lambda c, x, t, lr: _good_pixel_step(c, x, t, lr).numpy()],
         [
             (lambda c, x, t, lr: x, "did not move"),
             (lambda c, x, t, lr: 2 * x - _good_pixel_step(c, x, t, lr), "downhill"),
             (lambda c, x, t, lr: _good_pixel_step(c, x, t, lr).clamp(0, 1), "do not clamp"),
-            (lambda c, x, t, lr: _good_pixel_step(c, x, t, lr / len(t)), "sum the scores"),
-            (lambda c, x, t, lr: torch.from_numpy(ex._log_probability_step(c, x, t, lr)), "log-probability"),
+            (lambda c, x, t, lr: _good_pixel_step(c, x, t, lr / len(t)), "N times too short"),
+            (_log_probability_step, "log-probability"),
             (lambda c, x, t, lr: _good_pixel_step(c, x, (t + 1) % 10, lr), "land elsewhere"),
         ],
         [
@@ -229,27 +330,73 @@ CASES = {
         [(0.3, "more than real digits"), (0.0, "more than real digits"), (2.0, "logistic regression"), (10, "even the")],
         [(None, "None"), (-1.0, ">= 0"), ([0.5, 1.0], "one penalty weight"), (float("nan"), "NaN")],
     ),
-    "check_descent_loss": (
+    # the source's code examples, corrected
+    "check_d_objective": (
         [
-            lambda model, x, y: -ex.faq_log_likelihood(model, x, y),
-            lambda model, x, y: torch.nn.functional.cross_entropy(model(x), y),
-            lambda model, x, y: 3.0 - ex.faq_log_likelihood(model, x, y),
+            lambda r, f: F.logsigmoid(r).mean() + F.logsigmoid(-f).mean(),
+            lambda r, f: (-F.softplus(-r).mean() - F.softplus(f).mean()).item(),
+            _numpy_value,
         ],
         [
-            (ex.faq_log_likelihood, "downhill"),
-            (lambda model, x, y: torch.nn.functional.cross_entropy(model(x), y, reduction="sum"), "32 times"),
-            (lambda model, x, y: -0.5 * ex.faq_log_likelihood(model, x, y), "0.5 times"),
-            (lambda model, x, y: torch.nn.functional.nll_loss(model(x), y), "not parallel"),
-            (_drifting_loss(), "later ones drift"),
+            (lambda r, f: torch.log(torch.sigmoid(r)).mean() + torch.log(1 - torch.sigmoid(f)).mean(), "NaN or infinite"),
+            (lambda r, f: torch.log(r).mean() + torch.log(1 - f).mean(), "NaN or infinite"),
+            (lambda r, f: -(F.logsigmoid(r).mean() + F.logsigmoid(-f).mean()), "minus V"),
+            (lambda r, f: F.logsigmoid(-r).mean() + F.logsigmoid(f).mean(), "swapped"),
+            (lambda r, f: F.logsigmoid(r).sum() + F.logsigmoid(-f).sum(), "summing"),
+            (lambda r, f: torch.cat([F.logsigmoid(r), F.logsigmoid(-f)]).mean(), "then add"),
+            (lambda r, f: torch.log(torch.sigmoid(r).clamp(1e-7, 1 - 1e-7)).mean()
+             + torch.log((1 - torch.sigmoid(f)).clamp(1e-7, 1)).mean(), "extreme ones"),
+            (lambda r, f: r.mean() - f.mean(), "by hand"),
         ],
         [
             (None, "function was expected"),
-            (lambda model, x, y: 1 / 0, "raised ZeroDivisionError"),
-            (lambda model, x, y: -ex.faq_log_likelihood(model, x, y).item(), "torch tensor"),
-            (lambda model, x, y: torch.nn.functional.cross_entropy(model(x), y, reduction="none"), "single number"),
-            (lambda model, x, y: torch.tensor(1.0), "does not depend"),
+            (lambda r, f: None, "None"),
+            (lambda r, f: F.logsigmoid(r) + 0 * f.sum(), "one number"),
+            (lambda r, f: "V", "could not read"),
+            (lambda r: r, "raised TypeError"),
         ],
     ),
+    "check_ae_loss": (
+        [
+            lambda model, x: (model(x) - x).pow(2).mean(),
+            lambda model, x: F.mse_loss(model(x), x),
+            lambda model, x: (model.decoder(model.encoder(x)) - x).pow(2).sum() / x.numel(),
+        ],
+        [
+            (lambda model, x: (model(x) - model(x).detach()).pow(2).mean(), "zero"),
+            (lambda model, x: (model(x) - x).abs().mean(), "L1"),
+            (lambda model, x: (model(x) - x).pow(2).mean().sqrt(), "square root"),
+            (lambda model, x: (model(x) - x).pow(2).sum(), "do not sum"),
+            (lambda model, x: (model(x) - x).pow(2).flatten(1).sum(1).mean(), "do not sum"),
+            (lambda model, x: (model(x) - x.mean()).pow(2).mean(), "compared with"),
+            (lambda model, x: (model.decoder(model.encoder(x)) - model.encoder(x)).pow(2).mean(), "raised RuntimeError"),
+        ],
+        [
+            (None, "function was expected"),
+            (lambda model, x: None, "None"),
+            (lambda model, x: (model(x) - x).pow(2).mean().item(), "not a float"),
+            (lambda model, x: (model(x) - x).pow(2).mean().detach(), "no gradient"),
+            (lambda model, x: (model(x) - x).pow(2).flatten(1).mean(1), "one number"),
+        ],
+    ),
+    # local optima
+    "check_multistart_starts": (
+        [21, 21.0, np.int64(21), torch.tensor(21)],  # 1 − 0.8^20 ≈ 0.9885 < 0.99 ≤ 1 − 0.8^21 ≈ 0.9908
+        [(20, "below the target"), (3, "chance that it succeeds"), (10, "only"), (30, "fewer")],
+        [(None, "None"), (20.5, "whole number"), ([21, 22], "one number"), (0, "at least one")],
+    ),
+    "check_basin_share": (
+        [BASIN_SHARES[2], torch.tensor(BASIN_SHARES[2]), np.float64(BASIN_SHARES[2]), 0.1995],
+        [
+            (BASIN_SHARES[0], "global maximum"),
+            (BASIN_SHARES[1], "middle hill"),
+            (BASIN_COUNTS[2], "number of starts"),
+            (BASIN_SHARES[2] * 100, "percentage"),
+            (0.5, "not the lowest"),
+        ],
+        [(None, "None"), ([0.1, 0.2], "one share"), (-0.1, "between 0 and 1"), (float("nan"), "NaN")],
+    ),
+    # ascent at scale
     "check_gradient_average": (
         [_weighted_average, lambda g, s: (_weighted_average(g, s)).numpy(), lambda g, s: _weighted_average(g, s).tolist()],
         [
@@ -279,77 +426,96 @@ CASES = {
             (lambda lr, base, per, n: [lr, lr], "one learning rate"),
         ],
     ),
-    "check_multistart_starts": (
-        [21, 21.0, np.int64(21), torch.tensor(21)],
-        [(20, "just below"), (3, "chance that it succeeds"), (10, "only"), (30, "fewer")],
-        [(None, "None"), (20.5, "whole number"), ([21, 22], "one number"), (0, "at least one")],
-    ),
-    "check_basin_share": (
-        [ex._basin_shares()[2], torch.tensor(ex._basin_shares()[2]), np.float64(ex._basin_shares()[2])],
+    # frequently asked questions
+    "check_descent_loss": (
         [
-            (ex._basin_shares()[0], "global maximum"),
-            (ex._basin_shares()[1], "middle hill"),
-            (round(ex._basin_shares()[2] * ex.BASIN_GRID**2), "number of starts"),
-            (ex._basin_shares()[2] * 100, "percentage"),
-            (0.5, "not the lowest"),
-        ],
-        [(None, "None"), ([0.1, 0.2], "one share"), (-0.1, "between 0 and 1"), (float("nan"), "NaN")],
-    ),
-    "check_d_objective": (
-        [
-            lambda r, f: F.logsigmoid(r).mean() + F.logsigmoid(-f).mean(),
-            lambda r, f: (-F.softplus(-r).mean() - F.softplus(f).mean()).item(),
-            lambda r, f: np.float64(F.logsigmoid(r.double()).mean() + F.logsigmoid(-f.double()).mean()),
+            lambda model, x, y: -ex.faq_log_likelihood(model, x, y),
+            lambda model, x, y: torch.nn.functional.cross_entropy(model(x), y),
+            lambda model, x, y: 3.0 - ex.faq_log_likelihood(model, x, y),
         ],
         [
-            (lambda r, f: torch.log(torch.sigmoid(r)).mean() + torch.log(1 - torch.sigmoid(f)).mean(), "NaN or infinite"),
-            (lambda r, f: torch.log(r).mean() + torch.log(1 - f).mean(), "NaN or infinite"),
-            (lambda r, f: -(F.logsigmoid(r).mean() + F.logsigmoid(-f).mean()), "minus V"),
-            (lambda r, f: F.logsigmoid(-r).mean() + F.logsigmoid(f).mean(), "swapped"),
-            (lambda r, f: F.logsigmoid(r).sum() + F.logsigmoid(-f).sum(), "summing"),
-            (lambda r, f: torch.cat([F.logsigmoid(r), F.logsigmoid(-f)]).mean(), "then add"),
-            (lambda r, f: torch.log(torch.sigmoid(r).clamp(1e-7, 1 - 1e-7)).mean()
-             + torch.log((1 - torch.sigmoid(f)).clamp(1e-7, 1)).mean(), "extreme ones"),
-            (lambda r, f: r.mean() - f.mean(), "by hand"),
+            (ex.faq_log_likelihood, "downhill"),
+            (lambda model, x, y: torch.nn.functional.cross_entropy(model(x), y, reduction="sum"), "32 times"),
+            (lambda model, x, y: -0.5 * ex.faq_log_likelihood(model, x, y), "0.5 times"),
+            (lambda model, x, y: torch.nn.functional.nll_loss(model(x), y), "not parallel"),
+            (_drifting_loss(), "later ones drift"),
         ],
         [
             (None, "function was expected"),
-            (lambda r, f: None, "None"),
-            (lambda r, f: F.logsigmoid(r) + 0 * f.sum(), "one number"),
-            (lambda r, f: "V", "could not read"),
-            (lambda r: r, "raised TypeError"),
-        ],
-    ),
-    "check_ae_loss": (
-        [
-            lambda model, x: (model(x) - x).pow(2).mean(),
-            lambda model, x: F.mse_loss(model(x), x),
-            lambda model, x: reconstruction_error(model.decoder(model.encoder(x)), x, "l2"),
-        ],
-        [
-            (lambda model, x: (model(x) - model(x).detach()).pow(2).mean(), "zero"),
-            (lambda model, x: (model(x) - x).abs().mean(), "L1"),
-            (lambda model, x: (model(x) - x).pow(2).mean().sqrt(), "square root"),
-            (lambda model, x: (model(x) - x).pow(2).sum(), "do not sum"),
-            (lambda model, x: (model(x) - x).pow(2).flatten(1).sum(1).mean(), "do not sum"),
-            (lambda model, x: (model(x) - x.mean()).pow(2).mean(), "compared with"),
-            (lambda model, x: (model.decoder(model.encoder(x)) - model.encoder(x)).pow(2).mean(), "raised RuntimeError"),
-        ],
-        [
-            (None, "function was expected"),
-            (lambda model, x: None, "None"),
-            (lambda model, x: (model(x) - x).pow(2).mean().item(), "not a float"),
-            (lambda model, x: (model(x) - x).pow(2).mean().detach(), "no gradient"),
-            (lambda model, x: (model(x) - x).pow(2).flatten(1).mean(1), "one number"),
+            (lambda model, x, y: 1 / 0, "raised ZeroDivisionError"),
+            (lambda model, x, y: None, "returned None"),
+            (lambda model, x, y: -ex.faq_log_likelihood(model, x, y).item(), "torch tensor"),
+            (lambda model, x, y: torch.nn.functional.cross_entropy(model(x), y, reduction="none"), "one number"),
+            (lambda model, x, y: torch.tensor(1.0), "does not depend"),
         ],
     ),
 }
 
-CHECKERS = sorted(name for name, _ in inspect.getmembers(ex, inspect.isfunction) if name.startswith("check_"))
+
+def _number(value):
+    """A pattern for ``value`` as a hint would print it (``:g``, 2 to 4 decimals), not as part of a longer number."""
+    texts = {f"{value:g}", *(f"{value:.{d}f}" for d in (2, 3, 4))}
+    texts |= {text.replace("-", "−") for text in texts}
+    return re.compile("|".join(rf"(?<![\d.]){re.escape(text)}(?!\.?\d)" for text in sorted(texts)))
 
 
-def test_every_checker_is_tested():
+def _task_and_kind(task, kind):
+    return re.compile(rf"{re.escape(task)}.*{kind}|{kind}.*{re.escape(task)}", re.IGNORECASE)
+
+
+# checker -> what no hint of a wrong answer (or of one of the wrong kind) may contain: the right
+# answer's digits (patterns from _number) and its formula or code, in the forms a hint would write
+ANSWER_LEAKS = {
+    "check_seeded_draw": [_number(v) for v in _seeded_draw().tolist()],
+    "check_mean_digit": ["y == 3", "mean(dim=0)", "mean(0)"],
+    "check_task_kinds": [_task_and_kind(task, kind) for task, kind in _right_kinds().items()],
+    "check_negated_objective": ["−J", "-J", "minus J", "negat", "(θ − 2)", "(theta - 2)", "(t - 2)"],
+    "check_supergradient": ["[-1, 1]", "[−1, 1]", "≤ 1", "<= 1", "|g|", "between -1 and 1", "between −1 and 1"],
+    "check_ascent_step": ["adds the gradient", "lr times", "+ lr", "+ η", "lr * grad", "θ + η"],
+    "check_max_stable_lr": [_number(_max_stable_lr()), "2/λ", "2 / λ", "2/lambda", "1 − ηλ", "1 - ηλ", "ηλ"],
+    "check_supergradient_at_kink": [_number(-2), "[-1, 1]", "[−1, 1]", "between -1 and 1", "between −1 and 1"],
+    "check_constant_step_band": [_number(0.05), _number(-0.05)],
+    "check_simultaneous_radius": [
+        _number(1.01**25), _number(1.01), "square root", "√", "sqrt", "1 + η²", "1 + η^2", "(1 + η",
+    ],
+    "check_discriminator_step": ["maximize=True", "GradientAscent(", "backward", "backpropagate", ".step()"],
+    "check_missing_classes": ["[1, 4, 7]", "1, 4, 7", "1, 4 and 7", "4, 7", "4 and 7"],
+    "check_psnr_by_hand": [
+        "log10", "10 log", "10·log", "10 * log", "/ MSE", "/ mse", "L²/", "L² /", "L^2",
+        *(_number(float(v)) for x, y in ex.reconstruction._psnr_pairs() for v in _skimage_psnr(x, y)),
+    ],
+    "check_masked_similarity": ["sum(1) /", "/ mask", "mask.sum", "Σ m", "/ Σ", "divide by the number"],
+    "check_pixel_ascent_step": ["x + lr", "x + η", "lr times", "adds the gradient", "sum the scores", "scores.sum"],
+    "check_regularization_weight": [
+        re.compile(rf"l2 = {re.escape(f'{v:g}')}(?![\d.])") for v in (0.5, 0.8, 1.0, 1.4)
+    ],
+    "check_d_objective": ["logsigmoid", "log_sigmoid", "softplus", "logaddexp", "log1p"],
+    "check_ae_loss": ["mse_loss", "model(x) - x", "(model(x), x)", "model(x) and x", "the image x", "target must be"],
+    "check_multistart_starts": [_number(21), "so close", "one more", "k + 1", "just below"],
+    "check_basin_share": [_number(BASIN_SHARES[2]), _number(BASIN_COUNTS[2])],
+    "check_gradient_average": ["weighted", "sizes[", "sum(n", "/ sum", "proportion to its size", "by its size"],
+    "check_scaled_lr": ["per_process ×", "per_process *", "× processes", "* processes", "proportion", "/ base_batch"],
+    "check_descent_loss": ["cross_entropy", "cross-entropy", "-faq_log_likelihood", "−J", "-J", "minus J", "negat"],
+}
+
+
+def test_every_checker_is_tested_and_exported():
     assert sorted(CASES) == CHECKERS
+    assert sorted(ANSWER_LEAKS) == CHECKERS
+    assert set(CHECKERS) <= set(ex.__all__)
+
+
+def test_everything_public_is_exported():
+    """Every public function and constant of each chapter's module can be imported from gaedu.exercises."""
+    public = {
+        name
+        for chapter in CHAPTERS
+        for name, obj in vars(chapter).items()
+        if not name.startswith("_") and not inspect.ismodule(obj)
+        and (name.isupper() or getattr(obj, "__module__", None) == chapter.__name__)
+    }
+    assert public == set(ex.__all__) - {"ExerciseFeedback"}
+    assert all(getattr(ex, name) is not None for name in ex.__all__)
 
 
 def _cases(index):
@@ -364,18 +530,34 @@ def test_right_answer_prints_one_confirmation(name, answer, capsys):
 
 
 @pytest.mark.parametrize("name, case", _cases(1) + _cases(2))
-def test_wrong_answer_raises_a_hint(name, case):
+def test_wrong_answer_raises_a_hint_that_keeps_the_answer(name, case):
     answer, hint = case
     with pytest.raises(AssertionError, match=hint) as info:
         getattr(ex, name)(answer)
     assert isinstance(info.value, ex.ExerciseFeedback)
-    assert "\n" not in str(info.value)
+    message = str(info.value)
+    assert "\n" not in message
     # a chained exception would print a second traceback under the hint
     assert info.value.__context__ is None and info.value.__cause__ is None
-    assert info.value._render_traceback_()[0].endswith(str(info.value))
+    assert info.value._render_traceback_()[0].endswith(message)
+    # the hint helps without giving the right answer away
+    for leak in ANSWER_LEAKS[name]:
+        found = leak.search(message) if isinstance(leak, re.Pattern) else leak.lower() in message.lower()
+        assert not found, f"the hint gives the answer away ({leak!r}): {message}"
 
 
-def test_hints_do_not_reveal_the_task_kinds():
-    with pytest.raises(AssertionError) as info:
-        ex.check_task_kinds(_flip_one(_right_kinds()))
-    assert ex.TASKS[0] not in str(info.value)
+def test_the_leak_guards_catch_the_old_hints():
+    """The guards are not vacuous: hints that gave answers away before the review are caught."""
+    old_hints = {
+        "check_multistart_starts": "so close: with 20 starts the chance is 0.9885, just below 0.99",
+        "check_simultaneous_radius": "close: (1 + η²) multiplies the squared distance; the distance itself grows by its square root",
+        "check_max_stable_lr": "ascent still converges a little above that rate: find where |1 − ηλ| reaches 1 for the largest λ",
+        "check_negated_objective": "at theta = 0.0 your loss has slope 2; the slope of −J there is different",
+        "check_basin_share": f"{BASIN_SHARES[2]:.4f} of the grid",
+        "check_task_kinds": f"{ex.TASKS[0]!r} is reconstruction",
+    }
+    for name, hint in old_hints.items():
+        assert any(
+            leak.search(hint) if isinstance(leak, re.Pattern) else leak.lower() in hint.lower()
+            for leak in ANSWER_LEAKS[name]
+        ), name

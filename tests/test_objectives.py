@@ -13,7 +13,8 @@ OBJECTIVES = [ConcaveQuadratic(10.0, angle=0.7, centre=(0.5, -1.0)), GaussianBum
 def test_maximizer_beats_random_points(objective):
     points = torch.as_tensor(np.random.default_rng(0).uniform(-3, 3, size=(5000, 2)))
     assert objective(points).max().item() <= objective.max_value + 1e-12
-    nearby = torch.as_tensor(objective.maximizer) + 1e-3 * torch.randn(200, 2, dtype=torch.float64)
+    step = torch.randn(200, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    nearby = torch.as_tensor(objective.maximizer) + 1e-3 * step
     assert objective(nearby).max().item() <= objective.max_value + 1e-12
 
 
@@ -70,11 +71,32 @@ def test_piecewise_linear_superdifferential():
         (lambda: ConcaveQuadratic(condition_number=0.5), "condition_number"),
         (lambda: ConcaveQuadratic(curvature=0.0), "curvature"),
         (lambda: GaussianBumps(heights=(1.0, -1.0, 1.0)), "heights"),
-        (lambda: GaussianBumps(centres=((0, 0),), heights=(1.0, 2.0), widths=(1.0,)), "same k bumps"),
+        (lambda: GaussianBumps(centres=((0, 0),), heights=(1.0, 2.0), widths=(1.0,)), "same k >= 1 bumps"),
         (lambda: PiecewiseLinear(weights=(1.0,), centre=(0.0, 0.0)), "weights"),
         (lambda: CurvedRidge(b=-1.0), "b must be"),
+        (lambda: CurvedRidge(a=float("nan")), "a must be"),
+        (lambda: ConcaveQuadratic(angle=float("nan")), "angle must be"),
+        (lambda: ConcaveQuadratic(centre=(1.0, 2.0, 3.0)), "centre must have shape"),
+        (lambda: ConcaveQuadratic(centre=(1.0, float("inf"))), "centre must be finite"),
+        (lambda: GaussianBumps(widths=(float("nan"), 1.0, 1.0)), "widths must be finite"),
+        (lambda: GaussianBumps(centres=((0, 0, 0),), heights=(1.0,), widths=(1.0,)), "centres must have shape"),
+        (lambda: PiecewiseLinear(centre=("a", 0.0)), "centre must be numbers"),
     ],
 )
 def test_bad_parameters(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def test_overlapping_bumps_are_refused_rather_than_given_a_wrong_maximum():
+    # two equal bumps 0.5 apart with width 1 merge into one hill: the centres share a single maximum
+    merged = GaussianBumps(centres=((0.0, 0.0), (0.5, 0.0)), heights=(1.0, 1.0), widths=(1.0, 1.0))
+    with pytest.raises(ValueError, match="overlap"):
+        _ = merged.local_maxima
+
+
+def test_parameters_are_read_only_so_cached_maxima_cannot_go_stale():
+    bumps = GaussianBumps()
+    _ = bumps.local_maxima
+    with pytest.raises(ValueError, match="read-only"):
+        bumps.heights[0] = 5.0

@@ -31,6 +31,8 @@ def test_show_images_accepts_numpy_without_channel():
 def test_show_images_rejects_bad_shapes(shape):
     with pytest.raises(ValueError, match="shape"):
         show_images(torch.zeros(shape), 1, 2)
+    with pytest.raises(ValueError, match=r"got \(" + ", ".join(map(str, shape))):  # a list too, named by its shape
+        show_images(torch.zeros(shape).tolist(), 1, 2)
 
 
 def test_show_images_rejects_too_few_titles():
@@ -94,7 +96,7 @@ def test_plot_values_plots_values_or_the_gap(bumps_runs):
     bumps, runs = bumps_runs
     lines = plot_values(runs, labels=["a", "b", "c"]).axes[0].lines
     assert len(lines) == 3
-    for line, run in zip(lines, runs):
+    for line, run in zip(lines, runs, strict=True):
         np.testing.assert_array_equal(line.get_xdata(), np.arange(run.steps_taken + 1))
         np.testing.assert_array_equal(line.get_ydata(), run.values)
     ax = plot_values(runs[0], gap_to=bumps.max_value).axes[0]

@@ -1,8 +1,10 @@
 """Write the student edition of the book into ``_build/student`` (``make student`` runs this).
 
 * ``_build/student/notebooks/``: every chapter notebook with its solution cells
-  removed (the cells tagged ``solution``), outputs empty; the exercises'
-  checkers in ``gaedu.exercises`` still work.
+  removed (the cells tagged ``solution``, dropped by nbconvert's
+  ``TagRemovePreprocessor``; nbformat reads and writes every notebook, so each
+  is validated), outputs empty; the exercises' checkers in ``gaedu.exercises``
+  still work.
 * ``_build/student/html/``: the book without solutions. It is built from the
   notebooks that the full build executed (``_build/jupyter_execute``), with the
   solution cells removed and sphinx-exercise's ``hide_solutions`` on, so no
@@ -15,43 +17,59 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import yaml
+from nbconvert.preprocessors import TagRemovePreprocessor
+from sphinx_external_toc.parsing import parse_toc_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+SOLUTION_TAG = "solution"
+_REMOVE_SOLUTIONS = TagRemovePreprocessor(remove_cell_tags={SOLUTION_TAG}, enabled=True)
 
 
 def toc_entries(root: Path) -> list[str]:
-    """Return the table of contents' files, in order, without suffixes."""
-    toc = yaml.safe_load((root / "_toc.yml").read_text())
-    entries = [toc["root"]]
-    for part in toc.get("parts", []):
-        for chapter in part.get("chapters", []):
-            entries.append(chapter["file"])
-            entries += [section["file"] for section in chapter.get("sections", [])]
+    """Return the documents of ``root / "_toc.yml"`` in reading order (a depth-first walk), without suffixes.
+
+    The file is parsed by sphinx-external-toc, as the book's build parses it.
+    """
+    site_map = parse_toc_yaml(root / "_toc.yml")
+    entries: list[str] = []
+
+    def walk(docname: str) -> None:
+        entries.append(docname)
+        for subtree in site_map[docname].subtrees:
+            for child in subtree.files():
+                walk(child)
+
+    walk(site_map.root.docname)
     return entries
 
 
 def is_solution(cell: dict) -> bool:
     """Whether a cell belongs to a solution (tagged ``solution``)."""
-    return "solution" in cell.get("metadata", {}).get("tags", [])
+    return SOLUTION_TAG in cell.get("metadata", {}).get("tags", [])
 
 
-def without_solutions(notebook: dict) -> dict:
+def without_solutions(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Return a copy of ``notebook`` without its solution cells."""
-    student = copy.deepcopy(notebook)
-    student["cells"] = [cell for cell in student["cells"] if not is_solution(cell)]
+    student, _ = _REMOVE_SOLUTIONS(copy.deepcopy(notebook), {})
     return student
 
 
-def _write(path: Path, notebook: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+def _strip(source: Path, target: Path) -> None:
+    """Read the notebook ``source``, drop its solutions, check it against the notebook schema, write it to ``target``."""
+    student = without_solutions(nbformat.read(source, as_version=4))
+    try:
+        nbformat.validate(student)  # read and write only log what is invalid
+    except nbformat.ValidationError as err:
+        sys.exit(f"student edition: {source} is not a valid notebook: {err.message[:300]}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(student, target)
 
 
 def write_notebooks(root: Path, out: Path) -> list[Path]:
@@ -61,9 +79,24 @@ def write_notebooks(root: Path, out: Path) -> list[Path]:
         source = root / f"{entry}.ipynb"
         if source.exists():
             target = out / f"{entry}.ipynb"
-            _write(target, without_solutions(json.loads(source.read_text(encoding="utf-8"))))
+            _strip(source, target)
             written.append(target)
     return written
+
+
+def load_config(root: Path) -> dict:
+    """Return ``root / "_config.yml"`` with its local extensions' folders made absolute.
+
+    Jupyter Book resolves those folders against the configuration file's own
+    folder, so a copy of the configuration written elsewhere must name them in full.
+    """
+    config = yaml.safe_load((root / "_config.yml").read_text())
+    sphinx = config.get("sphinx") or {}
+    if sphinx.get("local_extensions"):
+        sphinx["local_extensions"] = {
+            name: str((root / folder).resolve()) for name, folder in sphinx["local_extensions"].items()
+        }
+    return config
 
 
 def write_html_sources(root: Path, source_dir: Path) -> None:
@@ -71,7 +104,7 @@ def write_html_sources(root: Path, source_dir: Path) -> None:
     executed = root / "_build" / "jupyter_execute"
     if source_dir.exists():
         shutil.rmtree(source_dir)
-    config = yaml.safe_load((root / "_config.yml").read_text())
+    config = load_config(root)
     config["title"] = f"{config['title']} (student edition)"
     config["execute"] = {**config.get("execute", {}), "execute_notebooks": "off"}
     config.setdefault("sphinx", {}).setdefault("config", {})["hide_solutions"] = True
@@ -86,7 +119,7 @@ def write_html_sources(root: Path, source_dir: Path) -> None:
         if (root / f"{entry}.ipynb").exists():
             if not notebook.exists():
                 sys.exit(f"student edition: {notebook} is missing; build the book first (make book)")
-            _write(source_dir / f"{entry}.ipynb", without_solutions(json.loads(notebook.read_text(encoding="utf-8"))))
+            _strip(notebook, source_dir / f"{entry}.ipynb")
         else:
             page = root / f"{entry}.md"
             (source_dir / page.relative_to(root)).parent.mkdir(parents=True, exist_ok=True)

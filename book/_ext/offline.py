@@ -1,4 +1,8 @@
-"""A Sphinx extension that makes the built book work with no network (``_config.yml`` loads it).
+"""A Sphinx extension that makes the built book work with no network.
+
+``_config.yml`` loads it as a local extension (``sphinx: local_extensions:
+{offline: book/_ext}``); it lives beside the book, not in the ``gaedu``
+package, because Sphinx is a dependency of the book only.
 
 * MathJax is served from the build (``_static/mathjax``), copied from the npm
   package ``mathjax`` that ``make book`` installs with ``npm ci``.
@@ -21,7 +25,7 @@ from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
 
-REPOSITORY = Path(__file__).resolve().parents[1]
+REPOSITORY = Path(__file__).resolve().parents[2]  # book/_ext/offline.py -> the repository
 #: The parts of MathJax a page can load: the combined file, the TeX extensions it
 #: loads on demand, the CHTML fonts, and the accessibility and menu modules.
 MATHJAX_PARTS = ("tex-mml-chtml.js", "input", "output/chtml", "a11y", "sre", "ui", "adaptors")
@@ -30,7 +34,7 @@ EXTERNAL = re.compile(r'<(script|img|iframe|link)\b[^>]*?\b(?:src|href)="((?:htt
 
 
 def _mathjax(app) -> Path:
-    """The npm package's ``es5`` folder: beside the book's sources, else beside this package."""
+    """The npm package's ``es5`` folder: beside the book's sources, else in this repository."""
     for root in (Path(app.srcdir), REPOSITORY):
         folder = root / "node_modules" / "mathjax" / "es5"
         if (folder / "tex-mml-chtml.js").is_file():

@@ -1,0 +1,88 @@
+"""Exercises of the chapter "Reconstruction with a decoder": PSNR by hand and the masked similarity."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from gaedu.exercises._feedback import _call, _fail, _ok, _per_image
+from gaedu.inversion import masked_similarity
+from gaedu.metrics import psnr
+
+
+def _psnr_pairs() -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Pairs of image batches ``(N, 1, 8, 8)`` in ``[0, 1]`` that differ, N = 5, 1, 12 (five first)."""
+    gen = torch.Generator().manual_seed(7)
+    pairs = []
+    for n, spread in ((5, 0.2), (1, 0.05), (12, 0.5)):
+        x = torch.rand(n, 1, 8, 8, generator=gen)
+        pairs.append((x, (x + spread * torch.randn(n, 1, 8, 8, generator=gen)).clamp(0, 1)))
+    return pairs
+
+
+def check_psnr_by_hand(my_psnr: Callable[[torch.Tensor, torch.Tensor], Any]) -> None:
+    """Check ``my_psnr(x, y)``: the PSNR in dB of each pair of images in ``[0, 1]``, shape ``(N,)``."""
+    got, want = [], []
+    for x, y in _psnr_pairs():
+        got.append(_per_image(_call(my_psnr, x.clone(), y.clone()), len(x), "one PSNR per image"))
+        want.append(psnr(x, y).double().numpy())
+    got, want = np.concatenate(got), np.concatenate(want)
+    if np.allclose(got, want, atol=1e-3):
+        _ok("your PSNR matches gaedu.metrics.psnr on every image")
+        return
+    if np.allclose(got, -want, atol=1e-3):
+        _fail("your values have the wrong sign: a closer reconstruction must get a higher PSNR")
+    ratio, offset = got / want, got - want
+    if np.allclose(ratio, ratio[0], rtol=1e-4):
+        _fail(f"your values are {ratio[0]:.3g} times the right ones: check the factor in front of the logarithm and its base")
+    if np.allclose(offset, offset[0], atol=1e-3):
+        _fail(
+            f"every value is off by the same {offset[0]:+.2f} dB: check the peak value L and how the squared "
+            "errors of an image are combined over its pixels"
+        )
+    _fail("not the PSNR of each pair: work out one image by hand, from its mean squared error, and compare")
+
+
+def _similarity_cases() -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """Triples ``(x_hat, observed, mask)`` of shape ``(N, 1, 8, 8)``: random, bottom-half and all-known masks."""
+    gen = torch.Generator().manual_seed(11)
+    cases = []
+    for n, kind in ((6, "random"), (3, "bottom"), (4, "all")):
+        x_hat, observed = torch.rand(n, 1, 8, 8, generator=gen), torch.rand(n, 1, 8, 8, generator=gen)
+        if kind == "random":
+            mask = (torch.rand(n, 1, 8, 8, generator=gen) < torch.linspace(0.2, 0.9, n).view(n, 1, 1, 1)).float()
+            mask[:, :, 0, 0] = 1.0  # at least one known pixel per image
+        else:
+            mask = torch.ones(n, 1, 8, 8)
+            if kind == "bottom":
+                mask[:, :, 4:, :] = 0.0
+        cases.append((x_hat, observed * mask, mask))
+    return cases
+
+
+def check_masked_similarity(similarity: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], Any]) -> None:
+    """Check ``similarity(x_hat, observed, mask)``: minus the mean squared error over the known pixels, shape ``(N,)``."""
+    got, junk_got, want, known = [], [], [], []
+    gen = torch.Generator().manual_seed(12)
+    for x_hat, observed, mask in _similarity_cases():
+        n = len(x_hat)
+        got.append(_per_image(_call(similarity, x_hat.clone(), observed.clone(), mask.clone()), n, "one number per image"))
+        junk = observed + (1 - mask) * torch.rand(observed.shape, generator=gen)  # other values where pixels are missing
+        junk_got.append(_per_image(_call(similarity, x_hat.clone(), junk, mask.clone()), n, "one number per image"))
+        want.append(masked_similarity(x_hat, observed, mask).double().numpy())
+        known.append(mask.flatten(1).sum(1).double().numpy())
+    got, junk_got, want, known = (np.concatenate(a) for a in (got, junk_got, want, known))
+    if np.allclose(got, want, atol=1e-6) and np.allclose(junk_got, want, atol=1e-6):
+        _ok("your similarity is gaedu.inversion.masked_similarity: higher means closer to the known pixels")
+        return
+    if np.allclose(got, -want, atol=1e-6):
+        _fail("higher must be better: your value grows as the reconstruction moves away from the known pixels")
+    if not np.allclose(got, junk_got, atol=1e-6):
+        _fail("your value changes when the missing pixels of observed change: only the known pixels may count")
+    ratio = got / want
+    if np.allclose(ratio, known, rtol=1e-5) or np.allclose(ratio, known / 64, rtol=1e-5):
+        _fail("your value depends on how many pixels are known: check what you divide the squared errors by")
+    _fail("not minus the mean squared error over the known pixels of each image: work out one image by hand")
