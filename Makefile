@@ -15,18 +15,27 @@ BOOK_ROOT  ?= .
 EXECUTED   := _build/jupyter_execute/book
 BOOK_FLAGS := --builder html --all -W -n --keep-going
 
-.PHONY: book test lint student install build-book clean
+.PHONY: book test unit-test lint student install build-book clean
 
 book: install
 	$(MAKE) --no-print-directory build-book
 
-# The linter runs first (`lint` installs). The build executes every notebook once
-# (warnings are errors); pytest then runs the unit tests and nbval over those
-# executed copies, so each notebook runs a second time and every
-# `# NBVAL_CHECK_OUTPUT` cell must repeat its output exactly.
+# The linter runs first (`lint` installs). Then two processes at once, one per core,
+# each with one thread (OMP_NUM_THREADS=1: two processes that each wanted both cores
+# would spend their time waiting for each other): the build executes every notebook
+# once (warnings are errors) while the unit tests, which need no built book, run
+# beside it. Last, two pytest workers run nbval over the executed copies, a notebook
+# per worker at a time, so each notebook runs a second time with the build's own
+# thread count and every `# NBVAL_CHECK_OUTPUT` cell must repeat its output exactly;
+# beside them run the tests of the built book (pages, browser, student edition).
+test: export OMP_NUM_THREADS := 1
 test: lint
-	$(MAKE) --no-print-directory build-book
-	$(BIN)/python -m pytest tests $(EXECUTED)
+	$(MAKE) --no-print-directory -j2 build-book unit-test
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "built or notebook" tests $(EXECUTED)
+
+# The tests that need no built book: everything but nbval and the built pages.
+unit-test:
+	$(BIN)/python -m pytest -q -m "not built and not notebook" tests
 
 # ruff (configured in pyproject.toml): pyflakes, pycodestyle, import order, bugbear.
 lint: install
@@ -52,10 +61,15 @@ $(ASSETS): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $(ASSETS)
 
-# The build itself, without the install step (the tests call it from inside the venv).
+# The build itself, without the install step (the tests call it from inside the venv):
+# tools/execute.py runs every notebook, two at a time, into the build's cache; the
+# build takes their outputs from it; then the executed notebooks are written to
+# _build/jupyter_execute for nbval and the student edition.
 build-book:
 	rm -rf $(BOOK_ROOT)/_build/jupyter_execute
+	$(BIN)/python tools/execute.py --root $(BOOK_ROOT)
 	$(BIN)/jupyter-book build $(BOOK_ROOT) $(BOOK_FLAGS)
+	$(BIN)/python tools/execute.py --root $(BOOK_ROOT) --write-executed
 	@echo "The book is in $(BOOK_ROOT)/_build/html/index.html"
 
 clean:

@@ -148,6 +148,14 @@ def _reconstruct(args: argparse.Namespace) -> None:
     print(f"wrote {args.out}: {output.shape[0]} reconstructions of shape {output.shape[1:]}")
 
 
+def _add_training_options(command: argparse.ArgumentParser) -> None:
+    """Add the options both trainers take: --steps, --seed, --device, --quiet."""
+    command.add_argument("--steps", type=_positive, default=None, help="training steps (default: the book's)")
+    command.add_argument("--seed", type=int, default=0)
+    command.add_argument("--device", default=None, help="cpu, cuda, cuda:N or mps (default: the best available)")
+    command.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser of ``python -m gaedu``."""
     parser = _Parser(prog="python -m gaedu", description="Train and use the book's models.")
@@ -155,10 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     gan = commands.add_parser("train-gan", help="train the book's digits GAN and save a checkpoint")
     gan.add_argument("--out", required=True, help="checkpoint file to write")
-    gan.add_argument("--steps", type=_positive, default=None, help="training steps (default: the book's)")
-    gan.add_argument("--seed", type=int, default=0)
-    gan.add_argument("--device", default=None, help="cpu, cuda, cuda:N or mps (default: the best available)")
-    gan.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_training_options(gan)
     gan.set_defaults(run=_train_gan)
 
     smp = commands.add_parser("sample", help="draw digits from a GAN checkpoint into a .npy file")
@@ -173,10 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     ae.add_argument("--latent-dim", type=_positive, required=True, help="length K of the code")
     ae.add_argument("--out", required=True, help="checkpoint file to write")
     ae.add_argument("--loss", choices=("l1", "l2"), default="l2", help="reconstruction error (default: l2)")
-    ae.add_argument("--steps", type=_positive, default=None, help="training steps (default: the book's)")
-    ae.add_argument("--seed", type=int, default=0)
-    ae.add_argument("--device", default=None, help="cpu, cuda, cuda:N or mps (default: the best available)")
-    ae.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_training_options(ae)
     ae.set_defaults(run=_train_ae)
 
     rec = commands.add_parser("reconstruct", help="reconstruct digits from a .npy file with an autoencoder checkpoint")

@@ -11,6 +11,9 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from gaedu.ascent import Trajectory
+from gaedu.objectives import grid_values
+
 
 def show_images(
     images: torch.Tensor | np.ndarray,
@@ -78,8 +81,6 @@ def _new_axes(ax, figsize: tuple[float, float]):
 
 def _as_trajectories(trajectories, labels, caller: str, *, planar: bool) -> list:
     """Return the trajectories as a list, after checking them (and ``labels``) for ``caller``."""
-    from gaedu.ascent import Trajectory
-
     items = [trajectories] if isinstance(trajectories, Trajectory) else list(trajectories)
     for item in items:
         if not isinstance(item, Trajectory):
@@ -106,8 +107,6 @@ def _check_bounds(objective, bounds, caller: str) -> tuple[float, float, float, 
 def _draw_landscape(ax, objective, bounds, levels, resolution: int, show_maximum: bool, smooth: bool = False) -> None:
     """Draw filled contours of ``objective`` over ``bounds`` (and its maximizer as a star) into ``ax``."""
     from matplotlib.colors import BoundaryNorm
-
-    from gaedu.objectives import grid_values
 
     X, Y, Z = grid_values(objective, bounds, resolution)  # each (resolution, resolution)
     if np.ndim(levels) == 0:  # a count: levels at quantiles of J, so each band covers about the same area
@@ -171,7 +170,7 @@ def plot_contours(
     if labels is not None:
         ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize="small")  # outside: never over a path
     if created:
-        plt.close(fig)  # the caller shows it; closing keeps Jupyter from drawing it twice
+        plt.close(fig)
     return fig
 
 
@@ -267,8 +266,6 @@ def animate_trajectory(
     import matplotlib.pyplot as plt
     from IPython.display import HTML
     from matplotlib.animation import FuncAnimation
-
-    from gaedu.ascent import Trajectory
 
     if not isinstance(trajectory, Trajectory):
         raise ValueError(f"animate_trajectory() takes one Trajectory, got {type(trajectory).__name__}")

@@ -32,6 +32,15 @@ def _is_fresh(index: Path) -> bool:
     return all(path.stat().st_mtime < index.stat().st_mtime for path in sources if path.is_file())
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark what needs the built book (``built``) and the notebooks' cells (``notebook``), so `make test` can split them."""
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.notebook)
+        elif "built_book" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.built)
+
+
 @pytest.fixture(scope="session")
 def built_book() -> Path:
     """Return ``_build/html``, building the real book first (executing every notebook) unless it is up to date."""

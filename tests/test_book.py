@@ -151,3 +151,14 @@ def test_book_builds_every_chapter_with_figures(built_book):
             has_figure = any("plt." in _text(c) or "show_images" in _text(c) for c in _cells(source))
             if has_figure:
                 assert re.search(r'<img[^>]+src="[^"]+\.png"', html), f"{entry}: figures missing"
+
+
+@pytest.mark.book
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_executed_copies_hold_the_outputs_nbval_checks(notebook, built_book):
+    """nbval compares against _build/jupyter_execute: a checked cell without stored outputs would check nothing."""
+    executed = ROOT / "_build" / "jupyter_execute" / notebook.relative_to(ROOT)
+    cells = [c for c in _cells(executed) if c["cell_type"] == "code"]
+    checked = [c for c in cells if _text(c).startswith("# NBVAL_CHECK_OUTPUT")]
+    assert all(c["outputs"] for c in checked), f"{notebook.name}: a checked cell has no stored output"
+    assert any(c["outputs"] for c in cells), f"{notebook.name}: no cell has an output"

@@ -1,5 +1,12 @@
-"""python -m gaedu: train and sample round trip; every bad input is one line on stderr and exit status 2."""
+"""python -m gaedu: train and sample round trip; every bad input is one line on stderr and exit status 2.
 
+The models are trained by the real program (a subprocess), and one error is checked there too; the other
+error paths call ``gaedu.__main__.main`` in this process, which is the same code without a second start of
+Python and torch for every case.
+"""
+
+import contextlib
+import io
 import subprocess
 import sys
 
@@ -7,17 +14,34 @@ import numpy as np
 import pytest
 import torch
 
+from gaedu.__main__ import main
 from gaedu.checkpoint import save_checkpoint
 
 
-def run(*args, cwd=None):
+def run_program(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "gaedu", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def run(*args, cwd=None):
+    """Run the command line in this process; return what a finished subprocess would (returncode, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), contextlib.chdir(cwd or "."):
+        try:
+            code = main(list(args))
+        except SystemExit as exit_:  # argparse's own errors
+            code = exit_.code
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
+
+
+def test_the_program_reports_an_error_in_one_line_with_status_2(tmp_path):
+    result = run_program("sample", "--checkpoint", str(tmp_path / "none.pt"), "--n", "3", "--out", str(tmp_path / "x"))
+    _assert_one_line_error(result, "no checkpoint at")
 
 
 @pytest.fixture(scope="module")
 def gan_checkpoint(tmp_path_factory):
     path = tmp_path_factory.mktemp("cli") / "gan.pt"
-    result = run("train-gan", "--out", str(path), "--steps", "30", "--seed", "1", "--device", "cpu", "--quiet")
+    result = run_program("train-gan", "--out", str(path), "--steps", "30", "--seed", "1", "--device", "cpu", "--quiet")
     assert result.returncode == 0, result.stderr
     assert "wrote" in result.stdout and "ms/step" in result.stdout
     return path
@@ -102,7 +126,8 @@ def test_sample_into_missing_folder(gan_checkpoint, tmp_path):
 @pytest.fixture(scope="module")
 def ae_checkpoint(tmp_path_factory):
     path = tmp_path_factory.mktemp("cli-ae") / "ae.pt"
-    result = run("train-ae", "--latent-dim", "8", "--out", str(path), "--steps", "1500", "--device", "cpu", "--quiet")
+    result = run_program("train-ae", "--latent-dim", "8", "--out", str(path), "--steps", "1500", "--device", "cpu",
+                         "--quiet")  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "wrote" in result.stdout and "test PSNR" in result.stdout
     return path

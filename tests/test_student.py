@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import html
 import json
 import re
@@ -10,7 +11,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from conftest import ROOT
 
@@ -110,11 +110,39 @@ def test_no_solution_anywhere_in_the_student_html(edition):
         assert not secrets & _windows(_page_text(page)), f"{page.name} shows a solution"
 
 
+def _names(source: str, context: type) -> set[str]:
+    """The names a code cell binds (``ast.Store``) or reads (``ast.Load``); IPython magics are skipped."""
+    code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+    tree = ast.parse(code)
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, context)}
+    if context is ast.Store:  # imports, functions and classes bind names too
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+    return names
+
+
 @pytest.mark.parametrize("chapter", _chapters(), ids=lambda p: p.stem)
-def test_student_notebook_runs_up_to_its_first_exercise(chapter, edition):
+def test_student_notebook_runs_like_the_built_one(chapter, edition):
+    """The student notebook is the full one less its solutions, so it runs as the build ran it, without executing it again.
+
+    Up to its first exercise it is the very sequence of cells the build executed without error; after that, no
+    cell reads a name that only a removed solution defines (it would raise NameError for a student).
+    """
     out, _ = edition
     entry = chapter.relative_to(ROOT).with_suffix("")
-    notebook = nbformat.read(out / "notebooks" / f"{entry}.ipynb", as_version=4)
-    first = next(i for i, c in enumerate(notebook.cells) if "{exercise-start}" in c.source)
-    notebook.cells = notebook.cells[: first + 2]  # everything before the first exercise, and its starter cell
-    NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(chapter.parent)}}).execute()
+    student = nbformat.read(out / "notebooks" / f"{entry}.ipynb", as_version=4)
+    nbformat.validate(student)
+    full = nbformat.read(chapter, as_version=4)
+    kept = [c for c in full.cells if not student_edition.is_solution(c)]
+    assert [c.source for c in student.cells] == [c.source for c in kept]
+    first = next(i for i, c in enumerate(full.cells) if "{exercise-start}" in c.source)
+    assert not any(student_edition.is_solution(c) for c in full.cells[: first + 2])  # the prefix is untouched
+    code = [c for c in full.cells if c.cell_type == "code"]
+    only_in_solutions = set().union(*(_names(c.source, ast.Store) for c in code if student_edition.is_solution(c)))
+    only_in_solutions -= set().union(*(_names(c.source, ast.Store) for c in code if not student_edition.is_solution(c)))
+    for cell in (c for c in kept if c.cell_type == "code"):
+        missing = _names(cell.source, ast.Load) & only_in_solutions
+        assert not missing, f"{entry}: a cell left to students reads {sorted(missing)}, which only a solution defines"
