@@ -115,9 +115,11 @@ def _names(source: str, context: type) -> set[str]:
     code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
     tree = ast.parse(code)
     names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, context)}
-    if context is ast.Store:  # imports, functions and classes bind names too
+    if context is ast.Store:  # imports, functions, classes and parameters bind names too
         for node in ast.walk(tree):
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
+            if isinstance(node, ast.arg):
+                names.add(node.arg)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
                 names |= {(a.asname or a.name).split(".")[0] for a in node.names}
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 names.add(node.name)
