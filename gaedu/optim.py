@@ -127,7 +127,10 @@ class GradientAscent(Optimizer):
         for i, c in enumerate(buffers):
             if c is None:  # a parameter's first step: b = d, so c = −d
                 buffers[i] = self.state[params[i]]["momentum_buffer"] = torch.neg(directions[i]).detach()
-        if group["nesterov"]:  # d + μ b = d − μ c
+        if group["nesterov"] and group["weight_decay"]:  # d + μ b = d − μ c; directions is our own copy here
+            torch._foreach_add_(directions, buffers, alpha=-momentum)
+            torch._foreach_add_(params, directions, alpha=lr)
+        elif group["nesterov"]:  # directions is p.grad itself: copy once
             torch._foreach_add_(params, torch._foreach_add(directions, buffers, alpha=-momentum), alpha=lr)
         else:  # θ ← θ + η b = θ − η c
             torch._foreach_add_(params, buffers, alpha=-lr)
