@@ -59,8 +59,18 @@ def masked_similarity(x_hat: torch.Tensor, observed: torch.Tensor, mask: torch.T
     except (RuntimeError, AttributeError):
         shapes = [tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__ for t in (x_hat, observed, mask)]
         raise ValueError(f"x_hat, observed and mask must broadcast to x_hat's shape, got {shapes}") from None
-    if not ((weight == 0) | (weight == 1)).all():
+    _check_binary(weight)
+    return _similarity(x_hat, observed, weight)
+
+
+def _check_binary(mask: torch.Tensor) -> None:
+    if not ((mask == 0) | (mask == 1)).all():
         raise ValueError("mask must hold only 0 (missing pixel) and 1 (known pixel)")
+
+
+def _similarity(x_hat: torch.Tensor, observed: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """:func:`masked_similarity` without its checks, for a mask already checked once (the ascent's inner loop)."""
+    weight = weight.expand_as(x_hat)
     return -((x_hat - observed).pow(2) * weight).flatten(-3).sum(-1) / weight.flatten(-3).sum(-1).clamp_min(1)
 
 
@@ -110,6 +120,7 @@ def ascend_code(
         mask = mask.expand_as(observed)
     except RuntimeError:
         raise ValueError(f"mask of shape {tuple(mask.shape)} does not fit observed {tuple(observed.shape)}") from None
+    _check_binary(mask)  # once, not at every step
     k, n = decoder.latent_dim, len(observed)
     if isinstance(starts, torch.Tensor):
         if starts.ndim != 3 or starts.shape[1:] != (n, k):
@@ -127,7 +138,7 @@ def ascend_code(
     with frozen(decoder):
         for _ in range(num_steps):
             x_hat = decoder(z.reshape(-1, k)).reshape(len(z), n, *IMAGE_SHAPE)
-            scores = masked_similarity(x_hat, observed, mask)  # (S, N)
+            scores = _similarity(x_hat, observed, mask)  # (S, N)
             objective = scores - prior * z.pow(2).mean(-1)
             optimizer.zero_grad(set_to_none=True)
             objective.sum().backward()  # the starts and images are independent: one sum, many ascents
@@ -136,7 +147,7 @@ def ascend_code(
             curves.append(best_scores.mean())
         with torch.no_grad():
             x_hat = decoder(z.reshape(-1, k)).reshape(len(z), n, *IMAGE_SHAPE)
-            scores = masked_similarity(x_hat, observed, mask)
+            scores = _similarity(x_hat, observed, mask)
             best = scores.argmax(0)  # (N,)
             images = x_hat[best, torch.arange(n, device=device)]
     return InversionResult(z.detach().cpu(), scores.cpu(), best.cpu(), images.cpu(), torch.stack(curves).cpu())
