@@ -95,6 +95,18 @@ def _sample(args: argparse.Namespace) -> None:
     print(f"wrote {args.out}: {images.shape[0]} samples of shape {images.shape[1:]}")
 
 
+def _load_npy(path: Path, kinds: str) -> np.ndarray:
+    """Load a ``.npy`` file without pickles; raise UsageError unless it holds an array of a dtype kind in ``kinds``."""
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as err:
+        reason = str(err).strip().splitlines()[0][:120] if str(err).strip() else type(err).__name__
+        raise UsageError(f"{path} is not a readable .npy file: {reason}") from None
+    if not isinstance(array, np.ndarray) or array.dtype.kind not in kinds:
+        raise UsageError(f"{path} must hold a numeric array, got {getattr(array, 'dtype', type(array).__name__)}")
+    return array
+
+
 def _read_images(path: Path):
     """Read a ``.npy`` file of images ``(N, 1, 8, 8)`` in ``[0, 1]`` as a float32 tensor, or raise UsageError."""
     import torch
@@ -103,13 +115,7 @@ def _read_images(path: Path):
 
     if not path.is_file():
         raise UsageError(f"no input file at {path}")
-    try:
-        array = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as err:
-        reason = str(err).strip().splitlines()[0][:120] if str(err).strip() else type(err).__name__
-        raise UsageError(f"{path} is not a readable .npy file: {reason}") from None
-    if not isinstance(array, np.ndarray) or array.dtype.kind not in "fiu":
-        raise UsageError(f"{path} must hold a numeric array, got {getattr(array, 'dtype', type(array).__name__)}")
+    array = _load_npy(path, "fiu")
     try:
         return check_images(torch.from_numpy(array.astype(np.float32)), f"the images in {path}", shape=(1, 8, 8))
     except ValueError as err:
@@ -146,6 +152,117 @@ def _reconstruct(args: argparse.Namespace) -> None:
     output = reconstruct(model, images).numpy().astype(np.float32)  # (N, 1, 8, 8) in [0, 1]
     _write_npy(Path(args.out), output)
     print(f"wrote {args.out}: {output.shape[0]} reconstructions of shape {output.shape[1:]}")
+
+
+def _read_array(path: Path, what: str) -> np.ndarray:
+    """Read a 2-D ``.npy`` array or a grayscale ``.png`` (8 or 16 bit, scaled to [0, 1]), or raise UsageError."""
+    if not path.is_file():
+        raise UsageError(f"no {what} file at {path}")
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        array = _load_npy(path, "fiub")
+    elif suffix == ".png":
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(path) as image:
+                image.load()
+                if image.mode not in ("L", "I;16", "I;16B", "I", "1"):
+                    raise UsageError(f"{path} must be a grayscale PNG (8 or 16 bit), got mode {image.mode}")
+                array = np.asarray(image)
+                depth = 255.0 if image.mode == "L" else 65535.0 if image.mode != "1" else 1.0
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+            raise UsageError(f"{path} is not a readable PNG file: {str(err).splitlines()[0][:120]}") from None
+        array = array.astype(np.float64) / depth if what != "mask" else array
+    else:
+        raise UsageError(f"{path}: the {what} must be a .png or .npy file")
+    if array.ndim != 2:
+        raise UsageError(f"the {what} in {path} must be a 2-D image, got shape {array.shape}")
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        raise UsageError(f"the {what} in {path} contains NaN or infinite values")
+    return array
+
+
+def _write_image(path: Path, image: np.ndarray) -> None:
+    """Write a 2-D image in [0, 1] atomically: ``.npy`` float32, or a 16-bit grayscale ``.png``."""
+    from gaedu._io import atomic_write
+
+    if not path.parent.is_dir():
+        raise UsageError(f"cannot write {path}: the folder {path.parent} does not exist")
+    if path.suffix.lower() == ".npy":
+        atomic_write(path, lambda file: np.save(file, image.astype(np.float32)))
+    else:
+        from PIL import Image
+
+        pixels = np.round(image.astype(np.float64) * 65535).astype(np.uint16)
+        atomic_write(path, lambda file: Image.fromarray(pixels).save(file, format="PNG"))
+
+
+def _restore(args: argparse.Namespace) -> None:
+    import torch
+
+    from gaedu.operators import Blur, Identity, Mask, Problem
+    from gaedu.restoration import restore
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".png", ".npy"):
+        raise UsageError(f"{out}: the output must be a .png or .npy file")
+    if not out.parent.is_dir():
+        raise UsageError(f"cannot write {out}: the folder {out.parent} does not exist")
+    noise = args.noise_std
+    if args.task in ("denoise", "deblur"):
+        if noise is None:
+            raise UsageError(f"--noise-std is required for --task {args.task}")
+        if not noise > 0:
+            raise UsageError(f"--noise-std must be > 0, got {noise:g}")
+    elif noise is None:
+        noise = 0.0
+    elif not noise >= 0:
+        raise UsageError(f"--noise-std must be >= 0, got {noise:g}")
+    if args.task == "deblur":
+        if args.blur_std is None:
+            raise UsageError("--blur-std is required for --task deblur")
+        if not args.blur_std > 0:
+            raise UsageError(f"--blur-std must be > 0, got {args.blur_std:g}")
+    elif args.blur_std is not None:
+        raise UsageError(f"--blur-std applies to --task deblur only, not {args.task}")
+    if args.task != "inpaint" and args.mask is not None:
+        raise UsageError(f"--mask applies to --task inpaint only, not {args.task}")
+    observed = _read_array(Path(args.input), "input").astype(np.float64)
+    if args.task == "inpaint":
+        if args.mask is None:
+            raise UsageError("--mask is required for --task inpaint")
+        mask = _read_array(Path(args.mask), "mask") != 0
+        if mask.shape != observed.shape:
+            raise UsageError(f"the mask's shape {mask.shape} differs from the input's {observed.shape}")
+        if not mask.any():
+            raise UsageError(f"the mask in {args.mask} observes no pixel")
+        operator = Mask(torch.from_numpy(mask))
+    elif args.task == "deblur":
+        operator = Blur(args.blur_std)
+    else:
+        operator = Identity()
+    y = torch.from_numpy(observed)
+    if args.task == "inpaint":
+        y = operator(y)  # what the mask hides is not observed, whatever the file holds there
+    problem = Problem(args.task, y, operator, float(noise))
+    if args.method == "dip" and (y.shape[0] % 16 or y.shape[1] % 16):
+        raise UsageError(f"--method dip needs side lengths that are multiples of 16, got {y.shape[0]}×{y.shape[1]}")
+    result = restore(problem, args.method, seed=args.seed, progress=not args.quiet)
+    image = result.image.double().clamp(0, 1).numpy()
+    _write_image(out, image)
+    print(f"wrote {args.out}: {args.task} by {args.method}, {image.shape[0]}×{image.shape[1]}, {result.seconds:.1f} s")
+
+
+def _cache(args: argparse.Namespace) -> None:
+    from gaedu.cache import cache_dir
+    from gaedu.denoiser import load_denoiser
+    from gaedu.dip import dip_study
+
+    start = time.perf_counter()
+    load_denoiser(progress=not args.quiet)
+    dip_study(progress=not args.quiet)
+    print(f"the model cache {cache_dir()} holds the book's models ({time.perf_counter() - start:.0f} s)")
 
 
 def _add_training_options(command: argparse.ArgumentParser) -> None:
@@ -187,6 +304,25 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--out", required=True, help=".npy file to write, same shape and range")
     rec.add_argument("--device", default=None)
     rec.set_defaults(run=_reconstruct)
+
+    from gaedu.operators import TASKS
+    from gaedu.restoration import METHODS
+
+    res = commands.add_parser("restore", help="restore a grayscale photograph: denoise, inpaint or deblur")
+    res.add_argument("--task", required=True, choices=TASKS)
+    res.add_argument("--input", required=True, help="2-D grayscale .png (8 or 16 bit) or .npy float array")
+    res.add_argument("--out", required=True, help=".png (16 bit) or .npy (float32) to write, values in [0, 1]")
+    res.add_argument("--noise-std", type=float, default=None, help="the noise's standard deviation σ (pixels in [0, 1])")
+    res.add_argument("--blur-std", type=float, default=None, help="deblur: the Gaussian blur's standard deviation in pixels")
+    res.add_argument("--mask", default=None, help="inpaint: .npy bool or .png, nonzero = observed, same shape as the input")
+    res.add_argument("--method", choices=METHODS, default="prior", help="prior (default: the learned prior), tv or dip")
+    res.add_argument("--seed", type=int, default=0, help="the seed of --method dip")
+    res.add_argument("--quiet", action="store_true", help="no progress bar")
+    res.set_defaults(run=_restore)
+
+    cache = commands.add_parser("cache", help="train and cache the models the book loads (minutes, once per machine)")
+    cache.add_argument("--quiet", action="store_true", help="no progress bars")
+    cache.set_defaults(run=_cache)
     return parser
 
 

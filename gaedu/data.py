@@ -5,6 +5,8 @@
 * ``ring_of_gaussians`` and ``grid_of_gaussians``: the 2-D mixtures on which
   GAN training dynamics are easy to see (VEEGAN, Srivastava et al. 2017;
   PacGAN, Lin et al. 2018).
+* ``load_photo``: photographs that ship inside the scikit-image and scikit-learn
+  wheels (``PHOTOS`` lists them with their licences), cropped and resized.
 
 Nothing here downloads anything, and importing the module loads nothing.
 """
@@ -154,3 +156,84 @@ def grid_of_gaussians(
     gy, gx = torch.meshgrid(ticks, ticks, indexing="ij")
     centres = torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)
     return _sample_mixture(centres, n, std, seed, device)
+
+
+# name -> (where it ships, the loader's name there, licence and credit). Only images that
+# ship inside the installed wheels and whose licence their package documents; scikit-image
+# fetches some other images from the network, and those are not offered.
+PHOTOS: dict[str, tuple[str, str, str]] = {
+    "camera": ("skimage", "camera", "CC0, photograph by Lav Varshney"),
+    "astronaut": ("skimage", "astronaut", "public domain, NASA (Eileen Collins)"),
+    "chelsea": ("skimage", "chelsea", "CC0, photograph by Stefan van der Walt"),
+    "coins": ("skimage", "coins", "no known copyright restrictions, Brooklyn Museum"),
+    "brick": ("skimage", "brick", "CC0, CC0Textures"),
+    "coffee": ("skimage", "coffee", "CC0, photograph by Rachel Michetti"),
+    "grass": ("skimage", "grass", "CC0, DeviantArt user linolafett"),
+    "gravel": ("skimage", "gravel", "CC0, CC0Textures"),
+    "rocket": ("skimage", "rocket", "public domain, SpaceX"),
+    "retina": ("skimage", "retina", "CC0, Mikael Häggström"),
+    "immunohistochemistry": ("skimage", "immunohistochemistry", "no known copyright restrictions, CMMI"),
+    "clock": ("skimage", "clock", "public domain, photograph by Stefan van der Walt"),
+    "hubble": ("skimage", "hubble_deep_field", "public domain, NASA"),
+    "text": ("skimage", "text", "public domain, Wikipedia"),
+    "china": ("sklearn", "china.jpg", "CC BY 2.0, danielbuechele on Flickr"),
+    "flower": ("sklearn", "flower.jpg", "CC BY 2.0, vultilion on Flickr"),
+}
+
+
+@functools.lru_cache(maxsize=None)
+def _photo_array(name: str) -> np.ndarray:
+    """The photograph as the package ships it: uint8, (H, W) or (H, W, 3); read once per process."""
+    package, key, _ = PHOTOS[name]
+    if package == "sklearn":
+        from sklearn.datasets import load_sample_image
+
+        array = load_sample_image(key)
+    else:
+        import skimage.data
+
+        array = getattr(skimage.data, key)()
+    array = np.asarray(array)
+    if array.ndim == 3:
+        array = array[..., :3]  # drop an alpha channel
+    array.setflags(write=False)
+    return array
+
+
+def load_photo(name: str, size: int = 128, *, gray: bool = True) -> torch.Tensor:
+    """Return a bundled photograph, centre-cropped to a square and resized to ``size`` × ``size``.
+
+    The largest centred square is cut out and resized with anti-aliasing
+    (``skimage.transform.resize``), so every photograph has the same shape.
+    Grayscale uses the ITU-R 709 luminance of ``skimage.color.rgb2gray``.
+
+    Args:
+        name: a key of ``PHOTOS`` (its value says where the image ships and its licence).
+        size: side length in pixels, from 8 to the photograph's shorter side.
+        gray: one channel (default) or the three colour channels.
+
+    Returns:
+        float32, values in ``[0, 1]``: shape ``(size, size)`` if ``gray``, else ``(3, size, size)``
+        (a grayscale original is repeated over the three channels).
+
+    Raises:
+        ValueError: an unknown name or a size out of range.
+    """
+    if name not in PHOTOS:
+        raise ValueError(f"unknown photograph {name!r}; choose one of {', '.join(map(repr, PHOTOS))}")
+    from skimage.color import rgb2gray
+    from skimage.transform import resize
+
+    array = _photo_array(name)
+    side = min(array.shape[:2])
+    size = check_int("size", size, minimum=8, maximum=side)
+    top, left = (array.shape[0] - side) // 2, (array.shape[1] - side) // 2
+    square = array[top : top + side, left : left + side].astype(np.float64) / 255.0
+    if gray and square.ndim == 3:
+        square = rgb2gray(square)
+    elif not gray and square.ndim == 2:
+        square = np.repeat(square[..., None], 3, axis=2)
+    image = resize(square, (size, size), anti_aliasing=True, preserve_range=True).clip(0.0, 1.0)
+    if not gray:
+        image = image.transpose(2, 0, 1)
+    return torch.tensor(np.ascontiguousarray(image), dtype=torch.float32)

@@ -25,7 +25,11 @@ def build_book(root: Path) -> subprocess.CompletedProcess:
 
 
 def _is_fresh(index: Path) -> bool:
-    """Whether ``index`` is newer than every source of the book (so `make test`'s build can be reused)."""
+    """Whether ``index`` is newer than every source of the book (so `make test`'s build can be reused).
+
+    ``index`` is the stamp `make build-book` touches when it finishes (Sphinx leaves an unchanged
+    ``index.html`` alone, so its time says nothing about the last build).
+    """
     if not index.exists():
         return False
     sources = [ROOT / "_config.yml", ROOT / "_toc.yml", *(ROOT / "book").rglob("*"), *(ROOT / "gaedu").rglob("*.py")]
@@ -44,7 +48,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def built_book() -> Path:
     """Return ``_build/html``, building the real book first (executing every notebook) unless it is up to date."""
-    if _is_fresh(ROOT / "_build" / "html" / "index.html"):
+    if _is_fresh(ROOT / "_build" / "html" / ".built"):
         return ROOT / "_build" / "html"
     result = build_book(ROOT)
     if result.returncode != 0:

@@ -175,6 +175,31 @@ def _weighted_average(gradients, sizes):
 
 
 # checker -> (right answers, wrong answers with a hint to expect, wrong-kind answers with a hint)
+def _good_adjoint(y):
+    return y.repeat_interleave(2, 0).repeat_interleave(2, 1) / 4
+
+
+def _good_tv_gradient(x, eps):
+    x = x.clone().requires_grad_(True)
+    d1 = torch.zeros_like(x)
+    d2 = torch.zeros_like(x)
+    d1[:-1] = x[1:] - x[:-1]
+    d2[:, :-1] = x[:, 1:] - x[:, :-1]
+    (d1**2 + d2**2 + eps**2).sqrt().sum().backward()
+    return x.grad
+
+
+def _interior_only(x, eps):
+    g = _good_tv_gradient(x, eps)
+    g[-1, :] = 0
+    return g
+
+
+def _good_sure(y, a, sigma):
+    n = y.numel()
+    return (1 - a) ** 2 * (y**2).sum() - n * sigma**2 + 2 * sigma**2 * a * n
+
+
 CASES = {
     # preface
     "check_seeded_draw": (
@@ -306,6 +331,25 @@ CASES = {
             (lambda a, b, m: _good_similarity(a, b, m).sum(), "one number per image"),
             (lambda a, b: a, "raised TypeError"),
         ],
+    ),
+    # restoring photographs
+    "check_downsample_adjoint": (
+        [_good_adjoint, lambda y: _good_adjoint(y).numpy()],
+        [(lambda y: _good_adjoint(y) * 4, "4 times"), (lambda y: -_good_adjoint(y), "sign"),
+         (lambda y: _good_adjoint(y.T).T.flip(0), "transpose it")],
+        [(None, "function was expected"), (lambda y: y, "must return shape"), (lambda y: 1 / 0, "ZeroDivisionError")],
+    ),
+    "check_tv_gradient": (
+        [_good_tv_gradient, lambda x, eps: _good_tv_gradient(x, eps).numpy()],
+        [(lambda x, eps: -_good_tv_gradient(x, eps), "sign"), (_interior_only, "last row"),
+         (lambda x, eps: _good_tv_gradient(x, 2 * eps), "finite difference")],
+        [(lambda x, eps: None, "None"), (lambda x, eps: x[:-1], "shape of x")],
+    ),
+    "check_shrinkage_sure": (
+        [_good_sure, lambda y, a, s: float(_good_sure(y, a, s))],
+        [(lambda y, a, s: _good_sure(y, a, s) - 2 * s**2 * a * y.numel(), "divergence term is missing"),
+         (lambda y, a, s: _good_sure(y, a, s) + 1, "work out the divergence")],
+        [(lambda y, a, s: None, "None"), (lambda y, a, s: y, "one number")],
     ),
     # gradient ascent in image space
     "check_pixel_ascent_step": (
@@ -485,6 +529,9 @@ ANSWER_LEAKS = {
         *(_number(float(v)) for x, y in ex.reconstruction._psnr_pairs() for v in _skimage_psnr(x, y)),
     ],
     "check_masked_similarity": ["sum(1) /", "/ mask", "mask.sum", "Σ m", "/ Σ", "divide by the number"],
+    "check_downsample_adjoint": ["/ 4", "0.25", "quarter", "repeat_interleave", "kron", "interpolate", "each pixel of y"],
+    "check_tv_gradient": ["d/n", "d / n", "/ norm", "−div", "-div", "divergence", "x[i+1]"],
+    "check_shrinkage_sure": ["a·N", "a * N", "a*N", "2σ²", "2 * sigma", "(1 − a)", "(1 - a)", "‖y − x̂‖²"],
     "check_pixel_ascent_step": ["x + lr", "x + η", "lr times", "adds the gradient", "sum the scores", "scores.sum"],
     "check_regularization_weight": [
         re.compile(rf"l2 = {re.escape(f'{v:g}')}(?![\d.])") for v in (0.5, 0.8, 1.0, 1.4)

@@ -55,6 +55,12 @@ from gaedu.exercises.local_optima import (
 )
 from gaedu.exercises.preface import SEEDED_DRAW_SEED, check_seeded_draw
 from gaedu.exercises.reconstruction import check_masked_similarity, check_psnr_by_hand
+from gaedu.exercises.restoring_photographs import (
+    check_downsample_adjoint,
+    check_shrinkage_sure,
+    check_tv_gradient,
+    downsample,
+)
 from gaedu.exercises.scale import GRADIENT_SHARES, SCALED_LR_CASES, check_gradient_average, check_scaled_lr
 from gaedu.exercises.source_code import STABLE_LOGITS_FAKE, STABLE_LOGITS_REAL, check_ae_loss, check_d_objective
 from gaedu.exercises.subgradient_ascent import (
@@ -102,6 +108,11 @@ __all__ = [
     # reconstruction with a decoder
     "check_masked_similarity",
     "check_psnr_by_hand",
+    # restoring photographs
+    "check_downsample_adjoint",
+    "check_shrinkage_sure",
+    "check_tv_gradient",
+    "downsample",
     # gradient ascent in image space
     "PIXEL_TARGETS",
     "REGULARIZATION_AGREEMENT",
