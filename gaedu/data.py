@@ -200,6 +200,13 @@ def _photo_array(name: str) -> np.ndarray:
     return array
 
 
+def photo_side(name: str) -> int:
+    """The shorter side in pixels of the photograph as it ships: the largest ``size`` :func:`load_photo` accepts."""
+    if name not in PHOTOS:
+        raise ValueError(f"unknown photograph {name!r}; choose one of {', '.join(map(repr, PHOTOS))}")
+    return min(_photo_array(name).shape[:2])
+
+
 def load_photo(name: str, size: int = 128, *, gray: bool = True) -> torch.Tensor:
     """Return a bundled photograph, centre-cropped to a square and resized to ``size`` × ``size``.
 

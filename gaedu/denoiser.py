@@ -163,11 +163,11 @@ def score(model: Denoiser, image: torch.Tensor, sigma: float) -> torch.Tensor:
 
 
 def _training_images(config: DenoiserConfig) -> list[torch.Tensor]:
-    from gaedu.data import _photo_array, load_photo
+    from gaedu.data import load_photo, photo_side
 
     images = []
     for name in config.photos:
-        largest = min(_photo_array(name).shape[:2])
+        largest = photo_side(name)
         for size in sorted({min(size, largest) for size in config.sizes}):  # never enlarged
             images.append(load_photo(name, size))
     return images

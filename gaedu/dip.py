@@ -33,7 +33,7 @@ from gaedu._validation import check_choice, check_fraction, check_int, check_non
 from gaedu.device import get_device
 from gaedu.nets import seeded
 from gaedu.operators import Problem, check_image
-from gaedu.restoration import RestorationResult, _psnr
+from gaedu.restoration import RestorationResult, image_psnr
 
 STOPS = ("discrepancy", "none")
 
@@ -160,7 +160,7 @@ def deep_image_prior(
             result.values.append(-residual)
             result.steps.append(t)
             if clean is not None:
-                result.psnrs.append(_psnr(smoothed[0, 0].cpu(), clean))
+                result.psnrs.append(image_psnr(smoothed[0, 0].cpu(), clean))
         if last_step:
             break
     bar.close()

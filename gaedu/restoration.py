@@ -35,6 +35,7 @@ import numpy as np
 import torch
 
 from gaedu._validation import check_choice, check_int, check_nonnegative, check_positive
+from gaedu.metrics import psnr
 from gaedu.operators import Identity, Mask, Problem, check_image
 
 RULES = ("sure", "discrepancy")
@@ -61,9 +62,9 @@ class RestorationResult:
     info: dict = field(default_factory=dict)
 
 
-def _psnr(x: torch.Tensor, clean: torch.Tensor) -> float:
-    mse = (x.double().clamp(0, 1) - clean.double()).pow(2).mean().item()
-    return 10 * math.log10(1.0 / mse) if mse > 0 else math.inf
+def image_psnr(x: torch.Tensor, clean: torch.Tensor) -> float:
+    """PSNR in dB of one 2-D image, clipped to ``[0, 1]``, against ``clean``: :func:`gaedu.metrics.psnr` for one pair."""
+    return psnr(x.double().clamp(0, 1)[None, None], clean.double()[None, None]).item()
 
 
 def differences(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -89,7 +90,7 @@ def tv_objective(problem: Problem, x: torch.Tensor, weight: float, eps: float = 
     return -(problem.data_fit(x) + weight * tv(x, eps)).item()
 
 
-def _tv_gradient(x: torch.Tensor, eps: float, exact: bool) -> torch.Tensor:
+def tv_gradient(x: torch.Tensor, eps: float, exact: bool) -> torch.Tensor:
     """A (sub)gradient of TV at ``x``; with ``exact``, 0 is chosen where the difference vanishes."""
     d1, d2 = differences(x)
     norm = (d1.pow(2) + d2.pow(2) + eps**2).sqrt()
@@ -116,7 +117,7 @@ def _start(problem: Problem) -> torch.Tensor:
 
 def _ascent_direction(problem: Problem, x: torch.Tensor, weight: float, eps: float, exact: bool) -> torch.Tensor:
     """The ascent direction of ``J`` (or ``J_ε``): ``Aᵀ(y − Ax) − w ∇TV``; noise-free inpainting keeps observed pixels."""
-    g = -weight * _tv_gradient(x, eps, exact)
+    g = -weight * tv_gradient(x, eps, exact)
     if isinstance(problem.operator, Mask) and problem.noise_std == 0:
         return torch.where(problem.operator.mask, torch.zeros_like(g), g)  # projected: observed pixels stay put
     return g + problem.operator.adjoint(problem.observed.double() - problem.operator(x))
@@ -196,7 +197,7 @@ def tv_map(
             result.values.append(value)
             result.steps.append(t)
             if clean is not None:
-                result.psnrs.append(_psnr(x, clean))
+                result.psnrs.append(image_psnr(x, clean))
         if callback is not None:
             callback(t, x)
         if converged:
@@ -237,7 +238,7 @@ def tv_subgradient_ascent(
             result.values.append(best_value)
             result.steps.append(t)
             if clean is not None:
-                result.psnrs.append(_psnr(best, clean))
+                result.psnrs.append(image_psnr(best, clean))
     result.image = best.clamp(0, 1).to(problem.observed.dtype)
     result.seconds = time.perf_counter() - start
     result.info = {"steps": steps, "weight": weight}
@@ -375,7 +376,7 @@ def learned_prior(
     if problem.task == "denoise":
         x = denoise(model, y, sigma_n, transform="all")
         if clean is not None:
-            result.psnrs.append(_psnr(x, clean))
+            result.psnrs.append(image_psnr(x, clean))
             result.steps.append(1)
     else:
         s_max, s_min = check_positive("sigma_max", settings["sigma_max"]), check_positive("sigma_min", settings["sigma_min"])
@@ -395,7 +396,7 @@ def learned_prior(
                 x = _conjugate_gradient(lambda v, a=alpha: operator.adjoint(operator(v)) + a * v, rhs_data + alpha * z, z, cg_steps)
             z = denoise(model, x, float(s), transform=k - 1)
             if clean is not None:
-                result.psnrs.append(_psnr(torch.where(operator.mask, y, z) if isinstance(operator, Mask) and sigma_n == 0 else x, clean))
+                result.psnrs.append(image_psnr(torch.where(operator.mask, y, z) if isinstance(operator, Mask) and sigma_n == 0 else x, clean))
                 result.steps.append(k)
         if isinstance(operator, Mask) and sigma_n == 0:
             x = torch.where(operator.mask, y, z)

@@ -9,7 +9,7 @@ from PIL import Image
 
 from gaedu.data import load_photo
 from gaedu.operators import degrade
-from gaedu.restoration import _psnr, baseline
+from gaedu.restoration import baseline, image_psnr
 from test_cli import _assert_one_line_error, run, run_program
 
 
@@ -37,8 +37,8 @@ def test_deblur_round_trip_through_the_program_beats_scikit_image(camera, tmp_pa
     with Image.open(out) as image:
         assert image.mode.startswith("I;16") and image.size == (128, 128)
         restored = torch.from_numpy(np.asarray(image).astype(np.float64) / 65535)
-    best_library = max(_psnr(baseline(problem, name).image, camera) for name in ("richardson-lucy", "wiener"))
-    assert _psnr(restored, camera) > max(best_library, _psnr(problem.observed, camera)) + 2
+    best_library = max(image_psnr(baseline(problem, name).image, camera) for name in ("richardson-lucy", "wiener"))
+    assert image_psnr(restored, camera) > max(best_library, image_psnr(problem.observed, camera)) + 2
 
 
 def test_inpaint_round_trip_with_a_png_mask_keeps_observed_pixels(camera, tmp_path):
@@ -54,7 +54,7 @@ def test_inpaint_round_trip_with_a_png_mask_keeps_observed_pixels(camera, tmp_pa
     assert restored.dtype == np.float32 and restored.shape == (128, 128)
     assert 0 <= restored.min() and restored.max() <= 1
     np.testing.assert_allclose(restored[problem.mask.numpy()], problem.observed[problem.mask].numpy(), atol=2e-5)
-    assert _psnr(torch.from_numpy(restored), camera) > _psnr(problem.observed, camera) + 10
+    assert image_psnr(torch.from_numpy(restored), camera) > image_psnr(problem.observed, camera) + 10
 
 
 def test_denoise_default_method_is_the_learned_prior(camera, tmp_path, monkeypatch):
@@ -73,7 +73,7 @@ def test_denoise_default_method_is_the_learned_prior(camera, tmp_path, monkeypat
     result = run("restore", "--task", "denoise", "--noise-std", "0.1", "--input", str(noisy), "--out", str(out), "--quiet")
     assert result.returncode == 0, result.stderr
     assert used == [1] and "by prior" in result.stdout
-    assert _psnr(torch.from_numpy(np.load(out)), camera) > _psnr(problem.observed, camera) + 4
+    assert image_psnr(torch.from_numpy(np.load(out)), camera) > image_psnr(problem.observed, camera) + 4
 
 
 def test_an_8_bit_png_is_read_as_values_in_0_1(tmp_path):

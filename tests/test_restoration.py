@@ -15,7 +15,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from skimage.restoration import denoise_tv_chambolle
 
 from gaedu import cache
-from gaedu.data import PHOTOS, load_photo
+from gaedu.data import PHOTOS, load_photo, photo_side
 from gaedu.denoiser import (
     TEST_PHOTOS,
     TRAIN_PHOTOS,
@@ -30,9 +30,9 @@ from gaedu.dip import deep_image_prior
 from gaedu.metrics import psnr, ssim
 from gaedu.operators import Blur, Identity, Mask, Problem, degrade, gaussian_kernel, random_mask
 from gaedu.restoration import (
-    _psnr,
     baseline,
     choose_weight,
+    image_psnr,
     learned_prior,
     restore,
     sure,
@@ -58,7 +58,7 @@ def refuse(event, args):  # every connection and every name lookup fails
     if event in ("socket.connect", "socket.getaddrinfo", "socket.gethostbyname", "urllib.Request"):
         raise OSError(f"network blocked by the test: {event}")
 sys.addaudithook(refuse)
-from gaedu.data import PHOTOS, load_photo
+from gaedu.data import PHOTOS, load_photo, photo_side
 for name in PHOTOS:
     image = load_photo(name, 64)
     assert image.shape == (64, 64), name
@@ -99,6 +99,13 @@ def test_load_photo_shapes_range_and_colour():
 def test_load_photo_refuses_bad_arguments(name, size, match):
     with pytest.raises(ValueError, match=match):
         load_photo(name, size)
+
+
+def test_photo_side_is_the_largest_size_accepted():
+    assert photo_side("coins") == 303  # skimage's coins is 303 × 384
+    assert load_photo("coins", 303).shape == (303, 303)
+    with pytest.raises(ValueError, match="unknown photograph"):
+        photo_side("lena")
 
 
 # ---------------------------------------------------------------------------- operators
@@ -188,11 +195,11 @@ def test_tv_of_a_step_edge_is_its_length_times_its_height():
 
 
 def test_the_smoothed_tv_gradient_is_autograds(camera):
-    from gaedu.restoration import _tv_gradient
+    from gaedu.restoration import tv_gradient
 
     x = camera[:20, :20].clone().requires_grad_(True)
     tv(x, 0.01).backward()
-    torch.testing.assert_close(_tv_gradient(x.detach(), 0.01, exact=False), x.grad)
+    torch.testing.assert_close(tv_gradient(x.detach(), 0.01, exact=False), x.grad)
 
 
 def test_tv_map_reaches_the_optimum_of_scikit_images_chambolle(camera):
@@ -202,7 +209,7 @@ def test_tv_map_reaches_the_optimum_of_scikit_images_chambolle(camera):
     ours = tv_map(problem, weight, eps=3e-4, steps=5000, tol=1e-10)
     j_ref, j_ours = tv_objective(problem, reference, weight), tv_objective(problem, ours.image, weight)
     assert abs(j_ours - j_ref) <= 1e-3 * abs(j_ref)
-    assert abs(_psnr(ours.image, camera) - _psnr(reference, camera)) <= 0.05
+    assert abs(image_psnr(ours.image, camera) - image_psnr(reference, camera)) <= 0.05
     # the smoothed objective never falls (the restart keeps it monotone)
     assert all(b >= a - 1e-9 for a, b in zip(ours.values, ours.values[1:], strict=False))
 
@@ -254,7 +261,7 @@ def test_tv_restore_beats_the_observation_on_every_task(camera):
         problem = degrade(camera, task)
         start = problem.observed if task != "inpaint" else baseline(problem, "biharmonic").image.double()
         result = restore(problem, "tv")
-        assert _psnr(result.image, camera) > _psnr(start, camera) - (1.5 if task == "inpaint" else -2.0)
+        assert image_psnr(result.image, camera) > image_psnr(start, camera) - (1.5 if task == "inpaint" else -2.0)
         assert 0 <= result.image.min() and result.image.max() <= 1
 
 
@@ -311,7 +318,7 @@ def test_the_denoiser_learns(small_denoiser, camera):
     problem = degrade(camera, "denoise")
     restored = denoise(small_denoiser.model, problem.observed, 0.1)
     assert restored.shape == camera.shape and restored.dtype == camera.dtype
-    assert _psnr(restored, camera) > _psnr(problem.observed, camera) + 4
+    assert image_psnr(restored, camera) > image_psnr(problem.observed, camera) + 4
 
 
 def test_tweedie_the_denoiser_is_one_ascent_step_on_the_learned_log_density(small_denoiser, camera):
@@ -330,7 +337,7 @@ def test_the_learned_prior_restores_every_task(small_denoiser, camera):
         result = learned_prior(problem, model, clean=camera)
         reference = problem.observed if task != "inpaint" else baseline(problem, "biharmonic").image.double()
         margin = {"denoise": 4.0, "inpaint": -2.0, "deblur": 0.5}[task]
-        assert _psnr(result.image, camera) > _psnr(reference, camera) + margin, task
+        assert image_psnr(result.image, camera) > image_psnr(reference, camera) + margin, task
         assert result.psnrs and len(result.psnrs) == len(result.steps)
         if task == "inpaint":  # observed pixels are kept exactly
             torch.testing.assert_close(result.image.double()[problem.mask], problem.observed[problem.mask].clamp(0, 1))
@@ -354,7 +361,7 @@ def test_dip_fits_and_the_discrepancy_rule_stops_it(camera):
     assert result.info["stopped"] is not None and result.info["steps"] == result.info["stopped"] < 400
     assert result.values[-1] >= -0.1**2 - 1e-9 and result.values[0] < result.values[-1]
     assert len(result.psnrs) == len(result.values)
-    assert _psnr(result.image, clean) > _psnr(problem.observed, clean)
+    assert image_psnr(result.image, clean) > image_psnr(problem.observed, clean)
     again = deep_image_prior(problem, steps=20, channels=8, device="cpu", stop="none")
     assert again.info["steps"] == 20 and again.info["stopped"] is None
 

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from gaedu.exercises._feedback import _call, _fail, _ok, _to_array, _to_number
-from gaedu.restoration import _tv_gradient
+from gaedu.restoration import tv_gradient as _reference_gradient
 
 
 def downsample(x: torch.Tensor) -> torch.Tensor:
@@ -44,7 +44,7 @@ def check_tv_gradient(tv_gradient: Callable[[torch.Tensor, float], Any]) -> None
     gen = torch.Generator().manual_seed(5)
     for shape, eps in (((6, 6), 0.1), ((5, 9), 0.01), ((16, 16), 1.0)):
         x = torch.rand(*shape, generator=gen, dtype=torch.float64)
-        want = _tv_gradient(x, eps, exact=False).numpy()
+        want = _reference_gradient(x, eps, exact=False).numpy()
         got = _to_array(_call(tv_gradient, x.clone(), eps), f"a gradient of shape {shape}")
         if got.shape != want.shape:
             _fail(f"the gradient must have the shape of x, {shape}; got {got.shape}")
