@@ -68,14 +68,21 @@ def _train(args: argparse.Namespace, fit, describe) -> None:
         distributed.teardown()
 
 
-def _train_gan(args: argparse.Namespace) -> None:
-    from gaedu.data import load_digits
-    from gaedu.gan import GANConfig, save_gan, train_gan
+#: --dataset: the digits' side in pixels.
+DATASETS = {"digits8": 8, "mnist28": 28}
 
-    config = GANConfig(seed=args.seed, **({"num_steps": args.steps} if args.steps is not None else {}))
+
+def _train_gan(args: argparse.Namespace) -> None:
+    import dataclasses
+
+    from gaedu.data import load_digits
+    from gaedu.gan import MNIST28_GAN, GANConfig, save_gan, train_gan
+
+    base = MNIST28_GAN if args.dataset == "mnist28" else GANConfig()
+    config = dataclasses.replace(base, seed=args.seed, **({"num_steps": args.steps} if args.steps is not None else {}))
 
     def fit(process):
-        x_real, _ = load_digits("train")
+        x_real, _ = load_digits("train", size=DATASETS[args.dataset])
         return train_gan(x_real, config, device=process.device, progress=not args.quiet), save_gan, lambda r: {}
 
     def describe(result, seconds, where, info):
@@ -90,7 +97,7 @@ def _sample(args: argparse.Namespace) -> None:
     from gaedu.gan import load_generator, sample
 
     generator = load_generator(args.checkpoint, device=get_device(args.device))
-    images = sample(generator, args.n, seed=args.seed).numpy().astype(np.float32)  # (n, 1, 8, 8) in [0, 1]
+    images = sample(generator, args.n, seed=args.seed).numpy().astype(np.float32)  # (n, 1, 8, 8) or (n, 1, 28, 28)
     _write_npy(Path(args.out), images)
     print(f"wrote {args.out}: {images.shape[0]} samples of shape {images.shape[1:]}")
 
@@ -107,8 +114,8 @@ def _load_npy(path: Path, kinds: str) -> np.ndarray:
     return array
 
 
-def _read_images(path: Path):
-    """Read a ``.npy`` file of images ``(N, 1, 8, 8)`` in ``[0, 1]`` as a float32 tensor, or raise UsageError."""
+def _read_images(path: Path, shape: tuple[int, ...]):
+    """Read a ``.npy`` file of images ``(N, *shape)`` in ``[0, 1]`` as a float32 tensor, or raise UsageError."""
     import torch
 
     from gaedu._validation import check_images
@@ -116,23 +123,30 @@ def _read_images(path: Path):
     if not path.is_file():
         raise UsageError(f"no input file at {path}")
     array = _load_npy(path, "fiu")
+    if array.ndim != 4 or tuple(array.shape[1:]) != tuple(shape) or not len(array):
+        wanted = ", ".join(map(str, shape))
+        raise UsageError(f"the images in {path} must have shape (N, {wanted}) with N >= 1, got {array.shape}: "
+                         f"the model reads {shape[1]}×{shape[2]} images")  # fmt: skip
     try:
-        return check_images(torch.from_numpy(array.astype(np.float32)), f"the images in {path}", shape=(1, 8, 8))
+        return check_images(torch.from_numpy(array.astype(np.float32)), f"the images in {path}", shape=shape)
     except ValueError as err:
         raise UsageError(str(err)) from None
 
 
 def _train_ae(args: argparse.Namespace) -> None:
-    from gaedu.autoencoder import AEConfig, reconstruct, save_autoencoder, train_autoencoder
+    import dataclasses
+
+    from gaedu.autoencoder import MNIST28_AE, AEConfig, reconstruct, save_autoencoder, train_autoencoder
     from gaedu.data import load_digits
     from gaedu.metrics import psnr
 
     steps = {"num_steps": args.steps} if args.steps is not None else {}
-    config = AEConfig(latent_dim=args.latent_dim, loss=args.loss, seed=args.seed, **steps)
-    x_test, _ = load_digits("test")
+    base = MNIST28_AE if args.dataset == "mnist28" else AEConfig()
+    config = dataclasses.replace(base, latent_dim=args.latent_dim, loss=args.loss, seed=args.seed, **steps)
+    x_test, _ = load_digits("test", size=DATASETS[args.dataset])
 
     def fit(process):
-        x_train, _ = load_digits("train")
+        x_train, _ = load_digits("train", size=DATASETS[args.dataset])
         result = train_autoencoder(x_train, config, device=process.device, progress=not args.quiet)
         return result, save_autoencoder, lambda r: {"test_psnr": psnr(reconstruct(r.model, x_test), x_test).mean().item()}
 
@@ -147,9 +161,9 @@ def _reconstruct(args: argparse.Namespace) -> None:
     from gaedu.autoencoder import load_autoencoder, reconstruct
     from gaedu.device import get_device
 
-    images = _read_images(Path(args.input))
     model = load_autoencoder(args.checkpoint, device=get_device(args.device))
-    output = reconstruct(model, images).numpy().astype(np.float32)  # (N, 1, 8, 8) in [0, 1]
+    images = _read_images(Path(args.input), model.image_shape)
+    output = reconstruct(model, images).numpy().astype(np.float32)  # the input's shape, in [0, 1]
     _write_npy(Path(args.out), output)
     print(f"wrote {args.out}: {output.shape[0]} reconstructions of shape {output.shape[1:]}")
 
@@ -258,15 +272,24 @@ def _cache(args: argparse.Namespace) -> None:
     from gaedu.cache import cache_dir
     from gaedu.denoiser import load_denoiser
     from gaedu.dip import dip_study
+    from gaedu.zoo import baseline_choice, names, pretrained
 
     start = time.perf_counter()
+    print(f"filling the model cache {cache_dir()}: a model already there loads in a second, "
+          "a missing one is trained now", flush=True)  # fmt: skip
     load_denoiser(progress=not args.quiet)
     dip_study(progress=not args.quiet)
+    for name in names():
+        pretrained(name, progress=not args.quiet)
+    for kind in ("kde", "gmm"):
+        baseline_choice(kind, progress=not args.quiet)
     print(f"the model cache {cache_dir()} holds the book's models ({time.perf_counter() - start:.0f} s)")
 
 
 def _add_training_options(command: argparse.ArgumentParser) -> None:
-    """Add the options both trainers take: --steps, --seed, --device, --quiet."""
+    """Add the options both trainers take: --dataset, --steps, --seed, --device, --quiet."""
+    command.add_argument("--dataset", choices=tuple(DATASETS), default="digits8",
+                         help="digits8: the 8×8 digits (default); mnist28: the 28×28 MNIST digits")  # fmt: skip
     command.add_argument("--steps", type=_positive, default=None, help="training steps (default: the book's)")
     command.add_argument("--seed", type=int, default=0)
     command.add_argument("--device", default=None, help="cpu, cuda, cuda:N or mps (default: the best available)")
@@ -278,7 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m gaedu", description="Train and use the book's models.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    gan = commands.add_parser("train-gan", help="train the book's digits GAN and save a checkpoint")
+    gan = commands.add_parser("train-gan", help="train the book's digits GAN (8×8 MLP or 28×28 DCGAN) and save a checkpoint")
     gan.add_argument("--out", required=True, help="checkpoint file to write")
     _add_training_options(gan)
     gan.set_defaults(run=_train_gan)
@@ -286,7 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     smp = commands.add_parser("sample", help="draw digits from a GAN checkpoint into a .npy file")
     smp.add_argument("--checkpoint", required=True)
     smp.add_argument("--n", type=_positive, required=True, help="number of samples")
-    smp.add_argument("--out", required=True, help=".npy file to write: float32, shape (N, 1, 8, 8), in [0, 1]")
+    smp.add_argument("--out", required=True, help=".npy file to write: float32, shape (N, 1, 8, 8) or (N, 1, 28, 28), in [0, 1]")
     smp.add_argument("--seed", type=int, default=0)
     smp.add_argument("--device", default=None)
     smp.set_defaults(run=_sample)
@@ -300,7 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     rec = commands.add_parser("reconstruct", help="reconstruct digits from a .npy file with an autoencoder checkpoint")
     rec.add_argument("--checkpoint", required=True)
-    rec.add_argument("--input", required=True, help=".npy file: float32, shape (N, 1, 8, 8), in [0, 1]")
+    rec.add_argument("--input", required=True, help=".npy file: float32, shape (N, 1, 8, 8) or (N, 1, 28, 28) as the model reads, in [0, 1]")
     rec.add_argument("--out", required=True, help=".npy file to write, same shape and range")
     rec.add_argument("--device", default=None)
     rec.set_defaults(run=_reconstruct)

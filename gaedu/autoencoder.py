@@ -1,7 +1,7 @@
 r"""The autoencoder: reconstruction through a code, trained by ascent on the negative reconstruction error.
 
-An :class:`Autoencoder` squeezes an 8×8 digit (64 numbers) through a code of
-``latent_dim`` numbers: the :class:`Encoder` maps the image :math:`x` to a code
+An :class:`Autoencoder` squeezes a digit (an 8×8 one is 64 numbers, a 28×28 one 784)
+through a code of ``latent_dim`` numbers: the :class:`Encoder` maps the image :math:`x` to a code
 :math:`z = E(x)`, the :class:`Decoder` maps the code back to an image
 :math:`\hat x = D(z)`. Training ascends the negative reconstruction error
 
@@ -10,7 +10,9 @@ An :class:`Autoencoder` squeezes an 8×8 digit (64 numbers) through a code of
     J(E, D) = -\,\mathbb E_x\, \ell\big(D(E(x)),\ x\big),
     \qquad \ell = \lVert \cdot \rVert_1 \text{ (``'l1'``) or } \lVert \cdot \rVert_2^2 \text{ (``'l2'``), per pixel},
 
-so the decoder is trained toward the *image*, never toward its own code.
+so the decoder is trained toward the *image*, never toward its own code. The
+networks are MLPs (``arch='mlp'``, for 8×8 digits) or convolutional
+(``arch='conv'``, for 28×28: :func:`gaedu.nets.conv_down` and :func:`gaedu.nets.conv_up`).
 Reconstructing a damaged image by ascent on the decoder's code is in
 :mod:`gaedu.inversion`.
 """
@@ -33,10 +35,11 @@ from gaedu import distributed
 from gaedu._validation import check_choice, check_fraction, check_images, check_int, check_nonnegative, check_positive
 from gaedu.checkpoint import load_model, save_checkpoint
 from gaedu.metrics import psnr
-from gaedu.nets import device_of, mlp, seeded
+from gaedu.nets import check_conv_shape, conv_down, conv_up, device_of, mlp, seeded
 
 Loss = Literal["l1", "l2"]
 LOSSES = ("l1", "l2")
+ARCHS = ("mlp", "conv")
 IMAGE_SHAPE = (1, 8, 8)
 
 
@@ -46,8 +49,12 @@ class AEConfig:
 
     Attributes:
         latent_dim: length of the code ``z``.
-        hidden: width of the hidden layers of the encoder and the decoder.
-        depth: number of hidden layers of each.
+        hidden: width of the hidden layers of the encoder and the decoder; with
+            ``arch='conv'``, the channels after the first halving of the resolution.
+        depth: number of hidden layers of each; with ``arch='conv'``, the number of
+            halvings of the resolution.
+        arch: ``'mlp'`` or ``'conv'``.
+        image_shape: the shape ``(C, H, W)`` of one image: ``(1, 8, 8)`` or ``(1, 28, 28)``.
         loss: the per-pixel error whose negative mean is ascended: ``'l1'`` (absolute)
             or ``'l2'`` (squared).
         num_steps: training steps, one minibatch each.
@@ -65,6 +72,8 @@ class AEConfig:
     latent_dim: int = 8
     hidden: int = 256
     depth: int = 2
+    arch: Literal["mlp", "conv"] = "mlp"
+    image_shape: tuple[int, ...] = IMAGE_SHAPE
     loss: Loss = "l2"
     num_steps: int = 4000
     batch_size: int = 64
@@ -79,6 +88,12 @@ class AEConfig:
             object.__setattr__(self, name, check_int(name, getattr(self, name)))
         object.__setattr__(self, "seed", check_int("seed", self.seed, minimum=0))
         check_choice("loss", self.loss, LOSSES)
+        check_choice("arch", self.arch, ARCHS)
+        if not isinstance(self.image_shape, (tuple, list)) or len(self.image_shape) != 3:
+            raise ValueError(f"image_shape must be (C, H, W), got {self.image_shape!r}")
+        object.__setattr__(self, "image_shape", tuple(check_int("image_shape", s) for s in self.image_shape))
+        if self.arch == "conv":
+            check_conv_shape(self.image_shape, self.depth)
         object.__setattr__(self, "lr", check_positive("lr", self.lr))
         object.__setattr__(self, "weight_decay", check_nonnegative("weight_decay", self.weight_decay))
         object.__setattr__(self, "val_fraction", check_fraction("val_fraction", self.val_fraction))
@@ -89,41 +104,57 @@ class AEConfig:
 
 
 class Encoder(nn.Module):
-    """Map images ``(B, 1, 8, 8)`` to codes ``(B, latent_dim)`` with an MLP."""
+    """Map images ``(B, *image_shape)`` to codes ``(B, latent_dim)`` with an MLP or strided convolutions."""
 
-    def __init__(self, latent_dim: int, hidden: int = 256, depth: int = 2) -> None:
+    def __init__(self, latent_dim: int, hidden: int = 256, depth: int = 2, *, arch: str = "mlp",
+                 image_shape: tuple[int, ...] = IMAGE_SHAPE) -> None:  # fmt: skip
         super().__init__()
-        self.latent_dim = latent_dim
-        self.net = mlp(math.prod(IMAGE_SHAPE), hidden, depth, latent_dim)
+        self.latent_dim, self.image_shape, self.arch = latent_dim, tuple(image_shape), arch
+        if arch == "conv":
+            self.net = conv_down(self.image_shape, latent_dim, hidden, depth)
+        else:
+            self.net = mlp(math.prod(self.image_shape), hidden, depth, latent_dim)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.net(images.flatten(1))  # (B, 1, 8, 8) -> (B, latent_dim)
+        return self.net(images if self.arch == "conv" else images.flatten(1))  # (B, C, H, W) -> (B, latent_dim)
 
 
 class Decoder(nn.Module):
-    """Map codes ``(B, latent_dim)`` to images ``(B, 1, 8, 8)`` in ``[0, 1]`` (a sigmoid output)."""
+    """Map codes ``(B, latent_dim)`` to images ``(B, *image_shape)`` in ``[0, 1]`` (a sigmoid output)."""
 
-    def __init__(self, latent_dim: int, hidden: int = 256, depth: int = 2) -> None:
+    def __init__(self, latent_dim: int, hidden: int = 256, depth: int = 2, *, arch: str = "mlp",
+                 image_shape: tuple[int, ...] = IMAGE_SHAPE) -> None:  # fmt: skip
         super().__init__()
-        self.latent_dim = latent_dim
-        self.net = mlp(latent_dim, hidden, depth, math.prod(IMAGE_SHAPE))
+        self.latent_dim, self.image_shape = latent_dim, tuple(image_shape)
+        if arch == "conv":
+            self.net = conv_up(latent_dim, self.image_shape, hidden, depth)
+        else:
+            self.net = mlp(latent_dim, hidden, depth, math.prod(self.image_shape))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(self.net(z)).reshape(-1, *IMAGE_SHAPE)  # (B, latent_dim) -> (B, 1, 8, 8)
+        return torch.sigmoid(self.net(z)).reshape(-1, *self.image_shape)  # (B, latent_dim) -> (B, C, H, W)
 
 
 class Autoencoder(nn.Module):
     """An :class:`Encoder` and a :class:`Decoder` with a code of ``latent_dim`` numbers."""
 
-    def __init__(self, latent_dim: int, hidden: int = 256, depth: int = 2) -> None:
+    def __init__(self, latent_dim: int, hidden: int = 256, depth: int = 2, *, arch: str = "mlp",
+                 image_shape: tuple[int, ...] = IMAGE_SHAPE) -> None:  # fmt: skip
         super().__init__()
         self.latent_dim = latent_dim = check_int("latent_dim", latent_dim)
         hidden, depth = check_int("hidden", hidden), check_int("depth", depth)
-        self.encoder = Encoder(latent_dim, hidden, depth)
-        self.decoder = Decoder(latent_dim, hidden, depth)
+        check_choice("arch", arch, ARCHS)
+        self.image_shape = tuple(image_shape)
+        self.encoder = Encoder(latent_dim, hidden, depth, arch=arch, image_shape=self.image_shape)
+        self.decoder = Decoder(latent_dim, hidden, depth, arch=arch, image_shape=self.image_shape)
+
+    @classmethod
+    def from_config(cls, config: AEConfig) -> Autoencoder:
+        """Build the untrained autoencoder that ``config`` describes."""
+        return cls(config.latent_dim, config.hidden, config.depth, arch=config.arch, image_shape=config.image_shape)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.decoder(self.encoder(images))  # (B, 1, 8, 8) -> (B, 1, 8, 8)
+        return self.decoder(self.encoder(images))  # (B, C, H, W) -> (B, C, H, W)
 
 
 def reconstruction_error(x_hat: torch.Tensor, x: torch.Tensor, loss: Loss) -> torch.Tensor:
@@ -189,7 +220,7 @@ def train_autoencoder(
     kept: early stopping against overfitting, chosen without looking at the test set.
 
     Args:
-        x_train: training images ``(N, 1, 8, 8)`` in ``[0, 1]``.
+        x_train: training images ``(N, *config.image_shape)`` in ``[0, 1]``.
         config: the settings (default :class:`AEConfig()`).
         x_test: images to measure along the way, never to choose by.
         device: where to train (default: :func:`gaedu.get_device`).
@@ -204,9 +235,9 @@ def train_autoencoder(
         ValueError: bad images or too few of them to hold some out.
     """
     config = config or AEConfig()
-    x_train = check_images(x_train, "x_train", shape=IMAGE_SHAPE)
+    x_train = check_images(x_train, "x_train", shape=config.image_shape)
     if x_test is not None:
-        x_test = check_images(x_test, "x_test", shape=IMAGE_SHAPE)
+        x_test = check_images(x_test, "x_test", shape=config.image_shape)
     part = distributed.shard(config.batch_size, device)
     device, process = part.device, part.process
     noise = torch.Generator().manual_seed(config.seed)
@@ -217,7 +248,7 @@ def train_autoencoder(
     x_fit = x_train[order[n_val:]].to(device, torch.float32)
     x_val = x_train[order[:n_val]].to(device, torch.float32) if n_val else x_fit
     x_test = x_test.to(device, torch.float32) if x_test is not None else None
-    model = seeded(lambda: Autoencoder(config.latent_dim, config.hidden, config.depth), config.seed).to(device)
+    model = seeded(lambda: Autoencoder.from_config(config), config.seed).to(device)
     if process.distributed:  # the same held-out split and weights everywhere, different minibatches
         noise.manual_seed(part.data_seed(config.seed))
     trained = distributed.wrap(model, process)
@@ -255,12 +286,13 @@ def train_autoencoder(
 
 @torch.no_grad()
 def reconstruct(model: Autoencoder, images: torch.Tensor, *, batch_size: int = 4096) -> torch.Tensor:
-    """Return ``model``'s reconstructions of ``images`` ``(N, 1, 8, 8)`` in ``[0, 1]``, on the CPU.
+    """Return ``model``'s reconstructions of ``images`` ``(N, *model.image_shape)`` in ``[0, 1]``, on the CPU.
 
     Raises:
-        ValueError: ``images`` has the wrong shape, non-finite values or values outside ``[0, 1]``.
+        ValueError: ``images`` has the wrong shape (another size than the model's, say),
+            non-finite values or values outside ``[0, 1]``.
     """
-    images = check_images(images, shape=IMAGE_SHAPE)
+    images = check_images(images, shape=model.image_shape)
     device = device_of(model)
     parts = images.split(check_int("batch_size", batch_size))
     return torch.cat([model(part.to(device, torch.float32)).cpu() for part in parts])
@@ -280,7 +312,15 @@ def load_autoencoder(path: str | os.PathLike, *, device: str | torch.device | No
     """
 
     def build(payload: dict) -> tuple[Autoencoder, dict]:
-        config = AEConfig(**payload["config"])
-        return Autoencoder(config.latent_dim, config.hidden, config.depth), payload["state"]["model"]
+        return Autoencoder.from_config(AEConfig(**payload["config"])), payload["state"]["model"]
 
     return load_model(path, "autoencoder", build, device=device)
+
+
+#: The 28×28 convolutional autoencoder (``python -m gaedu train-ae --dataset mnist28``,
+#: :func:`gaedu.pretrained`): strided convolutions down to 7×7 and a code, transposed
+#: convolutions back up; ``latent_dim`` is set per model.
+MNIST28_AE = AEConfig(
+    latent_dim=16, hidden=32, depth=2, arch="conv", image_shape=(1, 28, 28), num_steps=2000, batch_size=64,
+    lr=1e-3, weight_decay=1e-4, eval_every=250,
+)  # fmt: skip

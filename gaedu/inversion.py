@@ -19,8 +19,6 @@ from torch import nn
 from gaedu._validation import check_images, check_int, check_nonnegative, check_positive
 from gaedu.nets import device_of, frozen
 
-IMAGE_SHAPE = (1, 8, 8)
-
 
 @dataclass
 class InversionResult:
@@ -30,7 +28,7 @@ class InversionResult:
         codes: the final code of every start, ``(S, N, k)``.
         scores: the final similarity of every start, ``(S, N)``.
         best: the index of the best start for each image, ``(N,)``.
-        images: the decoding of each image's best code, ``(N, 1, 8, 8)``.
+        images: the decoding of each image's best code, ``(N, C, H, W)``.
         values: the mean over images of the best similarity reached so far, measured before
             each step, ``(num_steps,)`` (``scores`` holds the values after the last step).
     """
@@ -47,7 +45,7 @@ def masked_similarity(x_hat: torch.Tensor, observed: torch.Tensor, mask: torch.T
 
     :math:`s(\hat x) = -\sum_i m_i (\hat x_i - y_i)^2 / \sum_i m_i`, where the mask
     :math:`m` is 1 on the known pixels and 0 on the missing ones; higher is better.
-    Shapes: ``x_hat`` and ``observed`` ``(..., 1, 8, 8)`` (broadcastable to each other),
+    Shapes: ``x_hat`` and ``observed`` ``(..., C, H, W)`` (broadcastable to each other),
     ``mask`` broadcastable to ``x_hat``; out ``(...)``.
 
     Raises:
@@ -92,8 +90,10 @@ def ascend_code(
     stay fixed: only the code moves.
 
     Args:
-        decoder: a trained decoder (or generator) mapping ``(B, k)`` to ``(B, 1, 8, 8)``.
-        observed: damaged images ``(N, 1, 8, 8)``; missing pixels may hold anything finite.
+        decoder: a trained decoder (or generator) mapping ``(B, k)`` to ``(B, C, H, W)``
+            (8×8 or 28×28 digits); its ``image_shape`` (or ``out_shape``) attribute, when it
+            has one, is the shape ``observed`` must have.
+        observed: damaged images ``(N, C, H, W)``; missing pixels may hold anything finite.
         mask: 1 where a pixel is known, 0 where it is missing, broadcastable to ``observed``
             (default: every pixel known).
         starts: the number of random starts ``S`` (codes drawn from a standard normal), or
@@ -111,7 +111,9 @@ def ascend_code(
     Raises:
         ValueError: bad shapes, values or settings.
     """
-    observed = check_images(observed, "observed", shape=IMAGE_SHAPE, range01=False)
+    shape = getattr(decoder, "image_shape", getattr(decoder, "out_shape", None))
+    observed = check_images(observed, "observed", shape=shape, range01=False)
+    shape = tuple(observed.shape[1:])
     num_steps, lr, prior = check_int("num_steps", num_steps), check_positive("lr", lr), check_nonnegative("prior", prior)
     device = device_of(decoder)
     observed = observed.to(device, torch.float32)
@@ -137,7 +139,7 @@ def ascend_code(
     curves, best_scores = [], torch.full((n,), -math.inf, device=device)
     with frozen(decoder):
         for _ in range(num_steps):
-            x_hat = decoder(z.reshape(-1, k)).reshape(len(z), n, *IMAGE_SHAPE)
+            x_hat = decoder(z.reshape(-1, k)).reshape(len(z), n, *shape)
             scores = _similarity(x_hat, observed, mask)  # (S, N)
             objective = scores - prior * z.pow(2).mean(-1)
             optimizer.zero_grad(set_to_none=True)
@@ -146,7 +148,7 @@ def ascend_code(
             best_scores = torch.maximum(best_scores, scores.detach().max(0).values)
             curves.append(best_scores.mean())
         with torch.no_grad():
-            x_hat = decoder(z.reshape(-1, k)).reshape(len(z), n, *IMAGE_SHAPE)
+            x_hat = decoder(z.reshape(-1, k)).reshape(len(z), n, *shape)
             scores = _similarity(x_hat, observed, mask)
             best = scores.argmax(0)  # (N,)
             images = x_hat[best, torch.arange(n, device=device)]

@@ -5,7 +5,8 @@ Generation (samples compared with a reference set):
 * :func:`frechet_distance`: :math:`\lVert\mu_a-\mu_b\rVert^2 + \operatorname{Tr}\big(\Sigma_a+\Sigma_b-2(\Sigma_a\Sigma_b)^{1/2}\big)`
   between Gaussians fitted to two feature sets (Heusel et al. 2017). On 8×8 digits the
   features are the penultimate layer of a small digit classifier, :class:`gaedu.classifier.DigitClassifier`,
-  so :func:`digit_fd` is an FID analogue.
+  so :func:`digit_fd` is an FID analogue; on 28×28 digits they are those of a small
+  CNN, :class:`gaedu.classifier.MnistClassifier`.
 * :func:`class_histogram`: the share of samples the classifier puts in each class.
 * :func:`modes_covered`, :func:`high_quality_fraction`: for 2-D Gaussian mixtures, as
   defined by VEEGAN (Srivastava et al. 2017) and PacGAN (Lin et al. 2018).
@@ -23,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from gaedu._validation import check_images, check_int, check_number, check_positive
-from gaedu.classifier import DigitClassifier
+from gaedu.classifier import DigitClassifier, MnistClassifier
 from gaedu.nets import device_of
 
 
@@ -70,21 +71,24 @@ def frechet_distance(features_a: torch.Tensor | np.ndarray, features_b: torch.Te
 
 
 @torch.no_grad()
-def digit_features(classifier: DigitClassifier, images: torch.Tensor) -> np.ndarray:
-    """Return the classifier's penultimate features of ``images`` ``(N, 1, 8, 8)`` as a ``(N, 64)`` float64 array."""
-    images = check_images(images, shape=(1, 8, 8), range01=False)
+def digit_features(classifier: DigitClassifier | MnistClassifier, images: torch.Tensor) -> np.ndarray:
+    """Return the classifier's penultimate features of ``images`` as a ``(N, feature_dim)`` float64 array.
+
+    The images must have the classifier's ``image_shape``: ``(N, 1, 8, 8)`` or ``(N, 1, 28, 28)``.
+    """
+    images = check_images(images, shape=classifier.image_shape, range01=False)
     return classifier.features(images.to(device_of(classifier), torch.float32)).double().cpu().numpy()
 
 
-def digit_fd(classifier: DigitClassifier, images: torch.Tensor, reference: torch.Tensor) -> float:
+def digit_fd(classifier: DigitClassifier | MnistClassifier, images: torch.Tensor, reference: torch.Tensor) -> float:
     """Return the Fréchet distance between two image sets in the classifier's feature space (an FID for digits)."""
     return frechet_distance(digit_features(classifier, images), digit_features(classifier, reference))
 
 
 @torch.no_grad()
-def class_histogram(classifier: DigitClassifier, images: torch.Tensor) -> np.ndarray:
+def class_histogram(classifier: DigitClassifier | MnistClassifier, images: torch.Tensor) -> np.ndarray:
     """Return the share of ``images`` that the classifier assigns to each class, shape ``(10,)``, summing to 1."""
-    images = check_images(images, shape=(1, 8, 8), range01=False)
+    images = check_images(images, shape=classifier.image_shape, range01=False)
     predicted = classifier(images.to(device_of(classifier), torch.float32)).argmax(dim=1).cpu()
     return torch.bincount(predicted, minlength=10).double().numpy() / len(images)
 

@@ -64,6 +64,34 @@ def show_images(
     return fig
 
 
+def mosaic(images: torch.Tensor | np.ndarray, ncols: int, *, pad: int = 1, fill: float = 0.5) -> np.ndarray:
+    """Tile images ``(N, 1, H, W)`` or ``(N, H, W)`` into one 2-D array, ``ncols`` per row, ``pad`` pixels apart.
+
+    One ``imshow`` of the result draws a large grid far faster than one axis per image.
+    The gaps and the empty cells of the last row hold ``fill``: mid-grey for images in
+    ``[0, 1]`` by default, so that the lines show on white paper and on black ink alike.
+
+    Raises:
+        ValueError: the images do not have one of the shapes above, or a bad ``ncols`` or ``pad``.
+    """
+    array = images.detach().cpu().numpy() if isinstance(images, torch.Tensor) else np.asarray(images)
+    if array.ndim == 4 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 3 or not len(array):
+        raise ValueError(f"mosaic() needs images of shape (N, 1, H, W) or (N, H, W), got {array.shape}")
+    if isinstance(ncols, bool) or not isinstance(ncols, (int, np.integer)) or ncols < 1:
+        raise ValueError(f"ncols must be a positive integer, got {ncols!r}")
+    if isinstance(pad, bool) or not isinstance(pad, (int, np.integer)) or pad < 0:
+        raise ValueError(f"pad must be an integer >= 0, got {pad!r}")
+    n, h, w = array.shape
+    nrows = -(-n // ncols)
+    out = np.full((nrows * (h + pad) + pad, ncols * (w + pad) + pad), fill, dtype=np.float64)
+    for k, image in enumerate(array):
+        r, c = divmod(k, ncols)
+        out[pad + r * (h + pad) : pad + r * (h + pad) + h, pad + c * (w + pad) : pad + c * (w + pad) + w] = image
+    return out
+
+
 # ---------------------------------------------------------------------------
 # Ascent on a 2-D objective: where the iterates go, and how fast J rises.
 # ---------------------------------------------------------------------------

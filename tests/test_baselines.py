@@ -59,7 +59,7 @@ def test_the_kde_bandwidth_is_the_one_scikit_learn_cross_validation_chooses(kde,
     chosen = search.best_params_["bandwidth"]
     assert chosen not in (BANDWIDTHS[0], BANDWIDTHS[-1])  # an inner optimum: the test can tell grids apart
     assert kde.density.bandwidth == chosen
-    assert kde.name == f"KDE (bandwidth {chosen:.3f})"
+    assert kde.name == f"KDE on {N_COMPONENTS} PCA components (bandwidth {chosen:.3f})"
     assert kde.pca.n_components_ == N_COMPONENTS
 
 
@@ -78,7 +78,7 @@ def test_the_gmm_is_scikit_learns_mixture_on_the_pca_codes(gmm, x_train):
     order = np.lexsort(gmm.density.means_.T), np.lexsort(reference.means_.T)  # the same components, in any order
     np.testing.assert_allclose(gmm.density.means_[order[0]], reference.means_[order[1]], atol=1e-6)
     np.testing.assert_allclose(gmm.density.weights_[order[0]], reference.weights_[order[1]], atol=1e-6)
-    assert gmm.density.covariance_type == "full" and gmm.name == "Gaussian mixture (4 components)"
+    assert gmm.density.covariance_type == "full" and gmm.name == f"Gaussian mixture (4 components) on {N_COMPONENTS} PCA components"
 
 
 @pytest.mark.parametrize("model", ["kde", "gmm"])
@@ -94,9 +94,8 @@ def test_the_samples_have_the_training_mean_image(model, request, x_train):
     [
         (np.zeros((10, 1, 8, 8), dtype=np.float32), r"^x_train must be a torch.Tensor, got ndarray$"),
         ([[0.0] * 64], r"^x_train must be a torch.Tensor, got list$"),
-        (torch.zeros(10, 64), r"^x_train must have shape \(N, 1, 8, 8\) with N >= 1, got \(10, 64\)$"),
-        (torch.zeros(10, 1, 4, 4), r"^x_train must have shape \(N, 1, 8, 8\) with N >= 1, got \(10, 1, 4, 4\)$"),
-        (torch.zeros(0, 1, 8, 8), r"^x_train must have shape \(N, 1, 8, 8\) with N >= 1"),
+        (torch.zeros(10, 64), r"^x_train must have shape \(N, C, H, W\) with N >= 1, got \(10, 64\)$"),
+        (torch.zeros(0, 1, 8, 8), r"^x_train must have shape \(N, C, H, W\) with N >= 1"),
         (torch.full((10, 1, 8, 8), 2.0), r"^x_train must lie in \[0, 1\]"),
     ],
 )

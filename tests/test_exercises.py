@@ -200,7 +200,49 @@ def _good_sure(y, a, sigma):
     return (1 - a) ** 2 * (y**2).sum() - n * sigma**2 + 2 * sigma**2 * a * n
 
 
+# --- A convolutional GAN for 28×28 digits ----------------------------------------------------
+
+
+def _good_transposed(n, k, s, p):
+    return (n - 1) * s - 2 * p + k  # the formula of PyTorch's documentation, with dilation 1 and no output padding
+
+
+def _good_nearest(samples, train):
+    return np.sqrt(((samples.numpy()[:, None, :] - train.numpy()[None]) ** 2).sum(-1)).min(1)
+
+
 CASES = {
+    # a convolutional GAN for 28×28 digits
+    "check_transposed_size": (
+        [_good_transposed, lambda n, k, s, p: torch.tensor(float(_good_transposed(n, k, s, p)))],
+        [
+            (lambda n, k, s, p: (n + 2 * p - k) // s + 1, "strided \\*convolution\\*"),
+            (lambda n, k, s, p: n * s, "n × stride"),
+            (lambda n, k, s, p: (n - 1) * s + k, "cut `padding`"),
+        ],
+        [(lambda n, k, s, p: None, "None"), (lambda n, k, s, p: [n, n], "whole number")],
+    ),
+    "check_conv_parameters": (
+        [lambda ci, co, k: ci * co * k * k + co, lambda ci, co, k: np.int64(ci * co * k * k + co)],
+        [
+            (lambda ci, co, k: ci * co * k * k, "short"),
+            (lambda ci, co, k: ci * co * k + co, "square"),
+            (lambda ci, co, k: ci * co * k * k * 784, "grows with the image"),
+            (lambda ci, co, k: ci * k * k + co, "one kernel per"),
+        ],
+        [(lambda ci, co, k: None, "None"), (lambda ci, co, k: "many", "could not read")],
+    ),
+    "check_nearest_distances": (
+        [_good_nearest, lambda s, t: torch.cdist(s, t).min(1).values],
+        [
+            (lambda s, t: _good_nearest(s, t) ** 2, "squared"),
+            (lambda s, t: torch.cdist(s, t).max(1).values, "farthest"),
+            (lambda s, t: torch.cdist(s, t).mean(1), "mean distances"),
+            (lambda s, t: torch.cdist(s, t).min(0).values, "one per training row|must hold"),
+            (lambda s, t: _good_nearest(s, t) + 1, "by hand"),
+        ],
+        [(lambda s, t: None, "None"), (lambda s, t: 1 / 0, "raised")],
+    ),
     # preface
     "check_seeded_draw": (
         [_seeded_draw(), _seeded_draw().numpy(), _seeded_draw().tolist()],
@@ -510,6 +552,11 @@ def _task_and_kind(task, kind):
 # checker -> what no hint of a wrong answer (or of one of the wrong kind) may contain: the right
 # answer's digits (patterns from _number) and its formula or code, in the forms a hint would write
 ANSWER_LEAKS = {
+    "check_transposed_size": [  # the outputs that are not also an input the hint names
+        _number(out) for out in {_good_transposed(*case) for case in ex.TRANSPOSED_CASES} - {v for c in ex.TRANSPOSED_CASES for v in c}
+    ] + ["(n - 1)", "(n − 1)"],
+    "check_conv_parameters": ["c_in * c_out * k * k", "c_in·c_out·k²", "k * k", "k²"],
+    "check_nearest_distances": ["cdist", "min(1)", "min(dim=1)", "argmin"],
     "check_seeded_draw": [_number(v) for v in _seeded_draw().tolist()],
     "check_mean_digit": ["y == 3", "mean(dim=0)", "mean(0)"],
     "check_task_kinds": [_task_and_kind(task, kind) for task, kind in _right_kinds().items()],

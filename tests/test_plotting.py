@@ -158,3 +158,30 @@ def test_plotting_rejects_bad_inputs(bumps_runs):
         animate_trajectory(bumps, runs[0], max_frames=1)
     with pytest.raises(ValueError, match="bounds"):
         animate_trajectory(bumps, runs[0], bounds=(0, 0, 0, 1))
+
+
+def test_mosaic_tiles_images_row_by_row_with_gaps():
+    from gaedu.plotting import mosaic
+
+    images = torch.arange(5 * 4, dtype=torch.float64).reshape(5, 1, 2, 2)
+    out = mosaic(images, 3, pad=1, fill=-1.0)
+    assert out.shape == (2 * 3 + 1, 3 * 3 + 1)
+    assert (out[1:3, 1:3] == images[0, 0].numpy()).all() and (out[4:6, 4:6] == images[4, 0].numpy()).all()
+    assert (out[0] == -1).all() and (out[4:6, 7:9] == -1).all()  # a gap, and the empty last cell
+    assert mosaic(images[:, 0], 5, pad=0).shape == (2, 10)
+
+
+@pytest.mark.parametrize(
+    "images, ncols, pad, message",
+    [
+        (torch.zeros(3, 2, 4, 4), 2, 1, r"shape \(N, 1, H, W\) or \(N, H, W\)"),
+        (torch.zeros(0, 4, 4), 2, 1, r"shape \(N, 1, H, W\) or \(N, H, W\)"),
+        (torch.zeros(3, 4, 4), 0, 1, r"^ncols must be a positive integer, got 0$"),
+        (torch.zeros(3, 4, 4), 2, -1, r"^pad must be an integer >= 0, got -1$"),
+    ],
+)
+def test_mosaic_refuses_bad_input(images, ncols, pad, message):
+    from gaedu.plotting import mosaic
+
+    with pytest.raises(ValueError, match=message):
+        mosaic(images, ncols, pad=pad)

@@ -21,6 +21,13 @@ models trained only when a checker runs.
 """
 
 from gaedu.exercises._feedback import ExerciseFeedback
+from gaedu.exercises.conv_gan import (
+    CONV_CASES,
+    TRANSPOSED_CASES,
+    check_conv_parameters,
+    check_nearest_distances,
+    check_transposed_size,
+)
 from gaedu.exercises.core_concepts import bowl_objective, check_negated_objective, check_supergradient
 from gaedu.exercises.faq import DESCENT_LR, DESCENT_MOMENTUM, DESCENT_STEPS, check_descent_loss, faq_log_likelihood
 from gaedu.exercises.gan_game import (
@@ -108,6 +115,12 @@ __all__ = [
     # reconstruction with a decoder
     "check_masked_similarity",
     "check_psnr_by_hand",
+    # a convolutional GAN for 28×28 digits
+    "CONV_CASES",
+    "TRANSPOSED_CASES",
+    "check_conv_parameters",
+    "check_nearest_distances",
+    "check_transposed_size",
     # restoring photographs
     "check_downsample_adjoint",
     "check_shrinkage_sure",

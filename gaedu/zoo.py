@@ -1,0 +1,189 @@
+"""The book's trained 28×28 models, trained once per machine and kept in the model cache.
+
+A 28×28 GAN takes minutes to train on a laptop CPU, far more than a notebook cell
+should run. :func:`pretrained` returns a model by name: from the cache
+(:mod:`gaedu.cache`) when it is there, otherwise trained with the documented settings
+below, with a progress bar, and stored atomically. The cache file's name is a hash of
+the settings (seed included) and of the gaedu and torch versions, so a changed model
+is retrained, never silently reused. Nothing is downloaded; ``python -m gaedu cache``
+(run by ``make book`` and ``make test``) fills the cache ahead of time.
+
+========================  ==================================================================
+name                      model
+========================  ==================================================================
+``'mnist28-judge'``       :class:`gaedu.classifier.MnistClassifier`, the judge of the FD at 28×28
+``'mnist28-gan'``         the weight-averaged generator of :data:`gaedu.gan.MNIST28_GAN`
+``'mnist28-mlp-gan'``     the same for the source's dense networks, :data:`gaedu.gan.MNIST28_MLP_GAN`
+``'mnist28-ae-K'``        the convolutional autoencoder :data:`gaedu.autoencoder.MNIST28_AE`
+                          with a code of ``K`` numbers (K in :data:`AE_CODES`)
+========================  ==================================================================
+
+Everything is trained on the training split of :func:`gaedu.data.load_mnist` only.
+:func:`baseline_choice` caches the held-out-likelihood search that gives the KDE and
+the Gaussian mixture their best settings at 28×28 (a couple of minutes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from gaedu.cache import cached
+
+#: Code lengths of the cached 28×28 autoencoders.
+AE_CODES = (8, 16, 32)
+#: Steps of the judge's training (Adam, batch 64, about 25 passes over the 4000 training digits).
+JUDGE_STEPS = 1500
+#: Samples behind each FD of the GAN's training curve, and how often (in steps) it is measured.
+CURVE_SAMPLES, CURVE_EVERY = 1000, 500
+
+
+def names() -> tuple[str, ...]:
+    """The names :func:`pretrained` accepts."""
+    return ("mnist28-judge", "mnist28-gan", "mnist28-mlp-gan", *(f"mnist28-ae-{k}" for k in AE_CODES))
+
+
+def _judge(progress: bool, seed: int):
+    from gaedu.classifier import MnistClassifier, train_digit_classifier
+    from gaedu.data import load_mnist
+
+    config = {"arch": "MnistClassifier", "num_steps": JUDGE_STEPS, "batch_size": 64, "seed": seed, "data": "mnist28-train"}
+
+    def train():
+        if progress:
+            print("training the 28×28 judge (a small CNN classifier), about a minute on a CPU", flush=True)
+        images, labels = load_mnist("train")
+        start = time.perf_counter()
+        model = train_digit_classifier(images, labels, seed=seed, num_steps=JUDGE_STEPS)
+        test_images, test_labels = load_mnist("test")
+        with torch.no_grad():
+            accuracy = (model.cpu()(test_images).argmax(1) == test_labels).double().mean().item()
+        return model, {"seconds": time.perf_counter() - start, "test_accuracy": accuracy}
+
+    return "mnist28-judge", config, train, lambda _: MnistClassifier()
+
+
+def _gan(name: str, progress: bool, seed: int):
+    from gaedu.data import load_mnist
+    from gaedu.gan import FIXED_SAMPLES, MNIST28_GAN, MNIST28_MLP_GAN, GANConfig, Generator, sample, train_gan
+    from gaedu.metrics import digit_fd
+
+    config = dataclasses.replace(MNIST28_GAN if name == "mnist28-gan" else MNIST28_MLP_GAN, seed=seed)
+
+    def train():
+        judge = pretrained("mnist28-judge", progress=progress)
+        x_train, _ = load_mnist("train")
+        x_test, _ = load_mnist("test")
+
+        def evaluate(generator):  # recorded to draw the curve; nothing is chosen by it
+            return {"fd": digit_fd(judge, sample(generator, CURVE_SAMPLES, seed=1), x_test)}
+
+        start = time.perf_counter()
+        result = train_gan(x_train, config, progress=progress, eval_every=CURVE_EVERY, evaluate=evaluate,
+                           snapshot_every=config.num_steps // 8)  # fmt: skip
+        seconds = time.perf_counter() - start
+        steps = [step for step, _ in result.snapshots]
+        snapshots = torch.stack([images for _, images in result.snapshots]) if steps else torch.empty(0, FIXED_SAMPLES)
+        info = {"seconds": seconds, "history": result.history, "snapshot_steps": steps, "snapshots": snapshots,
+                "fixed_z": result.fixed_z, "device": str(next(result.generator.parameters()).device)}  # fmt: skip
+        return result.sampler, info
+
+    return name, config.to_dict(), train, lambda c: Generator(GANConfig(**c))
+
+
+def _autoencoder(k: int, progress: bool, seed: int):
+    from gaedu.autoencoder import MNIST28_AE, AEConfig, Autoencoder, train_autoencoder
+    from gaedu.data import load_mnist
+
+    config = dataclasses.replace(MNIST28_AE, latent_dim=k, seed=seed)
+
+    def train():
+        x_train, _ = load_mnist("train")
+        start = time.perf_counter()
+        result = train_autoencoder(x_train, config, progress=progress)
+        return result.model, {"seconds": time.perf_counter() - start, "history": result.history, "best_step": result.best_step}
+
+    return f"mnist28-ae-{k}", config.to_dict(), train, lambda c: Autoencoder.from_config(AEConfig(**c))
+
+
+def _recipe(name: str, progress: bool, seed: int) -> tuple[str, dict, Callable, Callable]:
+    if name == "mnist28-judge":
+        return _judge(progress, seed)
+    if name in ("mnist28-gan", "mnist28-mlp-gan"):
+        return _gan(name, progress, seed)
+    if name.startswith("mnist28-ae-") and name.removeprefix("mnist28-ae-") in {str(k) for k in AE_CODES}:
+        return _autoencoder(int(name.removeprefix("mnist28-ae-")), progress, seed)
+    raise ValueError(f"unknown pretrained model {name!r}; choose one of {', '.join(map(repr, names()))}")
+
+
+def _check_seed(seed: int) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    return seed
+
+
+def pretrained(name: str, *, seed: int = 0, progress: bool = True, info: bool = False) -> nn.Module | tuple[nn.Module, dict]:
+    """Return the book's trained model ``name`` (see the module docstring), from the cache or trained now.
+
+    Args:
+        name: one of :func:`names`.
+        seed: the training seed (the book uses 0; other seeds train and cache other models).
+        progress: show a progress bar if the model has to be trained.
+        info: also return what was recorded while training (time, curves, snapshots).
+
+    Returns:
+        The model on the CPU in eval mode, or ``(model, info)``.
+
+    Raises:
+        ValueError: an unknown name or a bad seed.
+    """
+    kind, config, train, build = _recipe(name, progress, _check_seed(seed))
+    model, details = cached(kind, config, train, build)
+    return (model, details) if info else model
+
+
+
+#: The settings :func:`baseline_choice` tries: numbers of PCA components, of mixture components.
+BASELINE_DIMS, BASELINE_MIXTURES = (10, 20, 30, 50, 80, 120, 160), (1, 5, 10, 20)
+
+
+def baseline_choice(kind: str, *, progress: bool = True) -> list[dict]:
+    """Return the held-out likelihood of every setting of the 28×28 ``kind`` baseline (``'kde'`` or ``'gmm'``).
+
+    The rows of :func:`gaedu.baselines.choose_by_likelihood` on the training split of
+    :func:`gaedu.data.load_mnist`, computed once and cached; the best row is
+    ``max(rows, key=lambda r: r['val_loglik'])``.
+    """
+    from gaedu._validation import check_choice
+    from gaedu.cache import cached_result
+
+    check_choice("kind", kind, ("kde", "gmm"))
+    config = {"kind": kind, "dims": list(BASELINE_DIMS), "mixtures": list(BASELINE_MIXTURES), "data": "mnist28-train"}
+
+    def compute():
+        from gaedu.baselines import choose_by_likelihood
+        from gaedu.data import load_mnist
+
+        if progress:
+            print(f"choosing the 28×28 {kind.upper()} baseline's settings by held-out likelihood (a minute or two)", flush=True)
+        x_train, _ = load_mnist("train")
+        _, rows = choose_by_likelihood(x_train, kind, dims=BASELINE_DIMS, mixtures=BASELINE_MIXTURES)
+        return {"rows": rows}
+
+    return list(cached_result(f"mnist28-{kind}-choice", config, compute)["rows"])
+
+
+def best_baseline(kind: str, *, progress: bool = True):
+    """Fit the 28×28 ``kind`` baseline with its best settings (:func:`baseline_choice`) on the whole training split."""
+    from gaedu.baselines import fit_gmm, fit_kde
+    from gaedu.data import load_mnist
+
+    best = max(baseline_choice(kind, progress=progress), key=lambda row: row["val_loglik"])
+    x_train, _ = load_mnist("train")
+    if kind == "kde":
+        return fit_kde(x_train, n_components=best["dims"], bandwidths=[best["bandwidth"]])
+    return fit_gmm(x_train, n_components=best["dims"], n_mixture=best["mixture"])
