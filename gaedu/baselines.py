@@ -79,6 +79,14 @@ def _fit_pca(x_train: torch.Tensor, n_components: int):
     return pca, pca.transform(X)
 
 
+def _bandwidth_grid(bandwidths, default: np.ndarray) -> np.ndarray:
+    """``bandwidths`` as a float64 array (``default`` when ``None``), or a ValueError unless every one is > 0."""
+    grid = default if bandwidths is None else np.asarray(bandwidths, dtype=np.float64)
+    if grid.ndim != 1 or not len(grid) or not (grid > 0).all():
+        raise ValueError(f"bandwidths must be a non-empty list of numbers > 0, got {bandwidths!r}")
+    return grid
+
+
 def fit_kde(x_train: torch.Tensor, *, n_components: int = 15, bandwidths: np.ndarray | None = None) -> PCADensity:
     """Fit a kernel density to the PCA coefficients of ``x_train`` ``(N, C, H, W)``.
 
@@ -90,9 +98,7 @@ def fit_kde(x_train: torch.Tensor, *, n_components: int = 15, bandwidths: np.nda
     from sklearn.neighbors import KernelDensity
 
     pca, codes = _fit_pca(x_train, n_components)
-    grid = np.logspace(-2, 0, 20) if bandwidths is None else np.asarray(bandwidths, dtype=np.float64)
-    if grid.ndim != 1 or not len(grid) or not (grid > 0).all():
-        raise ValueError(f"bandwidths must be a non-empty list of numbers > 0, got {bandwidths!r}")
+    grid = _bandwidth_grid(bandwidths, np.logspace(-2, 0, 20))
     if len(grid) == 1:  # nothing to choose
         density = KernelDensity(bandwidth=float(grid[0])).fit(codes)
     else:
@@ -154,9 +160,7 @@ def choose_by_likelihood(
             from sklearn.neighbors import KernelDensity
 
             pca, codes = _fit_pca(x_fit, k)
-            grid = np.logspace(np.log10(0.05), 0, 14) if bandwidths is None else np.asarray(bandwidths, dtype=np.float64)
-            if grid.ndim != 1 or not len(grid) or not (grid > 0).all():
-                raise ValueError(f"bandwidths must be a non-empty list of numbers > 0, got {bandwidths!r}")
+            grid = _bandwidth_grid(bandwidths, np.logspace(np.log10(0.05), 0, 14))
             for bandwidth in grid:
                 model = PCADensity(pca, KernelDensity(bandwidth=float(bandwidth)).fit(codes), "", tuple(x_fit.shape[1:]))
                 rows.append({"dims": k, "bandwidth": float(bandwidth), "val_loglik": float(model.log_likelihood(x_val).mean())})
