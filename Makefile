@@ -35,9 +35,9 @@ test: lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile -m "built or notebook" tests $(EXECUTED)
 
 # The models the book loads (the restoration chapter's learned prior and its Deep
-# Image Prior fits), trained once per machine into the model cache (~/.cache/gaedu, or
-# $$GAEDU_CACHE_DIR); later runs find them there in a second. The first run takes about
-# 12 minutes on two CPU cores, with progress bars. `make test` runs it first, on both
+# Image Prior fits, and the models of gaedu.zoo), trained once per machine into the model
+# cache (~/.cache/gaedu, or $$GAEDU_CACHE_DIR); later runs find them there in a second. The
+# first run takes about 35 minutes on two CPU cores, with progress bars. `make test` runs it first, on both
 # cores, before the two one-thread lanes start.
 cache: install
 	$(BIN)/python -m gaedu cache

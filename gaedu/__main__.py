@@ -93,13 +93,44 @@ def _train_gan(args: argparse.Namespace) -> None:
 
 
 def _sample(args: argparse.Namespace) -> None:
+    from gaedu.checkpoint import checkpoint_kind
     from gaedu.device import get_device
-    from gaedu.gan import load_generator, sample
 
-    generator = load_generator(args.checkpoint, device=get_device(args.device))
-    images = sample(generator, args.n, seed=args.seed).numpy().astype(np.float32)  # (n, 1, 8, 8) or (n, 1, 28, 28)
+    device = get_device(args.device)
+    kind = checkpoint_kind(args.checkpoint, ("gan", "score"))  # the checkpoint says what it holds
+    if kind == "score":
+        from gaedu.score import load_score, sample
+
+        model = load_score(args.checkpoint, device=device)
+        images = sample(model, args.n, seed=args.seed)
+    else:
+        from gaedu.gan import load_generator, sample
+
+        images = sample(load_generator(args.checkpoint, device=device), args.n, seed=args.seed)
+    images = images.numpy().astype(np.float32)  # (n, 1, 8, 8) or (n, 1, 28, 28)
     _write_npy(Path(args.out), images)
     print(f"wrote {args.out}: {images.shape[0]} samples of shape {images.shape[1:]}")
+
+
+def _train_score(args: argparse.Namespace) -> None:
+    import dataclasses
+
+    from gaedu.data import load_digits
+    from gaedu.score import DIGITS_SCORE, save_score, train_score
+
+    config = dataclasses.replace(DIGITS_SCORE, seed=args.seed, **({"num_steps": args.steps} if args.steps is not None else {}))
+
+    def fit(process):
+        if process.distributed:
+            raise UsageError("train-score runs in one process; start it without torchrun")
+        x_real, _ = load_digits("train")
+        return train_score(x_real, config, device=process.device, progress=not args.quiet), save_score, lambda r: {}
+
+    def describe(result, seconds, where, info):
+        steps = config.num_steps
+        return f"a score model, {steps} steps on {where} in {seconds:.1f} s ({1e3 * seconds / max(steps, 1):.2f} ms/step)"
+
+    _train(args, fit, describe)
 
 
 def _load_npy(path: Path, kinds: str) -> np.ndarray:
@@ -272,7 +303,7 @@ def _cache(args: argparse.Namespace) -> None:
     from gaedu.cache import cache_dir
     from gaedu.denoiser import load_denoiser
     from gaedu.dip import dip_study
-    from gaedu.zoo import baseline_choice, names, pretrained
+    from gaedu.zoo import SEEDED, SEEDS, baseline_choice, names, pretrained
 
     start = time.perf_counter()
     print(f"filling the model cache {cache_dir()}: a model already there loads in a second, "
@@ -280,7 +311,8 @@ def _cache(args: argparse.Namespace) -> None:
     load_denoiser(progress=not args.quiet)
     dip_study(progress=not args.quiet)
     for name in names():
-        pretrained(name, progress=not args.quiet)
+        for seed in SEEDS if name in SEEDED else (0,):
+            pretrained(name, seed=seed, progress=not args.quiet)
     for kind in ("kde", "gmm"):
         baseline_choice(kind, progress=not args.quiet)
     print(f"the model cache {cache_dir()} holds the book's models ({time.perf_counter() - start:.0f} s)")
@@ -306,7 +338,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_training_options(gan)
     gan.set_defaults(run=_train_gan)
 
-    smp = commands.add_parser("sample", help="draw digits from a GAN checkpoint into a .npy file")
+    score = commands.add_parser("train-score", help="train the book's score model of the 8×8 digits and save a checkpoint")
+    score.add_argument("--out", required=True, help="checkpoint file to write")
+    score.add_argument("--steps", type=_positive, default=None, help="training steps (default: the book's)")
+    score.add_argument("--seed", type=int, default=0)
+    score.add_argument("--device", default=None, help="cpu, cuda, cuda:N or mps (default: the best available)")
+    score.add_argument("--quiet", action="store_true", help="no progress bar")
+    score.set_defaults(run=_train_score)
+
+    smp = commands.add_parser("sample", help="draw digits from a GAN or score-model checkpoint into a .npy file")
     smp.add_argument("--checkpoint", required=True)
     smp.add_argument("--n", type=_positive, required=True, help="number of samples")
     smp.add_argument("--out", required=True, help=".npy file to write: float32, shape (N, 1, 8, 8) or (N, 1, 28, 28), in [0, 1]")

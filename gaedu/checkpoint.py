@@ -59,8 +59,8 @@ def save_checkpoint(path: str | os.PathLike, kind: str, config: dict, state: dic
     return path
 
 
-def load_checkpoint(path: str | os.PathLike, kind: str) -> dict[str, Any]:
-    """Read a checkpoint of the given ``kind`` safely (``weights_only=True``) onto the CPU.
+def load_checkpoint(path: str | os.PathLike, kind: str | tuple[str, ...]) -> dict[str, Any]:
+    """Read a checkpoint of the given ``kind`` (or of one of several kinds) safely (``weights_only=True``) onto the CPU.
 
     Raises:
         CheckpointError: the file is missing, unreadable, truncated, not a gaedu
@@ -80,12 +80,19 @@ def load_checkpoint(path: str | os.PathLike, kind: str) -> dict[str, Any]:
         raise CheckpointError(f"{path} is not a gaedu checkpoint")
     if payload.get("version") != VERSION:
         raise CheckpointError(f"{path} has checkpoint format version {payload.get('version')!r}; this gaedu reads {VERSION}")
-    if payload.get("kind") != kind:
-        raise CheckpointError(f"{path} holds a checkpoint of kind {payload.get('kind')!r}, not of kind {kind!r}")
+    kinds = (kind,) if isinstance(kind, str) else tuple(kind)
+    if payload.get("kind") not in kinds:
+        wanted = " or ".join(map(repr, kinds))
+        raise CheckpointError(f"{path} holds a checkpoint of kind {payload.get('kind')!r}, not of kind {wanted}")
     for key in ("config", "state"):
         if not isinstance(payload.get(key), dict):
             raise CheckpointError(f"{path} is damaged: its {key!r} entry is missing")
     return payload
+
+
+def checkpoint_kind(path: str | os.PathLike, kinds: tuple[str, ...]) -> str:
+    """Return what the checkpoint at ``path`` holds, one of ``kinds`` (it is read and checked as by :func:`load_checkpoint`)."""
+    return load_checkpoint(path, kinds)["kind"]
 
 
 def load_model(

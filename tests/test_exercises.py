@@ -211,7 +211,63 @@ def _good_nearest(samples, train):
     return np.sqrt(((samples.numpy()[:, None, :] - train.numpy()[None]) ** 2).sum(-1)).min(1)
 
 
+# --- Generating by climbing the log-density --------------------------------------------------
+
+
+def _good_langevin(x, score, eta, noise):
+    return x + eta * score + (2 * eta) ** 0.5 * noise
+
+
+def _good_tweedie(x, mu, v, sigma):
+    return (v * x + sigma**2 * mu) / (v + sigma**2)  # the Gaussian posterior mean, worked by hand
+
+
 CASES = {
+    # generating by climbing the log-density
+    "check_langevin_step": (
+        [_good_langevin, lambda x, s, eta, noise: (x + eta * s + math.sqrt(2 * eta) * noise).numpy()],
+        [
+            (lambda x, s, eta, noise: x - eta * s + math.sqrt(2 * eta) * noise, "goes down"),
+            (lambda x, s, eta, noise: x + eta * s, "plain gradient ascent"),
+            (lambda x, s, eta, noise: x + eta * s + math.sqrt(eta) * noise, "samples p²"),
+            (lambda x, s, eta, noise: x + eta * s + eta * noise, "averages away"),
+            (lambda x, s, eta, noise: x + 2 * eta * s + math.sqrt(2 * eta) * noise, "drift and the size"),
+        ],
+        [(lambda x, s, eta, noise: None, "None"), (lambda x, s, eta, noise: x[:1], "same shape")],
+    ),
+    "check_stationary_temperature": (
+        [lambda eta, c: c**2 / (2 * eta), lambda eta, c: np.float32(c * c / eta / 2)],
+        [
+            (lambda eta, c: c**2 / eta, "factor 2 too hot"),
+            (lambda eta, c: eta * c**2 / 2, "multiplied by the step"),
+            (lambda eta, c: c / (2 * eta), "not a variance"),
+            (lambda eta, c: c**2 * eta, "per step"),
+        ],
+        [(lambda eta, c: None, "None"), (lambda eta, c: [eta, c], "one temperature")],
+    ),
+    "check_tweedie_gaussian": (
+        [_good_tweedie, lambda x, mu, v, sigma: torch.tensor(x - sigma**2 * (x - mu) / (v + sigma**2))],
+        [
+            (lambda x, mu, v, sigma: x, "strictly between"),
+            (lambda x, mu, v, sigma: mu, "strictly between"),
+            (lambda x, mu, v, sigma: (sigma**2 * x + v * mu) / (v + sigma**2), "other way round"),
+            (lambda x, mu, v, sigma: x - sigma**2 * (x - mu) / v, "noisy"),
+            (lambda x, mu, v, sigma: x + sigma**2, "add sigma²"),
+        ],
+        [(lambda x, mu, v, sigma: None, "None"), (lambda x, mu, v, sigma: 1 / 0, "raised")],
+    ),
+    "check_noise_ladder": (
+        [np.geomspace(8.0, 0.02, 15), torch.logspace(1, -1.7, 20).tolist()],
+        [
+            (np.geomspace(1.0, 0.02, 15), "does not blur"),
+            (np.geomspace(8.0, 1.0, 15), "pulls every chain onto"),
+            ([8.0, 0.02], "too big"),
+            (np.geomspace(0.02, 8.0, 15), "must decrease"),
+            (np.geomspace(8.0, 0.02, 40), "budget"),
+            ([8.0, -1.0], "positive"),
+        ],
+        [(None, "None"), ("ladder", "could not read")],
+    ),
     # a convolutional GAN for 28×28 digits
     "check_transposed_size": (
         [_good_transposed, lambda n, k, s, p: torch.tensor(float(_good_transposed(n, k, s, p)))],
@@ -552,6 +608,15 @@ def _task_and_kind(task, kind):
 # checker -> what no hint of a wrong answer (or of one of the wrong kind) may contain: the right
 # answer's digits (patterns from _number) and its formula or code, in the forms a hint would write
 ANSWER_LEAKS = {
+    "check_langevin_step": ["sqrt(2", "√(2", "2 * eta", "2η", "2·η", "2 eta", "+ eta * score"],
+    "check_stationary_temperature": [
+        *(_number(c**2 / (2 * eta)) for eta, c in ex.TEMPERATURE_CASES), "c**2 / (2", "c² / (2", "c²/(2", "c^2/(2", "/ (2η)",
+    ],
+    "check_tweedie_gaussian": [
+        *(_number(_good_tweedie(*case)) for case in ex.TWEEDIE_CASES), "v * x", "v·x", "v x +", "σ²μ", "σ² μ",
+        "sigma**2 * mu", "(v + sigma", "(v + σ²)",
+    ],
+    "check_noise_ladder": ["geomspace", "logspace", "at least 6", "at least the distance", _number(8.0), _number(0.02)],
     "check_transposed_size": [  # the outputs that are not also an input the hint names
         _number(out) for out in {_good_transposed(*case) for case in ex.TRANSPOSED_CASES} - {v for c in ex.TRANSPOSED_CASES for v in c}
     ] + ["(n - 1)", "(n − 1)"],
