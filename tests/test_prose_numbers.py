@@ -37,10 +37,11 @@ def test_the_checker_finds_a_typed_measurement_and_nothing_else(tmp_path):
         "images (source §3.2, Goodfellow et al. 2014, {cite:p}`kingma2015`); 3 seeds; a step of 0.02 here.",
         "```{figure} x.png\n:width: 300px\n```\n(fig-1)=\nSee [page 7](https://example.org/7).",
         "## References\n\n- Someone (1998). A paper. *Journal* 86(11), 2278–2324.",
+        "```python\nlr = 0.125\n```\n```{note}\nA note that says 0.75.\n```",
     )
     tokens = [token for _, token, _ in prose_numbers.typed_numbers(notebook)]
-    assert tokens == ["23.4 dB", "0.02"]
-    assert [t for _, t, _ in prose_numbers.typed_numbers(notebook, ["a step of 0.02"])] == ["23.4 dB"]
+    assert tokens == ["23.4 dB", "0.02", "0.75"]  # code is skipped, a directive's prose is not
+    assert [t for _, t, _ in prose_numbers.typed_numbers(notebook, ["a step of 0.02"])] == ["23.4 dB", "0.75"]
 
 
 @pytest.mark.parametrize("text", ["covers 7 % of it", "at 8 dB", "a gap of 0.5", "from 12 runs", "−3.5 on average"])

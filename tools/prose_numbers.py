@@ -35,7 +35,7 @@ ALLOW = Path(__file__).with_suffix(".yml")
 _STRIP = [re.compile(p, flags) for p, flags in [
     (r"\{glue(:[a-z]+)?\}`[^`]*`", 0),  # glued values
     (r"\{[a-z:\-]+\}`[^`]*`", 0),  # other roles: cite, numref, doc, ref, eq, term
-    (r"(`{3,}|~{3,}).*?\1", re.S),  # fenced blocks and directives' bodies are handled below
+    (r"^(`{3,}|~{3,})(?!\{).*?^\1", re.S | re.M),  # fenced code (a directive's body is prose: kept)
     (r"\$\$.*?\$\$", re.S),
     (r"(?<![\\$])\$[^$\n]+?(?<!\\)\$", 0),
     (r"`[^`\n]*`", 0),
@@ -64,6 +64,8 @@ def _markdown(notebook: Path) -> list[tuple[int, str]]:
 
 
 def _prose(text: str) -> str:
+    text = _STRIP[0].sub(" ", text)  # glue first: its key may look like a fence's contents
+    text = _STRIP[2].sub(" ", text)  # fenced code, before the directives' first lines go
     text = _DIRECTIVE.sub(" ", text)
     for pattern in _STRIP:
         text = pattern.sub(" ", text)
