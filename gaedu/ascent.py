@@ -6,14 +6,15 @@ update rule as :class:`gaedu.optim.GradientAscent` and returns a
 best point seen.
 
 Where :math:`J` has a kink, autograd's derivative is used as the step
-direction. For the kinks of ``abs``, ``relu`` and ``max``/``min`` that is a
+direction. At a single kink of ``abs``, ``relu`` or ``max``/``min`` that is a
 valid subgradient (for a concave :math:`J`, a supergradient): ``abs`` and
 ``relu`` return slope 0 at 0, ``torch.maximum``/``torch.minimum`` split the
 gradient evenly between equal arguments, and ``torch.max`` over a dimension
-passes it to one of the tied entries. Each is an element, or a convex
-combination of elements, of the superdifferential, so the step is a
-subgradient step. Subgradient steps need not increase :math:`J`, which is why
-the trajectory keeps its best iterate.
+passes it to one of the tied entries. The chain rule through several kinks
+need not return a subgradient (``relu(x) - relu(-x)`` gets slope 0 at 0), and
+for non-concave networks the slope is an element of a conservative field, not
+of a superdifferential. Subgradient steps need not increase :math:`J`, which
+is why the trajectory keeps its best iterate.
 """
 
 from __future__ import annotations

@@ -80,6 +80,29 @@ def _max_stable_lr():
     return 2 / largest
 
 
+# --- Ascent in practice -------------------------------------------------------------------
+
+
+def _projected_step(objective, theta, lr):
+    return _good_step(objective, theta, lr).clamp(*ex.BOX)
+
+
+def _minibatch_mse():
+    """trace(Σ)/B from NumPy: the mean squared length of the per-example gradients minus that of their mean."""
+    G, _ = ex.minibatch_problem()
+    G = G.numpy()
+    return (np.mean(np.sum(G**2, axis=1)) - np.sum(G.mean(axis=0) ** 2)) / ex.MINIBATCH_SIZE
+
+
+def _newton(objective, theta):
+    """θ − H⁻¹∇J, with the Hessian's rows from a second backward pass and the solve in NumPy."""
+    point = theta.clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(objective(point), point, create_graph=True)
+    rows = [torch.autograd.grad(grad[i], point, retain_graph=True)[0] for i in range(len(grad))]
+    hessian = torch.stack(rows).detach().numpy()
+    return theta - torch.from_numpy(np.linalg.solve(hessian, grad.detach().numpy()))
+
+
 # --- The GAN chapters ---------------------------------------------------------------------
 
 
@@ -377,6 +400,36 @@ CASES = {
         [([0.0, 0.1], "final bounce"), ([-0.1, 0.1], "final bounce")],
         [(None, "None"), ([0.05], "two points")],
     ),
+    # ascent in practice
+    "check_projected_step": (
+        [_projected_step, lambda objective, theta, lr: _projected_step(objective, theta, lr).numpy()],
+        [
+            (_good_step, "plain ascent step|leaves the box"),
+            (lambda objective, theta, lr: (2 * theta - _good_step(objective, theta, lr)).clamp(0, 1), "downhill"),
+            (lambda objective, theta, lr: _projected_step(objective, theta, lr / 2), "not the nearest"),
+            (lambda objective, theta, lr: _good_step(objective, theta, lr) + 5, "leaves the box"),
+        ],
+        [(None, "function was expected"), (lambda objective, theta, lr: theta[:1], "2 numbers")],
+    ),
+    "check_minibatch_mse": (
+        [_minibatch_mse(), torch.tensor(_minibatch_mse())],
+        [
+            (_minibatch_mse() * ex.MINIBATCH_SIZE, "single example"),
+            (math.sqrt(_minibatch_mse()), "length"),
+            (_minibatch_mse() / ex.MINIBATCH_SIZE, "too small"),
+            (1.0, "expand the square"),
+        ],
+        [(None, "None"), ([1.0, 2.0], "one number")],
+    ),
+    "check_newton_step": (
+        [_newton, lambda objective, theta: torch.as_tensor(_newton(objective, theta))],
+        [
+            (lambda objective, theta: 2 * theta - torch.as_tensor(_newton(objective, theta)), "wrong sign"),
+            (lambda objective, theta: _good_step(objective, theta, 1.0), "plain gradient step"),
+            (lambda objective, theta: theta, "lands elsewhere"),
+        ],
+        [(None, "function was expected"), (lambda objective, theta: theta[:1], "2 numbers")],
+    ),
     # the GAN chapters
     "check_simultaneous_radius": (
         [1.01**25, torch.tensor(1.01**25), np.sqrt(1.01) ** 50],
@@ -650,6 +703,9 @@ ANSWER_LEAKS = {
     ],
     "check_d_objective": ["logsigmoid", "log_sigmoid", "softplus", "logaddexp", "log1p"],
     "check_ae_loss": ["mse_loss", "model(x) - x", "(model(x), x)", "model(x) and x", "the image x", "target must be"],
+    "check_projected_step": ["clamp", "clip", "min(", "max(", "nearest coordinate"],
+    "check_minibatch_mse": [_number(_minibatch_mse()), "/ B", "/B", "trace", "tr Σ", "trΣ", "variance / B"],
+    "check_newton_step": ["solve", "inverse of the Hessian", "H⁻¹", "H^-1", "θ − H", "theta - H"],
     "check_multistart_starts": [_number(21), "so close", "one more", "k + 1", "just below"],
     "check_basin_share": [_number(BASIN_SHARES[2]), _number(BASIN_COUNTS[2])],
     "check_gradient_average": ["weighted", "sizes[", "sum(n", "/ sum", "proportion to its size", "by its size"],

@@ -21,6 +21,14 @@ models trained only when a checker runs.
 """
 
 from gaedu.exercises._feedback import ExerciseFeedback
+from gaedu.exercises.ascent_in_practice import (
+    BOX,
+    MINIBATCH_SIZE,
+    check_minibatch_mse,
+    check_newton_step,
+    check_projected_step,
+    minibatch_problem,
+)
 from gaedu.exercises.conv_gan import (
     CONV_CASES,
     TRANSPOSED_CASES,
@@ -120,6 +128,13 @@ __all__ = [
     "check_constant_step_band",
     "check_supergradient_at_kink",
     "kink_objective",
+    # ascent in practice
+    "BOX",
+    "MINIBATCH_SIZE",
+    "check_minibatch_mse",
+    "check_newton_step",
+    "check_projected_step",
+    "minibatch_problem",
     # the GAN game, a GAN for digits
     "COLLAPSED_HISTOGRAM",
     "RADIUS_LR",
