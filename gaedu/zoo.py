@@ -22,6 +22,9 @@ name                      model
 ``'digits8-ae'``          the autoencoder ``AEConfig()`` of the 8×8 digits (a code of 8 numbers)
 ``'ring-gan'``            the weight-averaged generator of :data:`gaedu.gan.RING_FIXED` on the
                           ring of :data:`RING_SAMPLES` points of ``ring_of_gaussians(seed=0)``
+``'ring-gan-VARIANT'``    the ablation of ``RING_FIXED`` at its learning rate and budget
+                          (:data:`RING_VARIANTS`): ``plain`` (no R1, no average), ``r1``
+                          (R1 only, the last generator) and ``average`` (the average only)
 ========================  ==================================================================
 
 The 28×28 models are trained on the training split of :func:`gaedu.data.load_mnist`
@@ -54,7 +57,9 @@ SEEDS = (0, 1, 2)
 #: 1000 digits takes longer than a notebook cell should, and three seeds three times as long.
 SCORE_SAMPLES = 1000
 #: The models the book compares over :data:`SEEDS` (``python -m gaedu cache`` trains every seed of each).
-SEEDED = ("digits8-score", "digits8-gan", "ring-gan")
+SEEDED = ("digits8-score", "digits8-gan", "ring-gan", "ring-gan-plain", "ring-gan-r1", "ring-gan-average")
+#: The ablation of :data:`gaedu.gan.RING_FIXED`: what each variant changes (same learning rate, steps and batch).
+RING_VARIANTS = {"plain": {"r1": 0.0, "ema": 0.0}, "r1": {"ema": 0.0}, "average": {"r1": 0.0}}
 #: Points of the ring the ring GAN is trained on (as in the GAN chapter).
 RING_SAMPLES = 10_000
 
@@ -62,7 +67,8 @@ RING_SAMPLES = 10_000
 def names() -> tuple[str, ...]:
     """The names :func:`pretrained` accepts."""
     return ("mnist28-judge", "mnist28-gan", "mnist28-mlp-gan", *(f"mnist28-ae-{k}" for k in AE_CODES),
-            "digits8-score", "digits8-gan", "digits8-ae", "ring-gan")  # fmt: skip
+            "digits8-score", "digits8-gan", "digits8-ae", "ring-gan",
+            *(f"ring-gan-{variant}" for variant in RING_VARIANTS))  # fmt: skip
 
 
 def _judge(progress: bool, seed: int):
@@ -165,7 +171,8 @@ def _small_gan(name: str, progress: bool, seed: int):
     from gaedu.data import load_digits, ring_of_gaussians
     from gaedu.gan import RING_FIXED, GANConfig, Generator, train_gan
 
-    config = dataclasses.replace(GANConfig() if name == "digits8-gan" else RING_FIXED, seed=seed)
+    base = GANConfig() if name == "digits8-gan" else RING_FIXED
+    config = dataclasses.replace(base, seed=seed, **RING_VARIANTS.get(name.removeprefix("ring-gan-"), {}))
     data = "digits8-train" if name == "digits8-gan" else f"ring-{RING_SAMPLES}-seed0"
 
     def train():
@@ -203,7 +210,7 @@ def _recipe(name: str, progress: bool, seed: int) -> tuple[str, dict, Callable, 
         return _autoencoder(int(name.removeprefix("mnist28-ae-")), progress, seed)
     if name == "digits8-score":
         return _score(progress, seed)
-    if name in ("digits8-gan", "ring-gan"):
+    if name in ("digits8-gan", "ring-gan") or name.removeprefix("ring-gan-") in RING_VARIANTS:
         return _small_gan(name, progress, seed)
     if name == "digits8-ae":
         return _digits_autoencoder(progress, seed)

@@ -9,6 +9,7 @@ Every hint is also checked not to give the right answer away (``ANSWER_LEAKS``).
 
 import importlib
 import inspect
+import json
 import math
 import pkgutil
 import re
@@ -776,3 +777,32 @@ def test_the_leak_guards_catch_the_old_hints():
             leak.search(hint) if isinstance(leak, re.Pattern) else leak.lower() in hint.lower()
             for leak in ANSWER_LEAKS[name]
         ), name
+
+
+def _exercise_counts():
+    import sys
+
+    from conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import exercise_counts
+
+    return exercise_counts
+
+
+def test_instructors_page_states_the_counts_the_notebooks_have():
+    counts = _exercise_counts()
+    text = counts.PAGE.read_text(encoding="utf-8")
+    assert counts.page(text) == text, "run: .venv/bin/python tools/exercise_counts.py --write"
+
+
+def test_exercise_counting_sees_checks_in_solutions_and_ignores_imports_and_comments(tmp_path):
+    counts = _exercise_counts()
+    cells = ["```{exercise-start} A title\n:label: one\n```\nDo it.", "from gaedu.exercises import check_x",
+             "```{exercise-end}\n```", "```{solution-start} one\n```", "check_x(answer)", "```{solution-end}\n```",
+             "```{exercise-start}\n:label: two\n```", "# check_y(answer)", "```{exercise-end}\n```"]  # fmt: skip
+    path = tmp_path / "chapter.ipynb"
+    path.write_text(json.dumps({"cells": [{"source": c} for c in cells]}))
+    labels, checked = counts.count(path)
+    assert labels == ["one", "two"]
+    assert checked == {"one"}
