@@ -303,7 +303,7 @@ def _cache(args: argparse.Namespace) -> None:
     from gaedu.cache import cache_dir
     from gaedu.denoiser import load_denoiser
     from gaedu.dip import dip_study
-    from gaedu.zoo import SEEDED, SEEDS, baseline_choice, names, pretrained
+    from gaedu.zoo import BASELINE_DATASETS, SEEDED, SEEDS, baseline_choice, names, pretrained
 
     start = time.perf_counter()
     print(f"filling the model cache {cache_dir()}: a model already there loads in a second, "
@@ -313,8 +313,9 @@ def _cache(args: argparse.Namespace) -> None:
     for name in names():
         for seed in SEEDS if name in SEEDED else (0,):
             pretrained(name, seed=seed, progress=not args.quiet)
-    for kind in ("kde", "gmm"):
-        baseline_choice(kind, progress=not args.quiet)
+    for dataset in BASELINE_DATASETS:
+        for kind in ("kde", "gmm"):
+            baseline_choice(kind, dataset=dataset, progress=not args.quiet)
     print(f"the model cache {cache_dir()} holds the book's models ({time.perf_counter() - start:.0f} s)")
 
 

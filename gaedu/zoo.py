@@ -244,43 +244,59 @@ def pretrained(name: str, *, seed: int = 0, progress: bool = True, info: bool = 
 
 
 
-#: The settings :func:`baseline_choice` tries: numbers of PCA components, of mixture components.
+#: The settings :func:`baseline_choice` tries on the 28×28 digits: numbers of PCA components, of mixture components.
 BASELINE_DIMS, BASELINE_MIXTURES = (10, 20, 30, 50, 80, 120, 160), (1, 5, 10, 20)
+#: The settings :func:`baseline_choice` tries on the 8×8 digits (64 pixels, so at most 40 PCA components).
+DIGITS8_BASELINE_DIMS, DIGITS8_BASELINE_MIXTURES = (5, 10, 15, 20, 30, 40), (1, 5, 10, 20)
+#: The data sets :func:`baseline_choice` knows.
+BASELINE_DATASETS = ("mnist28", "digits8")
 
 
-def baseline_choice(kind: str, *, progress: bool = True) -> list[dict]:
-    """Return the held-out likelihood of every setting of the 28×28 ``kind`` baseline (``'kde'`` or ``'gmm'``).
+def _baseline_data(dataset: str):
+    from gaedu.data import load_digits, load_mnist
+
+    if dataset == "mnist28":
+        return load_mnist("train")[0], BASELINE_DIMS, BASELINE_MIXTURES, "28×28"
+    return load_digits("train")[0], DIGITS8_BASELINE_DIMS, DIGITS8_BASELINE_MIXTURES, "8×8"
+
+
+def baseline_choice(kind: str, *, dataset: str = "mnist28", progress: bool = True) -> list[dict]:
+    """Return the held-out likelihood of every setting of the ``kind`` baseline (``'kde'`` or ``'gmm'``).
 
     The rows of :func:`gaedu.baselines.choose_by_likelihood` on the training split of
-    :func:`gaedu.data.load_mnist`, computed once and cached; the best row is
+    ``dataset`` (``'mnist28'``: :func:`gaedu.data.load_mnist`; ``'digits8'``:
+    :func:`gaedu.data.load_digits`), computed once and cached; the best row is
     ``max(rows, key=lambda r: r['val_loglik'])``.
     """
     from gaedu._validation import check_choice
     from gaedu.cache import cached_result
 
     check_choice("kind", kind, ("kde", "gmm"))
-    config = {"kind": kind, "dims": list(BASELINE_DIMS), "mixtures": list(BASELINE_MIXTURES), "data": "mnist28-train"}
+    check_choice("dataset", dataset, BASELINE_DATASETS)
+    _, dims, mixtures, size = _baseline_data(dataset)
+    config = {"kind": kind, "dims": list(dims), "mixtures": list(mixtures), "data": f"{dataset}-train"}
 
     def compute():
         from gaedu.baselines import choose_by_likelihood
-        from gaedu.data import load_mnist
 
         if progress:
-            print(f"choosing the 28×28 {kind.upper()} baseline's settings by held-out likelihood (a minute or two)", flush=True)
-        x_train, _ = load_mnist("train")
-        _, rows = choose_by_likelihood(x_train, kind, dims=BASELINE_DIMS, mixtures=BASELINE_MIXTURES)
+            print(f"choosing the {size} {kind.upper()} baseline's settings by held-out likelihood (a minute or two)", flush=True)
+        x_train = _baseline_data(dataset)[0]
+        _, rows = choose_by_likelihood(x_train, kind, dims=dims, mixtures=mixtures)
         return {"rows": rows}
 
-    return list(cached_result(f"mnist28-{kind}-choice", config, compute)["rows"])
+    return list(cached_result(f"{dataset}-{kind}-choice", config, compute)["rows"])
 
 
-def best_baseline(kind: str, *, progress: bool = True):
-    """Fit the 28×28 ``kind`` baseline with its best settings (:func:`baseline_choice`) on the whole training split."""
+def best_baseline(kind: str, *, dataset: str = "mnist28", seed: int = 0, progress: bool = True):
+    """Fit the ``kind`` baseline of ``dataset`` with its best settings (:func:`baseline_choice`) on its training split.
+
+    ``seed`` seeds the mixture's fit (the kernel density has no randomness in its fit).
+    """
     from gaedu.baselines import fit_gmm, fit_kde
-    from gaedu.data import load_mnist
 
-    best = max(baseline_choice(kind, progress=progress), key=lambda row: row["val_loglik"])
-    x_train, _ = load_mnist("train")
+    best = max(baseline_choice(kind, dataset=dataset, progress=progress), key=lambda row: row["val_loglik"])
+    x_train = _baseline_data(dataset)[0]
     if kind == "kde":
         return fit_kde(x_train, n_components=best["dims"], bandwidths=[best["bandwidth"]])
-    return fit_gmm(x_train, n_components=best["dims"], n_mixture=best["mixture"])
+    return fit_gmm(x_train, n_components=best["dims"], n_mixture=best["mixture"], seed=seed)

@@ -157,3 +157,18 @@ def test_bad_mixture_settings_are_refused(x_train, kwargs, message):
 def test_bad_sample_arguments_are_refused(model, request, args, kwargs, message):
     with pytest.raises(ValueError, match=message):
         request.getfixturevalue(model).sample(*args, **kwargs)
+
+
+@pytest.mark.parametrize("kwargs, message", [({"kind": "pca"}, "kind"), ({"kind": "kde", "dataset": "cifar10"}, "dataset")])
+def test_the_zoos_baseline_choice_refuses_unknown_kinds_and_data_sets(kwargs, message):
+    from gaedu.zoo import baseline_choice, best_baseline
+
+    for fn in (baseline_choice, best_baseline):
+        with pytest.raises(ValueError, match=message):
+            fn(**kwargs, progress=False)
+
+
+def test_the_8x8_baseline_settings_fit_in_64_pixels():
+    from gaedu.zoo import DIGITS8_BASELINE_DIMS
+
+    assert max(DIGITS8_BASELINE_DIMS) < len(load_digits("train")[0]) and max(DIGITS8_BASELINE_DIMS) < 64

@@ -7,6 +7,7 @@ scikit-image, or as literals computed once independently), so that a wrong oracl
 Every hint is also checked not to give the right answer away (``ANSWER_LEAKS``).
 """
 
+import functools
 import importlib
 import inspect
 import json
@@ -21,7 +22,9 @@ import torch.nn.functional as F
 from skimage.metrics import peak_signal_noise_ratio
 
 import gaedu.exercises as ex
+from gaedu.ascent import ascend
 from gaedu.data import load_digits
+from gaedu.objectives import ConcaveQuadratic
 
 CHAPTERS = [
     importlib.import_module(f"{ex.__name__}.{module.name}")
@@ -246,6 +249,64 @@ def _good_tweedie(x, mu, v, sigma):
     return (v * x + sigma**2 * mu) / (v + sigma**2)  # the Gaussian posterior mean, worked by hand
 
 
+
+# --- New checkers of Parts I and II: answers computed here, independently of the checkers ----------
+
+
+@functools.cache
+def _best_grid_lr():
+    """The grid rate with the fewest steps, from ascend's step counts (ties: the smallest rate)."""
+    q10 = ConcaveQuadratic(condition_number=10, angle=0.5)
+    steps = {lr: ascend(q10, ex.EXERCISE_START, lr, 1000, tol=1e-6).steps_taken for lr in ex.BEST_LR_GRID}
+    return min(steps, key=steps.get)
+
+
+@functools.cache
+def _momentum_counts():
+    q20 = ConcaveQuadratic(condition_number=20, angle=0.5)
+    return {mu: ascend(q20, ex.EXERCISE_START, 1 / 20, 2000, momentum=mu, tol=1e-6).steps_taken
+            for mu in ex.MOMENTUM_VALUES}  # fmt: skip
+
+
+def _overshoot_rates():
+    g, A = np.array([2.0, -4.0]), np.array([[2.0, 1.0], [1.0, 4.0]])
+    return 2 * (g @ g) / (g @ A @ g), (g @ g) / (g @ A @ g)
+
+
+def _tent(x):
+    return (torch.relu(x) - torch.relu(-x) - 2 * torch.relu(x - 1)).sum()
+
+
+def _psnr_mae_pair():
+    digit = load_digits("test")[0][0]
+    spread = torch.where(digit < 0.5, digit + 0.1, digit - 0.1)  # every pixel off by 0.1
+    single = digit.clone()
+    single.view(-1)[(digit.flatten() == 0).nonzero()[0].item()] = 1.0  # one pixel fully wrong
+    return spread, single
+
+
+def _mask_left(x):
+    y = x.reshape(-1, 8, 8).copy()
+    y[:, :, :4] = np.nan
+    return y.reshape(-1, 64)
+
+
+def _mask_top(x):
+    y = x.reshape(-1, 8, 8).copy()
+    y[:, :4, :] = np.nan
+    return y.reshape(-1, 64)
+
+
+def _mask_in_place(x):
+    y = x.reshape(-1, 8, 8)
+    y[:, :, :4] = np.nan
+    return y.reshape(-1, 64)
+
+
+def _extragradient_factor(lr=ex.DIRAC_LR / 2):
+    return math.sqrt(1 - lr**2 + lr**4)  # the bilinear game's factor at the Dirac-GAN's effective rate
+
+
 CASES = {
     # generating by climbing the log-density
     "check_langevin_step": (
@@ -340,6 +401,13 @@ CASES = {
         ],
         [(None, "None"), (torch.zeros(64), "8×8"), (torch.full((8, 8), float("nan")), "NaN")],
     ),
+    "check_left_half_mask": (
+        [_mask_left, lambda x: np.where(np.arange(64) % 8 < 4, np.nan, x)],
+        [(_mask_top, "top four rows"), (_mask_in_place, "changed its input"), (lambda x: x.copy(), "no pixel"),
+         (lambda x: np.where(np.arange(64) % 8 < 3, np.nan, x), "not the left four"),
+         (lambda x: np.where(np.arange(64) % 8 < 4, np.nan, 0 * x), "visible pixels")],
+        [(None, "function"), (lambda x: None, "None"), (lambda x: x[:2], "values like the input")],
+    ),
     "check_task_kinds": (
         [_right_kinds(), {task: kind.upper() for task, kind in _right_kinds().items()}],
         [(_flip_one(_right_kinds()), "5 of 6 are right")],
@@ -369,6 +437,16 @@ CASES = {
         [(1.5, "right|left"), (-3, "right|left")],
         [(None, "None"), ([0.1, 0.2], "one number"), (float("inf"), "infinite")],
     ),
+    "check_psnr_mae_pair": (
+        [_psnr_mae_pair(), [x.numpy() for x in _psnr_mae_pair()]],
+        [
+            (_psnr_mae_pair()[::-1], "not higher than B's"),
+            ((_psnr_mae_pair()[0], _psnr_mae_pair()[0] * 0.9), "not the higher MAE|not higher than"),
+            ((_psnr_mae_pair()[0], load_digits("test")[0][0]), "infinite"),
+        ],
+        [(None, "pair"), ((torch.zeros(64),), "pair"), ((torch.zeros(10), torch.zeros(64)), "10 pixels"),
+         ((_psnr_mae_pair()[0] + 1, _psnr_mae_pair()[1]), "outside \\[0, 1\\]")],
+    ),
     # gradient ascent
     "check_ascent_step": (
         [_good_step, lambda objective, theta, lr: _good_step(objective, theta, lr).numpy()],
@@ -390,6 +468,34 @@ CASES = {
         [(4.0, "flat direction"), (0.25, "without oscillating"), (0.6, "diverges"), (0.3, "a little above")],
         [(None, "None"), ([0.1, 0.2], "one learning rate"), (float("nan"), "NaN")],
     ),
+    "check_best_constant_lr": (
+        [_best_grid_lr(), torch.tensor(_best_grid_lr()), np.float32(_best_grid_lr())],
+        [
+            (2 / 11, "theory picks"),
+            (ex.BEST_LR_GRID[0], "larger rate"),
+            (ex.BEST_LR_GRID[-1], "smaller rate"),
+            (0.3, "one of the rates of the grid"),
+        ],
+        [(None, "None"), ([0.1, 0.2], "one learning rate")],
+    ),
+    "check_momentum_steps": (
+        [_momentum_counts(), {str(mu): float(n) for mu, n in _momentum_counts().items()}],
+        [
+            ({**_momentum_counts(), 0.7: _momentum_counts()[0.7] + 1}, "momentum 0.7"),
+            ({mu: n for mu, n in _momentum_counts().items() if mu != 0.9}, "missing"),
+        ],
+        [(None, "dict"), ([1, 2, 3], "dict"), ({"a": 1}, "could not read")],
+    ),
+    "check_overshoot_rates": (
+        [_overshoot_rates(), torch.tensor(_overshoot_rates()), list(_overshoot_rates())],
+        [
+            (_overshoot_rates()[::-1], "wrong order"),
+            ((2 / (3 + math.sqrt(2)), _overshoot_rates()[1]), "every step at once"),  # 2/L, L = 3 + √2
+            ((0.6, _overshoot_rates()[1]), "comes back to zero"),
+            ((_overshoot_rates()[0], 0.3), "vertex"),
+        ],
+        [(None, "None"), ([0.1], "two learning rates")],
+    ),
     # subgradient ascent
     "check_supergradient_at_kink": (
         [[0.0, -2.0], [1.0, -2.0], [-1, -2], np.array([0.3, -2.0])],
@@ -400,6 +506,25 @@ CASES = {
         [[-0.05, 0.05], [0.05, -0.05], np.array([0.05, -0.05])],
         [([0.0, 0.1], "final bounce"), ([-0.1, 0.1], "final bounce")],
         [(None, "None"), ([0.05], "two points")],
+    ),
+    "check_schedule_powers": (
+        [[0.5 < p <= 1 for p in ex.SCHEDULE_POWERS], np.array([0.5 < p <= 1 for p in ex.SCHEDULE_POWERS])],
+        [
+            ([0.5 <= p <= 1 for p in ex.SCHEDULE_POWERS], "p = 0.5 is misjudged: check the sum of their squares"),
+            ([0.5 < p for p in ex.SCHEDULE_POWERS], "p = 1.5 is misjudged: check the sum of the steps"),
+            ([0.5 < p < 1 for p in ex.SCHEDULE_POWERS], "p = 1 is misjudged: check both"),
+        ],
+        [(None, "True/False"), ([True], "True/False"), ([1] * len(ex.SCHEDULE_POWERS), "True/False"),
+         ("yes", "True/False")],
+    ),
+    "check_stalling_tent": (
+        [_tent, lambda x: (torch.relu(x) - torch.relu(-x)).sum() - 2 * torch.relu(x - 1).sum()],
+        [
+            (lambda x: torch.minimum(x, 2 - x).sum(), "slope 1"),
+            (lambda x: (x - 2 * torch.relu(x - 1)).sum(), "slope 1"),
+            (lambda x: x.sum(), "not min"),
+        ],
+        [(None, "function"), (lambda x: None, "None"), (lambda x: torch.tensor(0.0), "does not depend")],
     ),
     # ascent in practice
     "check_projected_step": (
@@ -445,6 +570,16 @@ CASES = {
             (lambda d, x_real, x_fake, lr: _good_d_step(d, x_real, x_fake, 2 * lr), "not one plain ascent step"),
         ],
         [(None, "function was expected"), (lambda d, x_real: None, "raised TypeError")],
+    ),
+    "check_extragradient_factor": (
+        [_extragradient_factor(), torch.tensor(_extragradient_factor()), math.sqrt(1 - (ex.DIRAC_LR / 2) ** 2)],
+        [
+            (_extragradient_factor(ex.DIRAC_LR), "four times too fast"),
+            (1.0, "below 1"),
+            (0.9, "predicts a distance"),
+            (-0.5, "positive"),
+        ],
+        [(None, "None"), ([0.9, 0.8], "one factor")],
     ),
     "check_missing_classes": (
         [[1, 4, 7], (7, 4, 1), np.array([1, 4, 7])],
@@ -681,6 +816,14 @@ ANSWER_LEAKS = {
     "check_task_kinds": [_task_and_kind(task, kind) for task, kind in _right_kinds().items()],
     "check_negated_objective": ["−J", "-J", "minus J", "negat", "(θ − 2)", "(theta - 2)", "(t - 2)"],
     "check_supergradient": ["[-1, 1]", "[−1, 1]", "≤ 1", "<= 1", "|g|", "between -1 and 1", "between −1 and 1"],
+    "check_psnr_mae_pair": ["one large error", "single pixel", "spread", "one pixel", "many small"],
+    "check_best_constant_lr": [_number(_best_grid_lr())],
+    "check_momentum_steps": [*(_number(n) for n in _momentum_counts().values())],
+    "check_overshoot_rates": [*(_number(v) for v in _overshoot_rates()), "‖g‖²", "gᵀAg", "g @ A", "/ 56", "/56"],
+    "check_schedule_powers": ["1/2 < p", "p > 1/2", "p ≤ 1", "p <= 1", "(1/2, 1]", "(0.5, 1]", "converges when", "diverges when"],
+    "check_stalling_tent": ["relu(x) - relu(-x)", "relu(-x)", "2 * relu", "2 relu", "x - 2"],
+    "check_left_half_mask": [":4]", "[:, :, :4]", "= np.nan", "reshape(-1, 8, 8)"],
+    "check_extragradient_factor": [_number(_extragradient_factor()), "η/2", "eta / 2", "lr / 2", "1 − η²", "1 - η²", "(η/2)²"],
     "check_ascent_step": ["adds the gradient", "lr times", "+ lr", "+ η", "lr * grad", "θ + η"],
     "check_max_stable_lr": [_number(_max_stable_lr()), "2/λ", "2 / λ", "2/lambda", "1 − ηλ", "1 - ηλ", "ηλ"],
     "check_supergradient_at_kink": [_number(-2), "[-1, 1]", "[−1, 1]", "between -1 and 1", "between −1 and 1"],

@@ -36,19 +36,43 @@ from gaedu.exercises.conv_gan import (
     check_nearest_distances,
     check_transposed_size,
 )
-from gaedu.exercises.core_concepts import bowl_objective, check_negated_objective, check_supergradient
+from gaedu.exercises.core_concepts import (
+    bowl_objective,
+    check_negated_objective,
+    check_psnr_mae_pair,
+    check_supergradient,
+)
 from gaedu.exercises.faq import DESCENT_LR, DESCENT_MOMENTUM, DESCENT_STEPS, check_descent_loss, faq_log_likelihood
 from gaedu.exercises.gan_game import (
     COLLAPSED_HISTOGRAM,
+    DIRAC_LR,
+    DIRAC_START,
+    DIRAC_STEPS,
     RADIUS_LR,
     RADIUS_START,
     RADIUS_STEPS,
     check_discriminator_step,
+    check_extragradient_factor,
     check_missing_classes,
     check_simultaneous_radius,
 )
-from gaedu.exercises.generation_and_reconstruction import TASKS, check_mean_digit, check_task_kinds
-from gaedu.exercises.gradient_ascent import check_ascent_step, check_max_stable_lr, stability_quadratic
+from gaedu.exercises.generation_and_reconstruction import (
+    TASKS,
+    check_left_half_mask,
+    check_mean_digit,
+    check_task_kinds,
+)
+from gaedu.exercises.gradient_ascent import (
+    BEST_LR_GRID,
+    EXERCISE_START,
+    MOMENTUM_VALUES,
+    check_ascent_step,
+    check_best_constant_lr,
+    check_max_stable_lr,
+    check_momentum_steps,
+    check_overshoot_rates,
+    stability_quadratic,
+)
 from gaedu.exercises.image_space_ascent import (
     PIXEL_TARGETS,
     REGULARIZATION_AGREEMENT,
@@ -98,7 +122,10 @@ from gaedu.exercises.subgradient_ascent import (
     BAND_LR,
     BAND_START,
     KINK_POINT,
+    SCHEDULE_POWERS,
     check_constant_step_band,
+    check_schedule_powers,
+    check_stalling_tent,
     check_supergradient_at_kink,
     kink_objective,
 )
@@ -111,21 +138,32 @@ __all__ = [
     "check_seeded_draw",
     # image generation and reconstruction
     "TASKS",
+    "check_left_half_mask",
     "check_mean_digit",
     "check_task_kinds",
     # core concepts
     "bowl_objective",
     "check_negated_objective",
+    "check_psnr_mae_pair",
     "check_supergradient",
     # gradient ascent
+    "BEST_LR_GRID",
+    "EXERCISE_START",
+    "MOMENTUM_VALUES",
     "check_ascent_step",
+    "check_best_constant_lr",
     "check_max_stable_lr",
+    "check_momentum_steps",
+    "check_overshoot_rates",
     "stability_quadratic",
     # subgradient ascent
     "BAND_LR",
     "BAND_START",
     "KINK_POINT",
+    "SCHEDULE_POWERS",
     "check_constant_step_band",
+    "check_schedule_powers",
+    "check_stalling_tent",
     "check_supergradient_at_kink",
     "kink_objective",
     # ascent in practice
@@ -137,10 +175,14 @@ __all__ = [
     "minibatch_problem",
     # the GAN game, a GAN for digits
     "COLLAPSED_HISTOGRAM",
+    "DIRAC_LR",
+    "DIRAC_START",
+    "DIRAC_STEPS",
     "RADIUS_LR",
     "RADIUS_START",
     "RADIUS_STEPS",
     "check_discriminator_step",
+    "check_extragradient_factor",
     "check_missing_classes",
     "check_simultaneous_radius",
     # reconstruction with a decoder

@@ -81,3 +81,35 @@ def check_missing_classes(answer: Any) -> None:
     if set(want) < set(digits):
         _fail("some of those digits are generated often enough: a mode counts as dropped below 1 % of the samples")
     _fail("not the right set: look for the classes with (almost) no samples, under 1 %")
+
+
+#: The run of the optimism exercise: the unregularized Dirac-GAN from (1, 1), η = 0.1, 1000 steps.
+DIRAC_START, DIRAC_LR, DIRAC_STEPS = (1.0, 1.0), 0.1, 1000
+
+
+def check_extragradient_factor(answer: Any) -> None:
+    """Check the factor by which extragradient shrinks the distance to the equilibrium per step on ``dirac_gan()``.
+
+    The factor is predicted from the bilinear game (one number below 1) and compared with the
+    run of :data:`DIRAC_START`, :data:`DIRAC_LR`, :data:`DIRAC_STEPS`.
+    """
+    from gaedu.games import dirac_gan
+
+    factor = _to_number(answer, "one factor per step")
+    points = play(dirac_gan(), *DIRAC_START, DIRAC_LR, DIRAC_STEPS, "extragradient")
+    measured = (math.hypot(*points[-1]) / math.hypot(*points[0])) ** (1 / DIRAC_STEPS)
+    if factor >= 1:
+        _fail("extragradient does converge on this game: the distance shrinks, so the factor is below 1")
+    if factor <= 0:
+        _fail("a factor per step is a positive number below 1")
+    ratio = (1 - factor) / (1 - measured)  # how much faster than measured the answer shrinks
+    if abs(ratio - 1) < 0.1:
+        _ok(f"your factor {factor:.6f} against {measured:.6f} measured over {DIRAC_STEPS} steps: a contraction "
+            "of order η², where R1's friction contracts at order η")  # fmt: skip
+        return
+    if 3 < ratio < 5:
+        _fail("your factor shrinks the distance about four times too fast: near the equilibrium the Dirac-GAN's "
+              "gradients are smaller than those of the bilinear game")  # fmt: skip
+    prediction = math.hypot(*DIRAC_START) * factor**DIRAC_STEPS
+    _fail(f"your factor predicts a distance of {prediction:.3g} after {DIRAC_STEPS} steps, and the run ends "
+          "elsewhere: take the bilinear game's extragradient factor at the effective learning rate")  # fmt: skip

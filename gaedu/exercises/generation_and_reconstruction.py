@@ -60,3 +60,35 @@ def check_task_kinds(answer: Any) -> None:
             "that the output must agree with?"
         )
     _ok("all six tasks sorted correctly")
+
+
+def check_left_half_mask(mask_left_half: Any) -> None:
+    """Check ``mask_left_half(x)``: a copy of ``x`` (rows of 64 pixels) with the left four columns of each
+    8 × 8 image set to NaN and everything else kept; ``x`` itself must not change."""
+    from gaedu.exercises._feedback import _call
+
+    if not callable(mask_left_half):
+        _fail("a function mask_left_half(x) was expected")
+    x = load_digits("test")[0][:5].double().numpy().reshape(5, 64)
+    before = x.copy()
+    out = _call(mask_left_half, x)
+    if out is None:
+        _fail("mask_left_half returned None; return the masked copy")
+    y = np.asarray(out, dtype=np.float64)
+    if not np.array_equal(x, before, equal_nan=True):
+        _fail("mask_left_half changed its input: work on a copy, so the clean digits stay clean")
+    if y.size != x.size:
+        _fail(f"the result should have {x.size} values like the input, got {y.size}")
+    y = y.reshape(5, 8, 8)
+    want = np.zeros((8, 8), dtype=bool)
+    want[:, :4] = True
+    missing = np.isnan(y)
+    if not (missing == want).all():
+        if (missing == want.T).all():
+            _fail("that hides the top four rows; the exercise hides the left four columns")
+        if missing.sum() == 0:
+            _fail("no pixel is marked missing: set the hidden pixels to np.nan")
+        _fail(f"the NaN pixels are not the left four columns of each image ({int(missing[0].sum())} NaNs in the first)")
+    if not np.array_equal(y[~missing], before.reshape(5, 8, 8)[~missing]):
+        _fail("the visible pixels changed: keep the right half exactly as it was")
+    _ok("the left four columns are missing and the right half is untouched")

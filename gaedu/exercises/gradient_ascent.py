@@ -68,3 +68,99 @@ def check_max_stable_lr(answer: Any) -> None:
         "ascent still converges a little above that rate: the limit comes from the most curved direction, "
         "the first one where a step overshoots so far that the error stops shrinking"
     )
+
+
+#: The learning rates of the best-rate exercise: 0.100, 0.105, …, 0.195 (below 2/L = 0.2).
+BEST_LR_GRID = tuple(round(0.1 + 0.005 * k, 3) for k in range(20))
+#: The start of the learning-rate and momentum exercises (the chapter's ``start``).
+EXERCISE_START = (-1.5, 1.5)
+#: The momentum values of the momentum exercise.
+MOMENTUM_VALUES = (0.0, 0.3, 0.5, 0.7, 0.9)
+
+
+def _steps_to_converge(objective: ConcaveQuadratic, lr: float, num_steps: int, momentum: float = 0.0) -> int:
+    from gaedu.ascent import ascend
+
+    return ascend(objective, EXERCISE_START, lr, num_steps, momentum=momentum, tol=1e-6).steps_taken
+
+
+def check_best_constant_lr(answer: Any) -> None:
+    """Check the rate of :data:`BEST_LR_GRID` that needs the fewest steps on ``ConcaveQuadratic(10, angle=0.5)``.
+
+    The run is ``ascend(q10, EXERCISE_START, lr, 1000, tol=1e-6)``, as the exercise says.
+    """
+    lr = _to_number(answer, "one learning rate")
+    q10 = ConcaveQuadratic(condition_number=10, angle=0.5)
+    steps = {rate: _steps_to_converge(q10, rate, 1000) for rate in BEST_LR_GRID}
+    fewest = min(steps.values())
+    matches = [rate for rate in BEST_LR_GRID if math.isclose(lr, rate, abs_tol=1e-6)]
+    star = 2 / float(np.sum(q10.eigenvalues))
+    if not matches:
+        if math.isclose(lr, star, rel_tol=1e-3):
+            _fail("that is the rate the theory picks for the worst start; the exercise asks which rate of the "
+                  "grid wins in the experiment: count the steps for each rate of BEST_LR_GRID")  # fmt: skip
+        _fail("answer with one of the rates of the grid, BEST_LR_GRID (0.100, 0.105, …, 0.195)")
+    rate = matches[0]
+    if steps[rate] == fewest:
+        _ok(f"lr = {rate:g} needs {fewest} steps, the fewest in the grid; η* = 2/(λ_min + λ_max) = {star:.4f} "
+            "minimizes the worst case over all starts, not the count from this one")  # fmt: skip
+        return
+    winner = min(steps, key=steps.get)
+    if rate > winner:
+        _fail(f"with lr = {rate:g} ascend needs {steps[rate]} steps: the steep direction overshoots and rings; "
+              "a smaller rate of the grid needs fewer")  # fmt: skip
+    _fail(f"with lr = {rate:g} ascend needs {steps[rate]} steps; a larger rate of the grid needs fewer")
+
+
+def check_momentum_steps(answer: Any) -> None:
+    """Check the step counts of heavy-ball ascent on ``q20``: a dict ``{μ: steps}`` for every μ of :data:`MOMENTUM_VALUES`.
+
+    The run is ``ascend(q20, EXERCISE_START, 1 / 20, 2000, momentum=μ, tol=1e-6)`` on
+    ``q20 = ConcaveQuadratic(condition_number=20, angle=0.5)``.
+    """
+    if not isinstance(answer, dict):
+        _fail(f"a dict {{momentum: steps}} was expected, not a {type(answer).__name__}")
+    given = {}
+    for key, value in answer.items():
+        mu = _to_number(key, "a momentum value as each key")
+        given[round(mu, 6)] = _to_number(value, "a step count as each value")
+    missing = [mu for mu in MOMENTUM_VALUES if round(mu, 6) not in given]
+    if missing:
+        _fail(f"give the step count for every momentum of MOMENTUM_VALUES; missing: {missing}")
+    q20 = ConcaveQuadratic(condition_number=20, angle=0.5)
+    counts = {mu: _steps_to_converge(q20, 1 / 20, 2000, momentum=mu) for mu in MOMENTUM_VALUES}
+    for mu in MOMENTUM_VALUES:
+        if given[round(mu, 6)] != counts[mu]:
+            _fail(f"for momentum {mu} your count is not what ascend reports: run it on q20 from the chapter's "
+                  "start with lr = 1/20, at most 2000 steps and tol=1e-6, and read steps_taken")  # fmt: skip
+    best = min(counts, key=counts.get)
+    _ok(f"the counts are right: μ = {best} needs the fewest steps ({counts[best]}), and more momentum than "
+        "that swings around the maximum and needs more")  # fmt: skip
+
+
+def check_overshoot_rates(answer: Any) -> None:
+    """Check ``(largest rate with a gain, rate of the largest gain)`` for one step from (0, 1) along g = (2, −4).
+
+    The objective is the chapter's running example, J(θ) = −½ θᵀAθ + bᵀθ with
+    A = [[2, 1], [1, 4]] and b = (3, 0); its gradient at (0, 1) is g.
+    """
+    values = _to_array(answer, "two learning rates: the largest with a gain and the best").reshape(-1)
+    if values.size != 2:
+        _fail(f"two learning rates were expected (the largest with a gain, then the best); got {values.size}")
+    g = np.array([2.0, -4.0])
+    A = np.array([[2.0, 1.0], [1.0, 4.0]])
+    gain = lambda lr: lr * (g @ g) - 0.5 * lr**2 * (g @ A @ g)  # noqa: E731  J(θ0 + ηg) − J(θ0)
+    break_even, best = 2 * (g @ g) / (g @ A @ g), (g @ g) / (g @ A @ g)
+    largest, peak = values
+    if math.isclose(largest, best, rel_tol=1e-3) and math.isclose(peak, break_even, rel_tol=1e-3):
+        _fail("the two rates are in the wrong order: the largest rate with a gain comes first")
+    eigen = np.linalg.eigvalsh(A)
+    if any(math.isclose(largest, c / eigen.max(), rel_tol=1e-3) for c in (1, 2)):
+        _fail("that is a rate that works for every step at once; this question is about this one step along g")
+    if not math.isclose(largest, break_even, rel_tol=1e-3):
+        _fail(f"at lr = {largest:.4g} the step changes J by {gain(largest):.3g}, not by 0: find where the gain, "
+              "a parabola in η, comes back to zero")  # fmt: skip
+    if not math.isclose(peak, best, rel_tol=1e-3):
+        _fail(f"at lr = {peak:.4g} the gain is {gain(peak):.4g}; a nearby rate gains more: find the vertex of "
+              "the parabola")  # fmt: skip
+    _ok(f"every rate in (0, {break_even:.4f}) raises J and {best:.4f} raises it most: exact line search along g")

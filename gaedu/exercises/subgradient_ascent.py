@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -48,3 +49,55 @@ def check_constant_step_band(answer: Any) -> None:
         _ok(f"the iterates bounce between {want[0]:g} and {want[1]:g} forever: a band of width {want[1] - want[0]:g} = η")
         return
     _fail("not the two points of the final bounce: follow the first few steps by hand (each moves by exactly η)")
+
+
+#: The exponents of the schedule exercise, η_t = a / (t + 1)^p.
+SCHEDULE_POWERS = (0.25, 0.5, 0.6, 0.75, 1.0, 1.5, 2.0)
+
+
+def check_schedule_powers(answer: Any) -> None:
+    """Check, for each p of :data:`SCHEDULE_POWERS`, whether a/(t + 1)^p meets both conditions (``True``/``False``).
+
+    The conditions are :math:`\\sum_t \\eta_t = \\infty` and :math:`\\sum_t \\eta_t^2 < \\infty`.
+    """
+    if isinstance(answer, (str, bytes)) or not hasattr(answer, "__len__"):
+        _fail(f"a list of {len(SCHEDULE_POWERS)} True/False values was expected, one per p of SCHEDULE_POWERS")
+    given = list(answer)
+    if len(given) != len(SCHEDULE_POWERS) or not all(isinstance(v, (bool, np.bool_)) for v in given):
+        _fail(f"a list of {len(SCHEDULE_POWERS)} True/False values was expected, one per p of SCHEDULE_POWERS")
+    for p, allowed in zip(SCHEDULE_POWERS, given, strict=True):
+        diverges = p <= 1  # Σ (t + 1)^−p = ∞
+        squares_converge = 2 * p > 1  # Σ (t + 1)^−2p < ∞
+        if bool(allowed) != (diverges and squares_converge):
+            which = "the sum of the steps" if bool(allowed) and not diverges else "the sum of their squares"
+            if not bool(allowed):
+                which = "both sums"
+            _fail(f"p = {p:g} is misjudged: check {which} again with the p-series Σ 1/t^q")
+    _ok("right: both conditions hold exactly for the p with 1/2 < p ≤ 1")
+
+
+def check_stalling_tent(tent: Any) -> None:
+    """Check a ``tent(x)`` equal to min(x, 2 − x) from which ``ascend`` started at exactly 0 never moves.
+
+    ``x`` is a float64 tensor of shape ``(1,)``; ``tent(x)`` returns a scalar tensor.
+    """
+    import torch
+
+    from gaedu.exercises._feedback import _call, _scalar_output
+
+    if not callable(tent):
+        _fail("a function tent(x) was expected")
+    for value in (-2.0, -0.5, 0.0, 0.25, 1.0, 1.5, 3.0):
+        x = torch.tensor([value], dtype=torch.float64, requires_grad=True)
+        out = _scalar_output(_call(tent, x), "your function", source="x")
+        if not math.isclose(out.item(), min(value, 2 - value), abs_tol=1e-9):
+            _fail(f"at x = {value:g} your function gives {out.item():.4g}, not min(x, 2 − x)")
+    x = torch.tensor([0.0], dtype=torch.float64, requires_grad=True)
+    (slope,) = torch.autograd.grad(_scalar_output(_call(tent, x), "your function", source="x"), x)
+    if float(slope) != 0.0:
+        _fail(f"autograd gives slope {float(slope):g} at x = 0, so ascent climbs from there: build the function "
+              "so that autograd's choices at the kink cancel")  # fmt: skip
+    stuck = ascend(tent, [0.0], lr=0.1, num_steps=100, tol=1e-12)
+    moving = ascend(tent, [1e-9], lr=0.1, num_steps=100, tol=1e-12)
+    _ok(f"from 0 ascend reports {stuck.status!r} at J = {stuck.best_value:g}, from 1e-9 it climbs to "
+        f"{moving.best_value:.3f}: autograd's 0 at a shared kink is not a supergradient")  # fmt: skip
