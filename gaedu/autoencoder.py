@@ -67,6 +67,10 @@ class AEConfig:
             (early stopping); the test split is never used for that.
         eval_every: measure the curves every this many steps (and at the last step).
         seed: seed of the initial weights, the held-out split and the minibatches.
+        noise: standard deviation of the Gaussian noise added to every training input
+            (then clipped to ``[0, 1]``); the target stays the clean image. ``0`` trains a
+            plain autoencoder, anything larger a *denoising* one, whose held-out PSNR (which
+            chooses the step) is then that of denoising one fixed noisy copy of each image.
     """
 
     latent_dim: int = 8
@@ -82,6 +86,7 @@ class AEConfig:
     val_fraction: float = 0.1
     eval_every: int = 200
     seed: int = 0
+    noise: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("latent_dim", "hidden", "depth", "num_steps", "batch_size", "eval_every"):
@@ -97,10 +102,18 @@ class AEConfig:
         object.__setattr__(self, "lr", check_positive("lr", self.lr))
         object.__setattr__(self, "weight_decay", check_nonnegative("weight_decay", self.weight_decay))
         object.__setattr__(self, "val_fraction", check_fraction("val_fraction", self.val_fraction))
+        object.__setattr__(self, "noise", check_nonnegative("noise", self.noise))
 
     def to_dict(self) -> dict:
-        """Return the configuration as plain Python values (for checkpoints)."""
-        return asdict(self)
+        """Return the configuration as plain Python values (for checkpoints).
+
+        ``noise`` is left out when it is 0, so a plain autoencoder's checkpoint and cache
+        key read as before denoising existed.
+        """
+        values = asdict(self)
+        if values["noise"] == 0:
+            del values["noise"]
+        return values
 
 
 class Encoder(nn.Module):
@@ -164,14 +177,16 @@ def reconstruction_error(x_hat: torch.Tensor, x: torch.Tensor, loss: Loss) -> to
     return difference.abs().mean() if loss == "l1" else difference.pow(2).mean()
 
 
-def training_step(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, loss: Loss) -> torch.Tensor:
+def training_step(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, loss: Loss,
+                  inputs: torch.Tensor | None = None) -> torch.Tensor:
     r"""Take one step on the batch ``x`` and return its error (detached); :func:`train_autoencoder` calls this every step.
 
     The target is the image ``x`` itself: the decoder's output is compared with the
-    encoder's input, never with the code. Descending the error is ascending
-    :math:`J = -\text{error}`.
+    clean image, never with the code. The encoder reads ``inputs`` (a damaged copy of
+    ``x``, for a denoising autoencoder) or, by default, ``x``. Descending the error is
+    ascending :math:`J = -\text{error}`.
     """
-    error = reconstruction_error(model(x), x, loss)
+    error = reconstruction_error(model(x if inputs is None else inputs), x, loss)
     optimizer.zero_grad(set_to_none=True)
     error.backward()
     optimizer.step()
@@ -199,8 +214,13 @@ class AEResult:
 
 
 @torch.no_grad()
-def _mean_psnr(model: nn.Module, images: torch.Tensor) -> float:
-    return psnr(model(images).clamp(0, 1), images).mean().item()
+def _mean_psnr(model: nn.Module, images: torch.Tensor, inputs: torch.Tensor | None = None) -> float:
+    return psnr(model(images if inputs is None else inputs).clamp(0, 1), images).mean().item()
+
+
+def _noisy(images: torch.Tensor, std: float, generator: torch.Generator) -> torch.Tensor:
+    noise = torch.randn(images.shape, generator=generator).to(images.device)
+    return (images + std * noise).clamp(0, 1)
 
 
 def train_autoencoder(
@@ -256,21 +276,27 @@ def train_autoencoder(
     history: dict[str, list[float]] = {"step": [], "loss": [], "train_psnr": [], "val_psnr": []}
     if x_test is not None:
         history["test_psnr"] = []
+    # a denoising autoencoder is judged on one fixed noisy copy of each image (its own generator,
+    # so the minibatches are those of the plain autoencoder with the same seed)
+    damage = torch.Generator().manual_seed(config.seed + 1)
+    noisy = {name: _noisy(images, config.noise, damage) if config.noise and images is not None else None
+             for name, images in (("fit", x_fit), ("val", x_val), ("test", x_test))}
     best, best_step, running = copy.deepcopy(model.state_dict()), 0, []
     best_psnr = -math.inf
     steps = range(1, config.num_steps + 1)
     bar = tqdm(steps, desc="autoencoder", disable=not progress or not process.is_main, mininterval=1.0)
     for step in bar:
         index = torch.randint(len(x_fit), (part.local_batch,), generator=noise).to(device)
-        running.append(training_step(trained, optimizer, x_fit[index], config.loss))
+        inputs = _noisy(x_fit[index], config.noise, damage) if config.noise else None
+        running.append(training_step(trained, optimizer, x_fit[index], config.loss, inputs))
         if step % config.eval_every == 0 or step == config.num_steps:
             model.eval()
             history["step"].append(step)
             history["loss"].append(torch.stack(running).mean().item())
-            history["train_psnr"].append(_mean_psnr(model, x_fit))
-            history["val_psnr"].append(_mean_psnr(model, x_val))
+            history["train_psnr"].append(_mean_psnr(model, x_fit, noisy["fit"]))
+            history["val_psnr"].append(_mean_psnr(model, x_val, noisy["val"]))
             if x_test is not None:
-                history["test_psnr"].append(_mean_psnr(model, x_test))
+                history["test_psnr"].append(_mean_psnr(model, x_test, noisy["test"]))
             if history["val_psnr"][-1] > best_psnr:
                 best_psnr, best_step = history["val_psnr"][-1], step
                 best = copy.deepcopy(model.state_dict())

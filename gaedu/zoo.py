@@ -20,6 +20,10 @@ name                      model
 ``'digits8-score'``       the score model :data:`gaedu.score.DIGITS_SCORE` of the 8×8 digits
 ``'digits8-gan'``         the weight-averaged generator of the 8×8 digits GAN, ``GANConfig()``
 ``'digits8-ae'``          the autoencoder ``AEConfig()`` of the 8×8 digits (a code of 8 numbers)
+``'digits8-ae-K'``        the same with a code of ``K`` numbers (K in :data:`DIGITS8_AE_CODES`;
+                          ``'digits8-ae-8'`` is ``'digits8-ae'``), all with the same budget
+``'digits8-dae'``         the denoising autoencoder ``AEConfig(noise=DAE_NOISE)``: trained to
+                          return the clean digit from a copy with clipped Gaussian noise
 ``'ring-gan'``            the weight-averaged generator of :data:`gaedu.gan.RING_FIXED` on the
                           ring of :data:`RING_SAMPLES` points of ``ring_of_gaussians(seed=0)``
 ``'ring-gan-VARIANT'``    the ablation of ``RING_FIXED`` at its learning rate and budget
@@ -47,6 +51,10 @@ from gaedu.cache import cached
 
 #: Code lengths of the cached 28×28 autoencoders.
 AE_CODES = (8, 16, 32)
+#: Code lengths of the cached 8×8 autoencoders (the reconstruction chapter's sweep).
+DIGITS8_AE_CODES = (2, 4, 8, 16, 32)
+#: Noise level of the 8×8 denoising autoencoder: the reconstruction chapter's noisy damage.
+DAE_NOISE = 0.2
 #: Steps of the judge's training (Adam, batch 64, about 25 passes over the 4000 training digits).
 JUDGE_STEPS = 1500
 #: Samples behind each FD of the GAN's training curve, and how often (in steps) it is measured.
@@ -57,7 +65,8 @@ SEEDS = (0, 1, 2)
 #: 1000 digits takes longer than a notebook cell should, and three seeds three times as long.
 SCORE_SAMPLES = 1000
 #: The models the book compares over :data:`SEEDS` (``python -m gaedu cache`` trains every seed of each).
-SEEDED = ("digits8-score", "digits8-gan", "ring-gan", "ring-gan-plain", "ring-gan-r1", "ring-gan-average")
+SEEDED = ("digits8-score", "digits8-gan", "ring-gan", "ring-gan-plain", "ring-gan-r1", "ring-gan-average",
+          *(f"digits8-ae-{k}" for k in DIGITS8_AE_CODES), "digits8-dae")
 #: The ablation of :data:`gaedu.gan.RING_FIXED`: what each variant changes (same learning rate, steps and batch).
 RING_VARIANTS = {"plain": {"r1": 0.0, "ema": 0.0}, "r1": {"ema": 0.0}, "average": {"r1": 0.0}}
 #: Points of the ring the ring GAN is trained on (as in the GAN chapter).
@@ -67,7 +76,8 @@ RING_SAMPLES = 10_000
 def names() -> tuple[str, ...]:
     """The names :func:`pretrained` accepts."""
     return ("mnist28-judge", "mnist28-gan", "mnist28-mlp-gan", *(f"mnist28-ae-{k}" for k in AE_CODES),
-            "digits8-score", "digits8-gan", "digits8-ae", "ring-gan",
+            "digits8-score", "digits8-gan", "digits8-ae", *(f"digits8-ae-{k}" for k in DIGITS8_AE_CODES), "digits8-dae",
+            "ring-gan",
             *(f"ring-gan-{variant}" for variant in RING_VARIANTS))  # fmt: skip
 
 
@@ -185,11 +195,11 @@ def _small_gan(name: str, progress: bool, seed: int):
         GANConfig(**{k: v for k, v in c.items() if k != "data"}))
 
 
-def _digits_autoencoder(progress: bool, seed: int):
+def _digits_autoencoder(progress: bool, seed: int, latent_dim: int = 8, noise: float = 0.0):
     from gaedu.autoencoder import AEConfig, Autoencoder, train_autoencoder
     from gaedu.data import load_digits
 
-    config = AEConfig(seed=seed)
+    config = AEConfig(latent_dim=latent_dim, seed=seed, noise=noise)
 
     def train():
         x_train, _ = load_digits("train")
@@ -197,7 +207,8 @@ def _digits_autoencoder(progress: bool, seed: int):
         result = train_autoencoder(x_train, config, progress=progress)
         return result.model, {"seconds": time.perf_counter() - start, "history": result.history}
 
-    return "digits8-ae", {**config.to_dict(), "data": "digits8-train"}, train, lambda c: Autoencoder.from_config(
+    kind = "digits8-dae" if noise else "digits8-ae"  # the code length is in the settings, hence in the key
+    return kind, {**config.to_dict(), "data": "digits8-train"}, train, lambda c: Autoencoder.from_config(
         AEConfig(**{k: v for k, v in c.items() if k != "data"}))
 
 
@@ -214,6 +225,10 @@ def _recipe(name: str, progress: bool, seed: int) -> tuple[str, dict, Callable, 
         return _small_gan(name, progress, seed)
     if name == "digits8-ae":
         return _digits_autoencoder(progress, seed)
+    if name.startswith("digits8-ae-") and name.removeprefix("digits8-ae-") in {str(k) for k in DIGITS8_AE_CODES}:
+        return _digits_autoencoder(progress, seed, latent_dim=int(name.removeprefix("digits8-ae-")))
+    if name == "digits8-dae":
+        return _digits_autoencoder(progress, seed, noise=DAE_NOISE)
     raise ValueError(f"unknown pretrained model {name!r}; choose one of {', '.join(map(repr, names()))}")
 
 

@@ -46,7 +46,7 @@ def test_shapes_and_ranges():
 
 @pytest.mark.parametrize("field, value", [("latent_dim", 0), ("depth", 1.5), ("loss", "l3"), ("lr", -1.0),
                                           ("weight_decay", float("nan")), ("val_fraction", 1.0), ("num_steps", True),
-                                          ("eval_every", 0), ("seed", -1)])
+                                          ("eval_every", 0), ("seed", -1), ("noise", -0.1), ("noise", float("inf"))])
 def test_config_refuses_bad_settings(field, value):
     with pytest.raises(ValueError, match=field if field != "loss" else "loss must be"):
         AEConfig(**{field: value})
@@ -59,6 +59,26 @@ def test_config_accepts_numpy_integers_and_is_immutable():
     assert config.latent_dim == 4 and type(config.latent_dim) is int
     with pytest.raises(dataclasses.FrozenInstanceError):
         config.lr = 1.0
+
+
+def test_a_plain_config_reads_as_before_denoising_existed():
+    assert "noise" not in AEConfig().to_dict()  # so plain checkpoints and cache keys are unchanged
+    denoising = AEConfig(noise=0.2)
+    assert denoising.to_dict()["noise"] == 0.2 and AEConfig(**denoising.to_dict()) == denoising
+    assert AEConfig(**AEConfig().to_dict()) == AEConfig()
+
+
+def test_a_denoising_autoencoder_learns_to_remove_its_noise(digits):
+    """Same seed, same steps: trained on noisy inputs, it restores noisy digits better, clean ones worse."""
+    x_train, x_test = digits
+    plain = AEConfig(latent_dim=8, hidden=64, num_steps=1500, eval_every=500)
+    models = {noise: train_autoencoder(x_train, dataclasses.replace(plain, noise=noise), device="cpu",
+                                       progress=False).model for noise in (0.0, 0.3)}
+    noisy = (x_test + 0.3 * torch.randn(x_test.shape, generator=torch.Generator().manual_seed(5))).clamp(0, 1)
+    denoised = {noise: psnr(reconstruct(model, noisy), x_test).mean().item() for noise, model in models.items()}
+    clean = {noise: psnr(reconstruct(model, x_test), x_test).mean().item() for noise, model in models.items()}
+    assert denoised[0.3] > denoised[0.0] + 1
+    assert clean[0.0] > clean[0.3]
 
 
 def test_autoencoder_refuses_bad_sizes():

@@ -172,3 +172,50 @@ def test_the_8x8_baseline_settings_fit_in_64_pixels():
     from gaedu.zoo import DIGITS8_BASELINE_DIMS
 
     assert max(DIGITS8_BASELINE_DIMS) < len(load_digits("train")[0]) and max(DIGITS8_BASELINE_DIMS) < 64
+
+
+def test_gaussian_restore_is_the_conditional_mean_of_a_known_gaussian():
+    """Two correlated pixels: the missing one is mu2 + cov12 / var1 (y1 - mu1); the known one is kept."""
+    from gaedu.baselines import gaussian_restore
+
+    g = torch.Generator().manual_seed(0)
+    a = torch.rand(4000, generator=g)
+    pairs = torch.stack([a, 0.5 * a + 0.2 * torch.rand(4000, generator=g)], 1).reshape(-1, 1, 1, 2)
+    flat = pairs.flatten(1).double()
+    mu, cov = flat.mean(0), torch.cov(flat.T)
+    observed = torch.tensor([[[[0.8, 0.0]]], [[[0.1, 0.0]]]])
+    mask = torch.tensor([[[[1.0, 0.0]]], [[[1.0, 0.0]]]])
+    restored = gaussian_restore(pairs, observed, mask, ridge=1e-9)
+    expected = mu[1] + cov[0, 1] / cov[0, 0] * (observed[:, 0, 0, 0].double() - mu[0])
+    assert torch.allclose(restored[:, 0, 0, 1].double(), expected, atol=1e-5)
+    assert torch.equal(restored[:, 0, 0, 0], observed[:, 0, 0, 0])
+
+
+def test_gaussian_restore_denoises_and_beats_the_mean_fill():
+    from gaedu.baselines import gaussian_restore
+    from gaedu.metrics import psnr
+
+    x_train, x_test = load_digits("train")[0], load_digits("test")[0][:64]
+    noisy = (x_test + 0.2 * torch.randn(x_test.shape, generator=torch.Generator().manual_seed(1))).clamp(0, 1)
+    assert psnr(gaussian_restore(x_train, noisy, noise_var=0.02), x_test).mean() > psnr(noisy, x_test).mean() + 2
+    mask = torch.ones_like(x_test)
+    mask[:, :, 4:] = 0
+    mean_fill = torch.where(mask > 0, x_test, x_train.mean(0))
+    assert psnr(gaussian_restore(x_train, x_test * mask, mask), x_test).mean() > psnr(mean_fill, x_test).mean() + 1
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"mask": torch.full((2, 1, 8, 8), 0.5)}, "only 0"),
+    ({"mask": torch.ones(2, 1, 8, 7)}, "shape of observed"),
+    ({"mask": torch.zeros(2, 1, 8, 8)}, "at least one known pixel"),
+    ({"noise_var": -1.0}, "noise_var"),
+    ({"ridge": 0.0}, "ridge"),
+    ({"observed": torch.full((2, 1, 8, 8), float("nan"))}, "NaN"),
+    ({"observed": torch.rand(2, 1, 4, 4)}, "observed must have shape"),
+])
+def test_gaussian_restore_refuses_bad_input(kwargs, message):
+    from gaedu.baselines import gaussian_restore
+
+    arguments = {"observed": torch.rand(2, 1, 8, 8), **kwargs}
+    with pytest.raises(ValueError, match=message):
+        gaussian_restore(load_digits("train")[0], **arguments)

@@ -54,25 +54,7 @@ def test_a_phrase_that_left_the_chapter_is_reported(tmp_path):
     assert prose_numbers.stale_phrases(notebook, ["a step of 0.02"]) == ["a step of 0.02"]
 
 
-#: Chapters whose prose still types measured numbers. Strict: a chapter that passes must leave this list.
-NOT_YET_GLUED = {
-    "book/applications/reconstruction.ipynb", "book/code/source-code-corrected.ipynb",
-}  # fmt: skip
-
-
-def _chapter_param(notebook):
-    name = str(notebook.relative_to(ROOT))
-    marks = (
-        [pytest.mark.xfail(strict=True, reason="prose still types measured numbers")] if name in NOT_YET_GLUED else []
-    )
-    return pytest.param(notebook, id=name, marks=marks)
-
-
-def test_the_unfinished_list_names_real_chapters():
-    assert NOT_YET_GLUED <= {str(p.relative_to(ROOT)) for p in CHAPTERS}
-
-
-@pytest.mark.parametrize("notebook", [_chapter_param(nb) for nb in CHAPTERS])
+@pytest.mark.parametrize("notebook", CHAPTERS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_chapter_types_a_number_a_cell_computes(notebook):
     allowed = prose_numbers.allowed_for(notebook, ALLOW)
     typed = prose_numbers.typed_numbers(notebook, allowed)
