@@ -307,7 +307,189 @@ def _extragradient_factor(lr=ex.DIRAC_LR / 2):
     return math.sqrt(1 - lr**2 + lr**4)  # the bilinear game's factor at the Dirac-GAN's effective rate
 
 
+# --- The new proof and implementation exercises: answers computed here, independently ----------------
+
+
+def _lemma_steps(power=1):
+    """Smallest t with (1 − μ/L)^(power·t) ≤ the reduction, by counting, μ and L from NumPy's eigenvalues."""
+    mu, big_l = np.linalg.eigvalsh(-np.asarray(ex.stability_quadratic().hessian_matrix))
+    t = 0
+    while (1 - mu / big_l) ** (power * t) > ex.LEMMA_REDUCTION:
+        t += 1
+    return t
+
+
+def _polyak(objective, x, max_value, *, sign=1.0, power=2):
+    point = x.clone().requires_grad_(True)
+    value = objective(point)
+    (grad,) = torch.autograd.grad(value, point)
+    gap = max_value - value.item()
+    if gap <= 0:
+        return x.clone()
+    return x + sign * gap / grad.norm() ** power * grad
+
+
+def _polyak_naive(objective, x, max_value):
+    point = x.clone().requires_grad_(True)
+    value = objective(point)
+    (grad,) = torch.autograd.grad(value, point)
+    return x + (max_value - value.item()) / grad.pow(2).sum() * grad  # 0/0 at the top
+
+
+def _r1(discriminator, x_real, *, squash=False, graph=True, reduce="mean", square=True):
+    x = x_real.clone().requires_grad_(True)
+    out = discriminator(x)
+    out = torch.sigmoid(out) if squash else out
+    (grad,) = torch.autograd.grad(out.sum(), x, create_graph=graph)
+    norms = grad.flatten(1).norm(dim=1)
+    norms = norms**2 if square else norms
+    return norms.mean() if reduce == "mean" else norms.sum()
+
+
+def _r1_func(discriminator, x_real):
+    grads = torch.func.vmap(torch.func.grad(lambda v: discriminator(v[None]).sum()))(x_real)
+    return (grads**2).sum() / len(x_real)
+
+
+def _jacobians(generator, z):
+    return torch.stack([torch.autograd.functional.jacobian(lambda v: generator(v[None]).reshape(-1), row) for row in z])
+
+
+def _jacobian_frobenius(generator, z):
+    return _jacobians(generator, z).pow(2).sum((1, 2)).sqrt()
+
+
+def _jacobian_func(generator, z):
+    jac = torch.func.vmap(torch.func.jacrev(lambda v: generator(v[None]).reshape(-1)))(z)
+    return torch.linalg.matrix_norm(jac).detach().numpy()
+
+
+def _scipy_fd(a, b, *, ddof=1, cross=True):
+    from scipy.linalg import sqrtm
+
+    cov_a, cov_b = np.cov(a, rowvar=False, ddof=ddof), np.cov(b, rowvar=False, ddof=ddof)
+    term = np.trace(np.real(sqrtm(cov_a @ cov_b))) if cross else 0.0
+    return float(np.sum((a.mean(0) - b.mean(0)) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2 * term)
+
+
+def _skimage_ssim(x, y):
+    from skimage.metrics import structural_similarity
+
+    return [structural_similarity(a[0].numpy(), b[0].numpy(), data_range=1.0) for a, b in zip(x, y, strict=True)]
+
+
+def _whole_image_ssim(x, y):
+    x, y = x.double().flatten(1), y.double().flatten(1)
+    mx, my = x.mean(1), y.mean(1)
+    vx, vy = x.var(1), y.var(1)
+    cxy = ((x - mx[:, None]) * (y - my[:, None])).sum(1) / (x.shape[1] - 1)
+    c1, c2 = 0.01**2, 0.03**2
+    return (2 * mx * my + c1) * (2 * cxy + c2) / ((mx**2 + my**2 + c1) * (vx + vy + c2))
+
+
+def _population_ssim(x, y):
+    from skimage.metrics import structural_similarity
+
+    return [structural_similarity(a[0].numpy(), b[0].numpy(), data_range=1.0, use_sample_covariance=False)
+            for a, b in zip(x, y, strict=True)]  # fmt: skip
+
+
+@functools.cache
+def _spread():
+    """(mean, sample sd, standard error) of the spread exercise's gaps, with the statistics module."""
+    import statistics
+
+    gaps = [ex.noisy_ascent(seed) for seed in ex.SPREAD_SEEDS]
+    sd = statistics.stdev(gaps)
+    return statistics.fmean(gaps), sd, sd / math.sqrt(len(gaps)), statistics.pstdev(gaps)
+
+
 CASES = {
+    "check_seed_spread": (
+        [_spread()[:3], list(_spread()[:3]), torch.tensor(_spread()[:3])],
+        [
+            ((_spread()[0], _spread()[3], _spread()[3] / math.sqrt(10)), "divide by one less"),
+            ((_spread()[0], _spread()[1], _spread()[1]), "shrinks as seeds are added"),
+            ((_spread()[0], _spread()[1], _spread()[1] / 10), "more slowly"),
+            ((ex.noisy_ascent(0), _spread()[1], _spread()[2]), "run every seed once"),
+            ((_spread()[0], 2 * _spread()[1], _spread()[2]), "spread of the gaps"),
+            ((_spread()[0], _spread()[1], 2 * _spread()[2]), "not the standard error"),
+        ],
+        [(None, "None"), ((1.0, 2.0), "three numbers"), ("abc", "could not read")],
+    ),
+    "check_lemma_steps": (
+        [_lemma_steps(), float(_lemma_steps()), np.int64(_lemma_steps())],
+        [
+            (_lemma_steps(power=2), "exact eigenvalue analysis"),
+            (math.ceil(8 * math.log(1 / ex.LEMMA_REDUCTION)), "exact logarithm"),
+            (_lemma_steps() - 1, "round up"),
+            (2.5, "whole number"),
+            (1000, "Hessian's eigenvalues"),
+        ],
+        [(None, "None"), ([1, 2], "one number of steps"), ("many", "could not read")],
+    ),
+    "check_polyak_step": (
+        [_polyak, lambda objective, x, max_value: _polyak(objective, x, max_value).numpy()],
+        [
+            (lambda objective, x, max_value: _polyak(objective, x, max_value, sign=-1.0), "downhill"),
+            (lambda objective, x, max_value: _polyak(objective, x, max_value, power=1), "not by ‖g‖"),
+            (_polyak_naive, "divide 0 by 0"),
+            (lambda objective, x, max_value: _polyak(objective, x, max_value) + 0.01, "lands elsewhere"),
+        ],
+        [
+            (None, "function was expected"),
+            (lambda objective, x, max_value: None, "None"),
+            (lambda objective, x, max_value: x[:1], "2 numbers"),
+            (lambda objective, x: x, "raised TypeError"),
+        ],
+    ),
+    "check_r1_penalty": (
+        [_r1, _r1_func],
+        [
+            (lambda d, x: _r1(d, x, graph=False), "look at the options"),
+            (lambda d, x: _r1(d, x, squash=True), "σ"),
+            (lambda d, x: 0.5 * _r1(d, x), "γ/2"),
+            (lambda d, x: _r1(d, x, reduce="sum"), "instead of adding"),
+            (lambda d, x: _r1(d, x, square=False), "square the norm"),
+            (lambda d, x: _r1(d, x) + sum(p.pow(2).sum() for p in d.parameters()), "differentiate"),
+            (lambda d, x: _r1(d, x).detach() + 0 * sum(p.sum() for p in d.parameters()), "its gradient for the weights"),
+        ],
+        [(None, "function was expected"), (lambda d, x: None, "scalar tensor"), (lambda d: None, "raised TypeError")],
+    ),
+    "check_jacobian_norms": (
+        [_jacobian_frobenius, _jacobian_func],
+        [
+            (lambda g, z: _jacobian_frobenius(g, z) ** 2, "squared norms"),
+            (lambda g, z: torch.linalg.matrix_norm(_jacobians(g, z), ord=2), "spectral"),
+            (lambda g, z: _jacobians(g, z).sum(1).norm(dim=1), "sum of the outputs"),
+            (lambda g, z: _jacobian_frobenius(g, z) * 1.1, "every output"),
+        ],
+        [
+            (None, "function was expected"),
+            (lambda g, z: _jacobian_frobenius(g, z).sum(), "one norm per noise vector"),
+            (lambda g: None, "raised TypeError"),
+        ],
+    ),
+    "check_frechet_distance": (
+        [_scipy_fd, lambda a, b: torch.tensor(_scipy_fd(a, b))],
+        [
+            (lambda a, b: float(np.sum((a.mean(0) - b.mean(0)) ** 2)), "mean term only"),
+            (lambda a, b: _scipy_fd(a, b, ddof=0), "n − 1"),
+            (lambda a, b: _scipy_fd(a, b, cross=False), "Fréchet distance"),
+            (lambda a, b: 2 * _scipy_fd(a, b), "Fréchet distance"),
+        ],
+        [(None, "function was expected"), (lambda a, b: [1.0, 2.0], "one distance"), (lambda a: 0, "raised TypeError")],
+    ),
+    "check_ssim_by_hand": (
+        [_skimage_ssim, lambda x, y: torch.tensor(_skimage_ssim(x, y))],
+        [
+            (_whole_image_ssim, "whole image"),
+            (_population_ssim, "n − 1"),
+            (lambda x, y: 0.5 * torch.ones(len(x)), "exactly 1"),
+            (lambda x, y: [v**2 for v in _skimage_ssim(x, y)], "window means"),
+        ],
+        [(None, "function was expected"), (lambda x, y: 0.9, "one SSIM per image"), (lambda x: x, "raised TypeError")],
+    ),
     # generating by climbing the log-density
     "check_langevin_step": (
         [_good_langevin, lambda x, s, eta, noise: (x + eta * s + math.sqrt(2 * eta) * noise).numpy()],
@@ -797,6 +979,13 @@ def _task_and_kind(task, kind):
 # checker -> what no hint of a wrong answer (or of one of the wrong kind) may contain: the right
 # answer's digits (patterns from _number) and its formula or code, in the forms a hint would write
 ANSWER_LEAKS = {
+    "check_seed_spread": [*(_number(v) for v in _spread()[:3]), "ddof=1", "ddof", "sqrt", "√n", "√", "n − 1", "n - 1"],
+    "check_lemma_steps": [_number(_lemma_steps()), "1 − μ/L", "1 - μ/L", "(1 - mu", "log(1 - mu", "ln(1 − μ"],
+    "check_polyak_step": ["gap / norm", "/ grad.pow(2)", "/ grad.norm() ** 2", "norm2"],
+    "check_r1_penalty": ["create_graph", "requires_grad_(True)", ".pow(2).sum(1).mean()", "flatten(1)"],
+    "check_jacobian_norms": ["jacrev", "jacobian(", "matrix_norm", "sqrt()", ".norm(dim="],
+    "check_frechet_distance": ["sqrtm", "eigvalsh", "np.cov(", "rowvar"],
+    "check_ssim_by_hand": ["avg_pool2d", "structural_similarity(", "uniform_filter", "n / (n - 1)", "49 / 48"],
     "check_langevin_step": ["sqrt(2", "√(2", "2 * eta", "2η", "2·η", "2 eta", "+ eta * score"],
     "check_stationary_temperature": [
         *(_number(c**2 / (2 * eta)) for eta, c in ex.TEMPERATURE_CASES), "c**2 / (2", "c² / (2", "c²/(2", "c^2/(2", "/ (2η)",

@@ -24,10 +24,17 @@ from gaedu.exercises._feedback import ExerciseFeedback
 from gaedu.exercises.ascent_in_practice import (
     BOX,
     MINIBATCH_SIZE,
+    NOISY_LR,
+    NOISY_STD,
+    NOISY_STEPS,
+    SPREAD_SEEDS,
     check_minibatch_mse,
     check_newton_step,
     check_projected_step,
+    check_seed_spread,
     minibatch_problem,
+    noisy_ascent,
+    noisy_quadratic,
 )
 from gaedu.exercises.conv_gan import (
     CONV_CASES,
@@ -53,7 +60,10 @@ from gaedu.exercises.gan_game import (
     RADIUS_STEPS,
     check_discriminator_step,
     check_extragradient_factor,
+    check_frechet_distance,
+    check_jacobian_norms,
     check_missing_classes,
+    check_r1_penalty,
     check_simultaneous_radius,
 )
 from gaedu.exercises.generation_and_reconstruction import (
@@ -65,9 +75,11 @@ from gaedu.exercises.generation_and_reconstruction import (
 from gaedu.exercises.gradient_ascent import (
     BEST_LR_GRID,
     EXERCISE_START,
+    LEMMA_REDUCTION,
     MOMENTUM_VALUES,
     check_ascent_step,
     check_best_constant_lr,
+    check_lemma_steps,
     check_max_stable_lr,
     check_momentum_steps,
     check_overshoot_rates,
@@ -109,7 +121,7 @@ from gaedu.exercises.local_optima import (
     check_multistart_starts,
 )
 from gaedu.exercises.preface import SEEDED_DRAW_SEED, check_seeded_draw
-from gaedu.exercises.reconstruction import check_masked_similarity, check_psnr_by_hand
+from gaedu.exercises.reconstruction import check_masked_similarity, check_psnr_by_hand, check_ssim_by_hand
 from gaedu.exercises.restoring_photographs import (
     check_downsample_adjoint,
     check_shrinkage_sure,
@@ -122,8 +134,11 @@ from gaedu.exercises.subgradient_ascent import (
     BAND_LR,
     BAND_START,
     KINK_POINT,
+    POLYAK_START,
+    POLYAK_STEPS,
     SCHEDULE_POWERS,
     check_constant_step_band,
+    check_polyak_step,
     check_schedule_powers,
     check_stalling_tent,
     check_supergradient_at_kink,
@@ -149,9 +164,11 @@ __all__ = [
     # gradient ascent
     "BEST_LR_GRID",
     "EXERCISE_START",
+    "LEMMA_REDUCTION",
     "MOMENTUM_VALUES",
     "check_ascent_step",
     "check_best_constant_lr",
+    "check_lemma_steps",
     "check_max_stable_lr",
     "check_momentum_steps",
     "check_overshoot_rates",
@@ -160,8 +177,11 @@ __all__ = [
     "BAND_LR",
     "BAND_START",
     "KINK_POINT",
+    "POLYAK_START",
+    "POLYAK_STEPS",
     "SCHEDULE_POWERS",
     "check_constant_step_band",
+    "check_polyak_step",
     "check_schedule_powers",
     "check_stalling_tent",
     "check_supergradient_at_kink",
@@ -169,10 +189,17 @@ __all__ = [
     # ascent in practice
     "BOX",
     "MINIBATCH_SIZE",
+    "NOISY_LR",
+    "NOISY_STD",
+    "NOISY_STEPS",
+    "SPREAD_SEEDS",
     "check_minibatch_mse",
     "check_newton_step",
     "check_projected_step",
+    "check_seed_spread",
     "minibatch_problem",
+    "noisy_ascent",
+    "noisy_quadratic",
     # the GAN game, a GAN for digits
     "COLLAPSED_HISTOGRAM",
     "DIRAC_LR",
@@ -183,11 +210,15 @@ __all__ = [
     "RADIUS_STEPS",
     "check_discriminator_step",
     "check_extragradient_factor",
+    "check_frechet_distance",
+    "check_jacobian_norms",
     "check_missing_classes",
+    "check_r1_penalty",
     "check_simultaneous_radius",
     # reconstruction with a decoder
     "check_masked_similarity",
     "check_psnr_by_hand",
+    "check_ssim_by_hand",
     # a convolutional GAN for 28×28 digits
     "CONV_CASES",
     "TRANSPOSED_CASES",

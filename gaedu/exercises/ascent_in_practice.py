@@ -115,3 +115,52 @@ def check_newton_step(newton_step: Callable[[Callable, torch.Tensor], Any]) -> N
             _fail("that is a plain gradient step with lr = 1; Newton's step also uses the curvature")
         _fail(f"on {objective.name} from {start} your step lands elsewhere than Newton's")
     _ok("your step is Newton's: on a concave quadratic it lands on the maximizer at once")
+
+
+#: The seeds of the spread exercise, and the run it repeats (see :func:`noisy_ascent`).
+SPREAD_SEEDS = tuple(range(10))
+NOISY_LR, NOISY_STEPS, NOISY_STD = 0.1, 200, 1.0
+
+
+def noisy_quadratic() -> ConcaveQuadratic:
+    """The objective of the spread exercise: condition number 5, smallest curvature 1, turned by 0.4 rad."""
+    return ConcaveQuadratic(condition_number=5.0, angle=0.4)
+
+
+def noisy_ascent(seed: int) -> float:
+    r"""Return the gap :math:`J^\star - J` after ascent with noisy gradients on :func:`noisy_quadratic`.
+
+    From ``(2, -1)``, :data:`NOISY_STEPS` steps of :math:`\theta \leftarrow \theta + \eta\,(\nabla J(\theta) + \sigma\xi_t)`
+    with :math:`\eta` = :data:`NOISY_LR`, :math:`\sigma` = :data:`NOISY_STD` and :math:`\xi_t \sim \mathcal N(0, I)`
+    drawn from a ``torch.Generator`` seeded with ``seed`` (the global random state is untouched).
+    """
+    objective, gen = noisy_quadratic(), torch.Generator().manual_seed(int(seed))
+    theta = torch.tensor([2.0, -1.0], dtype=torch.float64)
+    for _ in range(NOISY_STEPS):
+        point = theta.clone().requires_grad_(True)
+        (grad,) = torch.autograd.grad(objective(point), point)
+        theta = theta + NOISY_LR * (grad + NOISY_STD * torch.randn(2, generator=gen, dtype=torch.float64))
+    return objective.max_value - objective(theta).item()
+
+
+def check_seed_spread(answer: Any) -> None:
+    """Check ``(mean, sd, se)`` of :func:`noisy_ascent` over :data:`SPREAD_SEEDS`: the sample sd and the mean's standard error."""
+    values = _to_array(answer, "three numbers (mean, standard deviation, standard error)").reshape(-1)
+    if values.size != 3:
+        _fail(f"three numbers were expected, the mean, the standard deviation and the standard error; got {values.size}")
+    mean, sd, se = values
+    gaps = np.array([noisy_ascent(seed) for seed in SPREAD_SEEDS])
+    n, want_sd = len(gaps), gaps.std(ddof=1)
+    if not math.isclose(mean, gaps.mean(), rel_tol=1e-6):
+        _fail(f"the mean is not that of the {n} gaps of noisy_ascent over SPREAD_SEEDS: run every seed once")
+    if math.isclose(sd, gaps.std(ddof=0), rel_tol=1e-6):
+        _fail("that standard deviation divides by the number of seeds; from a sample, divide by one less")
+    if not math.isclose(sd, want_sd, rel_tol=1e-6):
+        _fail("the standard deviation is not the spread of the gaps around their mean")
+    if math.isclose(se, sd, rel_tol=1e-6):
+        _fail("the standard error is how well the mean is known, and it shrinks as seeds are added")
+    if math.isclose(se, sd / n, rel_tol=1e-6):
+        _fail("the standard error shrinks more slowly with the number of seeds than that")
+    if not math.isclose(se, want_sd / math.sqrt(n), rel_tol=1e-6):
+        _fail("not the standard error of the mean: it follows from the standard deviation and the number of seeds")
+    _ok(f"gap {mean:.4f} ± {sd:.4f} (sd over {n} seeds); the mean is known to ± {se:.4f}")

@@ -164,3 +164,39 @@ def check_overshoot_rates(answer: Any) -> None:
         _fail(f"at lr = {peak:.4g} the gain is {gain(peak):.4g}; a nearby rate gains more: find the vertex of "
               "the parabola")  # fmt: skip
     _ok(f"every rate in (0, {break_even:.4f}) raises J and {best:.4f} raises it most: exact line search along g")
+
+
+#: The reduction of the gap J* − J asked for in the proof exercise on the ascent lemma.
+LEMMA_REDUCTION = 1e-6
+
+
+def _lemma_bound_steps() -> int:
+    """The steps the ascent-lemma bound guarantees on ``stability_quadratic()`` for a gap reduced by ``LEMMA_REDUCTION``.
+
+    With η = 1/L the lemma and strong concavity give ``J* − J(θ_t) ≤ (1 − μ/L)^t (J* − J(θ_0))``;
+    this is the smallest ``t`` that makes the factor at most :data:`LEMMA_REDUCTION`.
+    """
+    mu, big_l = np.sort(stability_quadratic().eigenvalues)
+    return math.ceil(math.log(LEMMA_REDUCTION) / math.log(1 - mu / big_l))
+
+
+def check_lemma_steps(answer: Any) -> None:
+    """Check the number of steps that the ascent lemma's linear rate guarantees on ``stability_quadratic()``."""
+    steps = _to_number(answer, "one number of steps")
+    mu, big_l = np.sort(stability_quadratic().eigenvalues)
+    want = _lemma_bound_steps()
+    if steps == want:
+        _ok(f"{want} steps: a bound for every μ-strongly concave, L-smooth function, not only for quadratics")
+        return
+    exact = math.ceil(math.log(LEMMA_REDUCTION) / (2 * math.log(1 - mu / big_l)))
+    if steps == exact:
+        _fail("that is what the quadratic's exact eigenvalue analysis guarantees for the gap; the lemma's proof "
+              "gives a weaker factor per step, and the exercise asks what that weaker bound guarantees")  # fmt: skip
+    if steps == math.ceil(big_l / mu * math.log(1 / LEMMA_REDUCTION)):
+        _fail("you used −ln(1 − x) ≈ x: that gives a safe but larger number; take the exact logarithm")
+    if steps == want - 1:
+        _fail("one step short: after that many steps the factor is still just above the reduction; round up")
+    if steps != round(steps) or steps < 0:
+        _fail("a number of steps is a whole number, at least 0")
+    _fail("not the smallest number of steps after which the proved factor per step, compounded, reaches the "
+          "reduction: find μ and L from the Hessian's eigenvalues")  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -86,3 +87,48 @@ def check_masked_similarity(similarity: Callable[[torch.Tensor, torch.Tensor, to
     if np.allclose(ratio, known, rtol=1e-5) or np.allclose(ratio, known / 64, rtol=1e-5):
         _fail("your value depends on how many pixels are known: check what you divide the squared errors by")
     _fail("not minus the mean squared error over the known pixels of each image: work out one image by hand")
+
+
+def _ssim_stats(x: torch.Tensor, y: torch.Tensor, *, whole: bool, correction: int) -> np.ndarray:
+    """SSIM per image from the statistics of every 7×7 window, or of the whole image (``whole``), float64.
+
+    ``correction`` 1 gives sample (co)variances, 0 population ones: the wrong variants the checker recognizes.
+    """
+    import torch.nn.functional as F
+
+    x, y = x.double(), y.double()
+    if whole:
+        x, y = x.flatten(2)[..., None], y.flatten(2)[..., None]  # (N, C, P, 1): one window, all pixels
+    size = x.shape[-2] if whole else 7
+    n = size * x.shape[-1] if whole else 49
+    mean = functools.partial(F.avg_pool2d, kernel_size=(size, x.shape[-1] if whole else 7), stride=1)
+    mx, my = mean(x), mean(y)
+    scale = n / (n - correction)
+    vx, vy, cxy = scale * (mean(x * x) - mx**2), scale * (mean(y * y) - my**2), scale * (mean(x * y) - mx * my)
+    c1, c2 = 0.01**2, 0.03**2
+    s = (2 * mx * my + c1) * (2 * cxy + c2) / ((mx**2 + my**2 + c1) * (vx + vy + c2))
+    return s.flatten(1).mean(1).numpy()
+
+
+def check_ssim_by_hand(my_ssim: Callable[[torch.Tensor, torch.Tensor], Any]) -> None:
+    """Check ``my_ssim(x, y)``: the SSIM of each pair of 8×8 images in ``[0, 1]`` (7×7 windows), shape ``(N,)``."""
+    from gaedu.metrics import ssim
+
+    got, want, whole, population = [], [], [], []
+    for x, y in _psnr_pairs():
+        got.append(_per_image(_call(my_ssim, x.clone(), y.clone()), len(x), "one SSIM per image"))
+        want.append(ssim(x, y).double().numpy())
+        whole.append(_ssim_stats(x, y, whole=True, correction=1))
+        population.append(_ssim_stats(x, y, whole=False, correction=0))
+    same = _per_image(_call(my_ssim, _psnr_pairs()[0][0], _psnr_pairs()[0][0].clone()), 5, "one SSIM per image")
+    got, want, whole, population = (np.concatenate(a) for a in (got, want, whole, population))
+    if np.allclose(got, want, atol=3e-6):
+        _ok("your SSIM matches gaedu.metrics.ssim (and scikit-image's defaults) on every image")
+        return
+    if not np.allclose(same, 1.0, atol=1e-6):
+        _fail("an image compared with itself must score exactly 1: check the three factors")
+    if np.allclose(got, whole, atol=3e-6):
+        _fail("those are the statistics of the whole image at once; SSIM averages over every 7×7 window that fits")
+    if np.allclose(got, population, atol=3e-6):
+        _fail("close: the window variances and covariance are sample ones, divided by n − 1 with n = 49")
+    _fail("not the SSIM of each pair: compute the window means, variances and covariance, then the formula")

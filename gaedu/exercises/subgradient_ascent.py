@@ -6,9 +6,10 @@ import math
 from typing import Any
 
 import numpy as np
+import torch
 
 from gaedu.ascent import ascend
-from gaedu.exercises._feedback import _fail, _ok, _to_array
+from gaedu.exercises._feedback import _call, _fail, _ok, _to_array
 from gaedu.objectives import PiecewiseLinear
 
 
@@ -101,3 +102,69 @@ def check_stalling_tent(tent: Any) -> None:
     moving = ascend(tent, [1e-9], lr=0.1, num_steps=100, tol=1e-12)
     _ok(f"from 0 ascend reports {stuck.status!r} at J = {stuck.best_value:g}, from 1e-9 it climbs to "
         f"{moving.best_value:.3f}: autograd's 0 at a shared kink is not a supergradient")  # fmt: skip
+
+
+def _polyak_cases() -> list[tuple[Any, list[float]]]:
+    from gaedu.objectives import ConcaveQuadratic
+
+    kink = kink_objective()
+    return [
+        (kink, [2.0, 1.0]),
+        (kink, [0.5, 1.0]),  # on the kink line x₁ = 0.5: autograd's slope there is 0
+        (kink, [-1.0, -0.2]),
+        (kink, [0.5, -0.5]),  # the maximizer itself: the step must stay put
+        (ConcaveQuadratic(condition_number=4.0, angle=0.3, centre=(0.2, -0.1)), [1.5, 1.0]),
+    ]
+
+
+#: Start and length of the run that the Polyak-step checker replays with the student's step.
+POLYAK_START, POLYAK_STEPS = (2.0, 1.0), 30
+
+
+def _reference_polyak(objective: Any, x: torch.Tensor, max_value: float) -> torch.Tensor:
+    point = x.clone().requires_grad_(True)
+    value = objective(point)
+    (grad,) = torch.autograd.grad(value, point)
+    gap, norm2 = max_value - value.item(), float(grad.pow(2).sum())
+    return x.clone() if gap <= 0 or norm2 == 0 else x + gap / norm2 * grad
+
+
+def check_polyak_step(polyak_step: Any) -> None:
+    """Check ``polyak_step(objective, x, max_value)``: x + (J* − J(x)) / ‖g‖² · g, and x itself at the top.
+
+    Then replay :data:`POLYAK_STEPS` steps on ``kink_objective()`` from :data:`POLYAK_START`
+    and confirm what the proof says: the distance to the maximizer never grows.
+    """
+    for objective, start in _polyak_cases():
+        x = torch.tensor(start, dtype=torch.float64)
+        out = _call(polyak_step, objective, x.clone(), objective.max_value)
+        top = np.allclose(start, objective.maximizer)
+        if top and isinstance(out, (torch.Tensor, np.ndarray)) and not np.all(np.isfinite(np.asarray(out, dtype=float))):
+            _fail("at the maximizer the gap is 0 and the step must leave x where it is (and not divide 0 by 0)")
+        new = _to_array(out, "the new x (2 numbers)").reshape(-1)
+        if new.size != 2:
+            _fail(f"the new x should have 2 numbers, like x; got {new.size}")
+        want = _reference_polyak(objective, x, objective.max_value).numpy()
+        if np.allclose(new, want, atol=1e-9):
+            continue
+        if top:
+            _fail("at the maximizer the gap is 0 and the step must leave x where it is (and not divide 0 by 0)")
+        back = 2 * x.numpy() - want
+        if np.allclose(new, back, atol=1e-9):
+            _fail("your step goes downhill: move along the supergradient g, not against it")
+        point = x.clone().requires_grad_(True)
+        (grad,) = torch.autograd.grad(objective(point), point)
+        gap, norm = objective.max_value - float(objective(x)), float(grad.norm())
+        if norm > 0 and np.allclose(new, x.numpy() + gap / norm * grad.numpy(), atol=1e-9):
+            _fail("the step length is J* − J(x) divided by ‖g‖ squared, not by ‖g‖")
+        _fail(f"on {objective.name} from {start} your step lands elsewhere than x + (J* − J(x)) / ‖g‖² · g")
+    objective = kink_objective()
+    x, distances = torch.tensor(POLYAK_START, dtype=torch.float64), []
+    for _ in range(POLYAK_STEPS):
+        distances.append(float(np.linalg.norm(x.numpy() - objective.maximizer)))
+        x = torch.as_tensor(_to_array(_call(polyak_step, objective, x, objective.max_value), "the new x"))
+    distances.append(float(np.linalg.norm(x.numpy() - objective.maximizer)))
+    if any(b > a + 1e-12 for a, b in zip(distances, distances[1:], strict=False)):
+        _fail("in the replayed run the distance to the maximizer grew at some step, which the proof rules out")
+    _ok(f"Polyak's step: over {POLYAK_STEPS} steps the distance to the maximizer fell from {distances[0]:.3f} "
+        f"to {distances[-1]:.2e} and never grew")  # fmt: skip
