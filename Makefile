@@ -2,6 +2,7 @@
 #   make book   build the HTML book into _build/html, executing every notebook
 #   make test   lint, run the unit tests and every notebook (nbval), and build the book
 #   make student  the student edition in _build/student: notebooks and HTML without solutions
+#   make classroom  nbgrader assignments in _build/classroom/nbgrader: sources with solutions, student releases
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -15,7 +16,7 @@ BOOK_ROOT  ?= .
 EXECUTED   := _build/jupyter_execute/book
 BOOK_FLAGS := --builder html --all -W -n --keep-going
 
-.PHONY: book test unit-test lint student install build-book cache clean
+.PHONY: book test unit-test lint student classroom install build-book cache clean
 
 book: install
 	$(MAKE) --no-print-directory build-book
@@ -32,7 +33,7 @@ test: export OMP_NUM_THREADS := 1
 test: lint
 	OMP_NUM_THREADS=2 $(MAKE) --no-print-directory cache
 	$(MAKE) --no-print-directory -j2 build-book unit-test
-	$(BIN)/python -m pytest -n 2 --dist loadfile -m "built or notebook" tests $(EXECUTED)
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "built or notebook or classroom" tests $(EXECUTED)
 
 # The models the book loads (the restoration chapter's learned prior and its Deep
 # Image Prior fits, and the models of gaedu.zoo), trained once per machine into the model
@@ -44,7 +45,7 @@ cache: install
 
 # The tests that need no built book: everything but nbval and the built pages.
 unit-test:
-	$(BIN)/python -m pytest -q -m "not built and not notebook" tests
+	$(BIN)/python -m pytest -q -m "not built and not notebook and not classroom" tests
 
 # ruff (configured in pyproject.toml): pyflakes, pycodestyle, import order, bugbear.
 lint: install
@@ -55,6 +56,12 @@ lint: install
 student: install
 	$(MAKE) --no-print-directory build-book
 	$(BIN)/python tools/student_edition.py
+
+# The graded assignments: nbgrader source and released notebooks in _build/classroom/nbgrader,
+# made from the chapters' solutions and checkers (tools/classroom.py; add --validate to run
+# nbgrader validate on all of them, about ten minutes on two cores).
+classroom: install
+	$(BIN)/python tools/classroom.py
 
 install: $(STAMP) $(ASSETS)
 
