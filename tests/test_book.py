@@ -162,3 +162,25 @@ def test_executed_copies_hold_the_outputs_nbval_checks(notebook, built_book):
     checked = [c for c in cells if _text(c).startswith("# NBVAL_CHECK_OUTPUT")]
     assert all(c["outputs"] for c in checked), f"{notebook.name}: a checked cell has no stored output"
     assert any(c["outputs"] for c in cells), f"{notebook.name}: no cell has an output"
+
+
+@pytest.mark.book
+def test_figures_are_opaque_so_they_read_in_dark_mode(built_book):
+    """Every figure is a PNG with an opaque background: in the theme's dark mode a transparent one would draw
+    black axes and labels on the black page."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    def transparent(image: Image.Image) -> bool:
+        return "A" in image.getbands() and image.getchannel("A").getextrema()[0] < 255
+
+    files = sorted((built_book / "_images").glob("*.png"))
+    assert files, "the build has no figures"
+    bad = [f.name for f in files if transparent(Image.open(f))]
+    for page in built_book.rglob("*.html"):  # animations embed their frames in the page
+        for frame in re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", page.read_text(encoding="utf-8")):
+            if transparent(Image.open(io.BytesIO(base64.b64decode(frame)))):
+                bad.append(f"a frame in {page.relative_to(built_book)}")
+    assert not bad, f"transparent figures: {bad[:5]}"
