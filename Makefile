@@ -1,20 +1,24 @@
 # Two commands on a fresh machine with python3:
-#   make book   build the HTML book into _build/html, executing every notebook
+#   make book   build the HTML book into _build/html, executing the notebooks that changed
 #   make test   lint, run the unit tests and every notebook (nbval), and build the book
 #   make student  the student edition in _build/student: notebooks and HTML without solutions
-#   make classroom  nbgrader assignments in _build/classroom/nbgrader: sources with solutions, student releases
+#   make classroom  nbgrader assignments (_build/classroom/nbgrader) and Otter-Grader masters (_build/classroom/otter)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ASSETS := node_modules/.installed
 
-# Every page is rebuilt and every notebook re-executed (--all); warnings are
-# errors (-W), references are checked (-n), and every problem is
+# Warnings are errors (-W), references are checked (-n), and every problem is
 # reported before failing (--keep-going). `_config.yml` makes a failing cell fail too.
+# `make book` is incremental: it executes again only the notebooks whose code changed
+# (or all of them when the gaedu package, the book's other files or the model cache
+# changed: tools/execute.py) and Sphinx reads again only the pages that changed.
+# FRESH=1 (`make test` sets it) executes every notebook and rebuilds every page (--all).
 BOOK_ROOT  ?= .
 EXECUTED   := _build/jupyter_execute/book
-BOOK_FLAGS := --builder html --all -W -n --keep-going
+BOOK_FLAGS := --builder html -W -n --keep-going $(if $(FRESH),--all)
+EXECUTE_FLAGS := $(if $(FRESH),--fresh)
 
 .PHONY: book test unit-test lint student classroom install build-book cache clean
 
@@ -32,7 +36,7 @@ book: install
 test: export OMP_NUM_THREADS := 1
 test: lint
 	OMP_NUM_THREADS=2 $(MAKE) --no-print-directory cache
-	$(MAKE) --no-print-directory -j2 build-book unit-test
+	$(MAKE) --no-print-directory -j2 build-book unit-test FRESH=1
 	$(BIN)/python -m pytest -n 2 --dist loadfile -m "built or notebook or classroom" tests $(EXECUTED)
 
 # The models the book loads (the restoration chapter's learned prior and its Deep
@@ -57,9 +61,10 @@ student: install
 	$(MAKE) --no-print-directory build-book
 	$(BIN)/python tools/student_edition.py
 
-# The graded assignments: nbgrader source and released notebooks in _build/classroom/nbgrader,
-# made from the chapters' solutions and checkers (tools/classroom.py; add --validate to run
-# nbgrader validate on all of them, about ten minutes on two cores).
+# The graded assignments: nbgrader source and released notebooks in _build/classroom/nbgrader
+# and Otter-Grader master notebooks in _build/classroom/otter,
+# made from the chapters' solutions and checkers (tools/classroom.py; add --check to run
+# nbgrader validate and otter assign on all of them, about fifteen minutes on two cores).
 classroom: install
 	$(BIN)/python tools/classroom.py
 
@@ -84,8 +89,9 @@ $(ASSETS): package.json package-lock.json
 build-book:
 	$(BIN)/python -m gaedu cache
 	rm -rf $(BOOK_ROOT)/_build/jupyter_execute
-	$(BIN)/python tools/execute.py --root $(BOOK_ROOT)
-	$(BIN)/jupyter-book build $(BOOK_ROOT) $(BOOK_FLAGS)
+	$(BIN)/python tools/execute.py --root $(BOOK_ROOT) $(EXECUTE_FLAGS)
+	@# A failed build forgets Sphinx's saved pages, so the next one reads every page again and repeats its warnings.
+	$(BIN)/jupyter-book build $(BOOK_ROOT) $(BOOK_FLAGS) || { rm -rf $(BOOK_ROOT)/_build/.doctrees; exit 1; }
 	$(BIN)/python tools/execute.py --root $(BOOK_ROOT) --write-executed
 	@touch $(BOOK_ROOT)/_build/html/.built  # when this build finished: the tests reuse a build newer than every source
 	@echo "The book is in $(BOOK_ROOT)/_build/html/index.html"

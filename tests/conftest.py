@@ -13,11 +13,12 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent  # the environment pytest runs in (.venv under `make test`)
 
 
-def build_book(root: Path) -> subprocess.CompletedProcess:
-    """Build the book in ``root`` with the Makefile's own flags; return the finished process."""
+def build_book(root: Path, fresh: bool = True) -> subprocess.CompletedProcess:
+    """Build the book in ``root`` with the Makefile's own flags (``fresh``: as `make test` does, reusing nothing)."""
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     return subprocess.run(
-        ["make", "--no-print-directory", "-C", str(ROOT), "build-book", f"BOOK_ROOT={root}", f"BIN={BIN}"],
+        ["make", "--no-print-directory", "-C", str(ROOT), "build-book", f"BOOK_ROOT={root}", f"BIN={BIN}"]
+        + (["FRESH=1"] if fresh else []),
         capture_output=True,
         text=True,
         env=env,

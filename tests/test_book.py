@@ -122,6 +122,55 @@ def test_a_sound_page_builds(tmp_path):
     assert (tmp_path / "_build" / "html" / "_static" / "mathjax" / "tex-mml-chtml.js").is_file()
 
 
+def test_the_fingerprint_follows_the_package_the_book_and_the_model_cache(tmp_path, monkeypatch):
+    import execute
+
+    (tmp_path / "gaedu").mkdir()
+    (tmp_path / "book").mkdir()
+    (tmp_path / "gaedu" / "core.py").write_text("x = 1\n")
+    (tmp_path / "book" / "chapter.ipynb").write_text("{}")
+    models = tmp_path / "models"
+    models.mkdir()
+    monkeypatch.setenv("GAEDU_CACHE_DIR", str(models))
+    seen = [execute.fingerprint(tmp_path)]
+    assert execute.fingerprint(tmp_path) == seen[0]  # nothing changed
+    (tmp_path / "book" / "chapter.ipynb").write_text('{"cells": []}')  # the cache's own hash covers a notebook
+    (tmp_path / "book" / "page.md").write_text("# A page no notebook reads\n")
+    (tmp_path / "book" / "_ext").mkdir()
+    (tmp_path / "book" / "_ext" / "extension.py").write_text("# Sphinx's, not the notebooks'\n")
+    assert execute.fingerprint(tmp_path) == seen[0]
+    for change in (
+        lambda: (tmp_path / "gaedu" / "core.py").write_text("x = 2\n"),
+        lambda: (tmp_path / "book" / "data.csv").write_text("1,2\n"),
+        lambda: (models / "gan-0123.pt").write_bytes(b"weights"),
+        lambda: (models / "gan-0123.pt").write_bytes(b"weights, trained again"),
+    ):
+        change()
+        seen.append(execute.fingerprint(tmp_path))
+    assert len(set(seen)) == len(seen), "a change left the fingerprint as it was"
+
+
+@pytest.mark.book
+def test_make_book_executes_only_what_changed(tmp_path):
+    """`make book` reuses the cache: an unchanged notebook is not executed again, an edited one is; FRESH=1 runs all."""
+    _one_page_book(tmp_path, "page.ipynb", _notebook_json("print('first ' + 'version')"))
+    (tmp_path / "other.ipynb").write_text(_notebook_json("print('the other page')"))
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: page\nchapters:\n- file: other\n")
+
+    def build(fresh: bool) -> str:
+        result = build_book(tmp_path, fresh=fresh)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        return result.stdout
+
+    assert "executing 2 of 2 notebooks" in build(fresh=False)  # nothing cached yet
+    assert "executing 0 of 2 notebooks" in build(fresh=False)
+    (tmp_path / "page.ipynb").write_text(_notebook_json("print('second ' + 'version')"))
+    assert "executing 1 of 2 notebooks" in build(fresh=False)
+    assert "second version" in (tmp_path / "_build" / "html" / "page.html").read_text()
+    assert "the other page" in (tmp_path / "_build" / "html" / "other.html").read_text()
+    assert "executing 2 of 2 notebooks" in build(fresh=True)
+
+
 @pytest.mark.book
 @pytest.mark.parametrize(
     ("name", "text", "message"),
@@ -184,3 +233,27 @@ def test_figures_are_opaque_so_they_read_in_dark_mode(built_book):
             if transparent(Image.open(io.BytesIO(base64.b64decode(frame)))):
                 bad.append(f"a frame in {page.relative_to(built_book)}")
     assert not bad, f"transparent figures: {bad[:5]}"
+
+
+def test_pages_are_made_accessible_where_the_theme_is_not():
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    import offline
+
+    page = (
+        '<figure class="align-default" id="fig-a">\n<img alt="../_images/abc.png" src="../_images/abc.png" />\n'
+        '<figcaption>\n<p><span class="caption-number">Fig. 1 </span><span class="caption-text">The path of '
+        '<span class="math notranslate nohighlight">\\(\\theta\\)</span> to the "top"</span>'
+        '<a class="headerlink" href="#fig-a">#</a></p></figcaption></figure>'
+        '<img id="_anim_img1" src="data:image/jpeg;base64,xx"><input id="_anim_slider1" type="range">'
+        '<div class="citation" id="id1" role="doc-biblioentry"></div>'
+        '<button class="btn search-button-field search-button__button" title="Search" aria-label="Search" x="y">'
+        '<summary aria-label="Toggle hidden content"><p>Show code cell source</p></summary>'
+        '<i class="theme-switch fa-solid fa-sun" data-mode="light" title="Light"></i>'
+    )
+    fixed = offline.accessible(page)
+    assert '<img alt="The path of theta to the \'top\'" src="../_images/abc.png"' in fixed
+    assert '<img alt="A frame of the animation' in fixed and '<input aria-label="Frame of the animation"' in fixed
+    assert 'role="listitem"' in fixed and "doc-biblioentry" not in fixed
+    assert 'title="Search" x="y">' in fixed and 'aria-label="Search"' not in fixed
+    assert "<summary><p>Show code cell source" in fixed and 'data-mode="light"></i>' in fixed
+    assert offline.accessible(fixed) == fixed  # applying the fixes again changes nothing

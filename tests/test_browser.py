@@ -74,9 +74,9 @@ def server(built_book):
 class Visit:
     """A browser page on the book's server that records blocked requests, failures and console errors."""
 
-    def __init__(self, browser, base: str):
+    def __init__(self, browser, base: str, color_scheme: str = "light"):
         self.base = base
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=color_scheme)
         self.blocked, self.failed, self.errors = [], [], []
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
@@ -139,9 +139,115 @@ def test_page_loads_offline(entry, visit, built_book):
     assert v.blocked == [], f"requests to other hosts: {v.blocked}"
     assert v.failed == [], f"failed requests: {v.failed}"
     assert v.errors == [], f"console errors: {v.errors}"
+    violations = _axe(page)
+    assert violations == [], f"WCAG 2 A/AA violations (axe-core): {violations}"
     shots = ROOT / "_build" / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(shots / f"{entry.replace('/', '__')}.png"), full_page=True)
+
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+#: axe-core's rule sets for WCAG 2.0 and 2.1, levels A and AA.
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def _axe(page) -> list[str]:
+    """Run axe-core's WCAG 2 A/AA rules on the page; return each violation as 'rule: count × first element'."""
+    assert AXE.is_file(), f"{AXE} is missing: run `npm ci` (`make install` does it)"
+    page.add_script_tag(path=str(AXE))  # inline, so no request leaves the page's host
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS)
+    return [f"{v['id']}: {len(v['nodes'])} × {v['nodes'][0]['html'][:120]}" for v in result["violations"]]
+
+
+#: Reads, for every CJK character of the page's main text, whether the page's font draws
+#: it as a glyph of its own: each is drawn on a canvas in its element's font and compared
+#: with a private-use character that no font draws (the missing-glyph box).
+CJK_GLYPHS = """() => {
+    const cjk = /[\u4e00-\u9fff]/;
+    const found = new Map();
+    for (const el of document.querySelectorAll('main *'))
+        for (const node of el.childNodes)
+            if (node.nodeType === 3)
+                for (const c of node.textContent)
+                    if (cjk.test(c) && !found.has(c)) found.set(c, getComputedStyle(el).fontFamily);
+    if (!found.size) return null;
+    const canvas = document.createElement('canvas');
+    canvas.width = canvas.height = 48;
+    const ctx = canvas.getContext('2d');
+    const draw = (c, family) => {
+        ctx.font = `40px ${family}`;
+        ctx.clearRect(0, 0, 48, 48);
+        ctx.fillText(c, 4, 40);
+        return canvas.toDataURL();
+    };
+    const chars = [...found.keys()], boxes = [], drawn = new Set();
+    for (const c of chars) {
+        const image = draw(c, found.get(c));
+        if (image === draw('\ue000', found.get(c))) boxes.push(c);
+        drawn.add(image);
+    }
+    return {chars: chars.join(''), boxes: boxes.join(''), distinct: drawn.size};
+}"""
+
+
+def _cjk_glyphs(page) -> dict:
+    found = page.evaluate(CJK_GLYPHS)
+    assert found is not None, "the page has no Chinese text"
+    return found
+
+
+def test_chinese_terms_are_drawn_as_glyphs_not_boxes(visit):
+    """The glossary's Chinese terms render with a CJK font (CI installs fonts-noto-cjk)."""
+    import subprocess
+
+    listed = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True).stdout if shutil.which("fc-list") else ""
+    if not listed.strip() and os.environ.get("GAEDU_REQUIRE_BROWSER") != "1":
+        pytest.skip("no CJK font is installed (Debian: apt-get install fonts-noto-cjk)")
+    found = _cjk_glyphs(visit("book/back/glossary.html").page)
+    assert len(found["chars"]) >= 10
+    assert found["boxes"] == "", f"drawn as missing-glyph boxes: {found['boxes']}"
+    assert found["distinct"] == len(found["chars"])  # boxes would all look alike
+
+
+def test_the_glyph_check_sees_boxes_when_no_cjk_font_is_found(browser, server, tmp_path):
+    """The control for the test above: with a font configuration that hides every CJK font, the check finds boxes."""
+    import subprocess
+
+    def font_files(pattern: str = ":") -> set[str]:
+        listed = subprocess.run(["fc-list", pattern, "file"], capture_output=True, text=True, check=True).stdout
+        return {line.split(":")[0] for line in listed.splitlines() if line.strip()}
+
+    latin = sorted(font_files().difference(*map(font_files, (":lang=zh", ":lang=ja", ":lang=ko"))))  # no CJK
+    if not latin:
+        pytest.skip("no font other than a Chinese one is installed")
+    folder = tmp_path / "fonts"
+    folder.mkdir()
+    for i, font in enumerate(latin):
+        (folder / f"{i}-{Path(font).name}").symlink_to(font)
+    config = tmp_path / "fonts.conf"
+    config.write_text(f'<?xml version="1.0"?><fontconfig><dir>{folder}</dir><cachedir>{tmp_path}</cachedir></fontconfig>')
+    bare = browser.browser_type.launch(executable_path=_chromium(), args=["--no-sandbox"],
+                                       env={**os.environ, "FONTCONFIG_FILE": str(config)})  # fmt: skip
+    try:
+        page = bare.new_page()
+        page.goto(f"{server}/book/back/glossary.html", wait_until="load")
+        found = _cjk_glyphs(page)
+    finally:
+        bare.close()
+    assert found["boxes"] == found["chars"], found
+
+
+@pytest.mark.parametrize("entry", TOC)
+def test_page_is_accessible_in_dark_mode(entry, browser, server):
+    """axe-core's WCAG 2 A/AA rules again with the reader's system in dark mode (the theme follows it)."""
+    v = Visit(browser, server, color_scheme="dark")
+    try:
+        v.open(f"{entry}.html")
+        assert v.page.evaluate("() => document.documentElement.dataset.theme") == "dark"
+        violations = _axe(v.page)
+        assert violations == [], f"WCAG 2 A/AA violations in dark mode (axe-core): {violations}"
+    finally:
+        v.close()
 
 
 def _first_notebook_with(marker: str) -> str:

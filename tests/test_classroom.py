@@ -1,20 +1,24 @@
-"""The nbgrader assignments of ``make classroom``: made from the chapters, graded by the checkers, no solution released.
+"""The assignments of ``make classroom`` (nbgrader and Otter-Grader): made from the chapters, graded by the checkers, no solution released.
 
-The structural tests run without executing a notebook. ``test_nbgrader_validates_*`` run
+The structural tests run without executing a notebook. The tests marked ``classroom`` run
 ``nbgrader validate`` on every source notebook (which must pass: the chapters' solutions
-satisfy their checkers) and on every released one (which must fail: the answers are gone);
-they execute every chapter twice, so they are marked ``classroom`` and run in the last lane
-of ``make test``, beside nbval.
+satisfy their checkers) and on every released one (which must fail: the answers are gone),
+and ``otter assign`` on every master notebook (which runs the tests against the solutions
+and fails if one does not pass); they execute every chapter three times, so they run in
+the last lane of ``make test``, beside nbval.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import ROOT
 
@@ -103,19 +107,90 @@ def test_no_answer_is_released(chapter, course):
 
 
 @pytest.fixture(scope="module")
-def validated(course) -> dict[tuple[str, str], list[str]]:
-    """``nbgrader validate`` on every source and released notebook, two at a time; the failed grade cells of each."""
-    from concurrent.futures import ProcessPoolExecutor
-
-    jobs = {(p.stem, kind): course / kind / p.stem / f"{p.stem}.ipynb" for p in CHAPTERS for kind in ("source", "release")}
-    with ProcessPoolExecutor(max_workers=2) as pool:
-        return dict(zip(jobs, pool.map(classroom.validate, jobs.values()), strict=True))
+def checked(course) -> dict:
+    """tools/classroom.py's checks: nbgrader validate on every source and release, otter assign on every master."""
+    return classroom.check_all(course.parent, [p.stem for p in CHAPTERS])
 
 
 @pytest.mark.classroom
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
-def test_nbgrader_validates_the_source_and_rejects_the_release(chapter, validated):
-    assert validated[(chapter.stem, "source")] == [], "a chapter's own solutions fail its grade cells"
-    failed = validated[(chapter.stem, "release")]
+def test_nbgrader_validates_the_source_and_rejects_the_release(chapter, checked):
+    assert checked[(chapter.stem, "source")] == [], "a chapter's own solutions fail its grade cells"
+    failed = checked[(chapter.stem, "release")]
     assert failed, "the released notebook passes its grade cells without answers"
     assert all(re.match(r"check_\w+\(", source) for source in failed)  # what fails is a grade cell
+
+
+def test_every_chapter_has_an_otter_master_with_a_question_per_checked_exercise(tmp_path):
+    assert classroom.write_otter(tmp_path) == classroom.write_sources(tmp_path)
+    for path in CHAPTERS:
+        cells = _cells(tmp_path / "otter" / f"{path.stem}.ipynb")
+        assert cells[0]["cell_type"] == "raw" and _source(cells[0]).startswith("# ASSIGNMENT CONFIG")
+        config = yaml.safe_load(_source(cells[0]))
+        assert config["name"] == path.stem and config["tests"]["ok_format"] is False and config["run_tests"] is True
+        raw = [_source(c).splitlines()[0] for c in cells[1:] if c["cell_type"] == "raw"]
+        blocks = ["# BEGIN QUESTION", "# BEGIN SOLUTION", "# END SOLUTION", "# BEGIN TESTS", "# END TESTS",
+                  "# END QUESTION"]  # fmt: skip
+        _, checked_labels = exercise_counts.count(path)
+        assert raw == blocks * len(checked_labels), path.stem
+        tests = [_source(c) for c in cells if c["cell_type"] == "code" and _source(c).startswith("def test_")]
+        assert len(tests) == len(checked_labels)
+        for test in tests:  # a test is one function whose parameters are the names its checker call reads
+            (function,) = ast.parse(test).body
+            body = textwrap.dedent(test.split("\n", 1)[1])
+            assert [arg.arg for arg in function.args.args] == classroom._free_names(body), test
+
+
+def test_free_names_are_the_globals_a_checker_call_reads():
+    code = "check_a(x, [y for y in range(3)], lambda z: z + w,\n        key=k)"
+    assert classroom._free_names(code) == ["check_a", "x", "w", "k"]
+    assert classroom.otter_test("ch-one", "check_a(x)") == "def test_ch_one(check_a, x):\n    check_a(x)"
+
+
+def _tiny_master(folder: Path, answer: str) -> Path:
+    """A master notebook of one question whose test expects ``x == 2``, answered with ``answer``."""
+    import nbformat
+
+    cells = [
+        nbformat.v4.new_raw_cell("# ASSIGNMENT CONFIG\nname: tiny\nexport_cell: false\ngenerate: true\n"
+                                 "tests:\n  files: true\n  ok_format: false\n"),  # fmt: skip
+        nbformat.v4.new_raw_cell("# BEGIN QUESTION\nname: q\npoints: 1"),
+        nbformat.v4.new_markdown_cell("Set x to two."),
+        nbformat.v4.new_raw_cell("# BEGIN SOLUTION"),
+        nbformat.v4.new_code_cell(f"# BEGIN SOLUTION\n{answer}\n# END SOLUTION"),
+        nbformat.v4.new_raw_cell("# END SOLUTION"),
+        nbformat.v4.new_raw_cell("# BEGIN TESTS"),
+        nbformat.v4.new_code_cell(classroom.otter_test("q", "assert x == 2, 'x is not two'")),
+        nbformat.v4.new_raw_cell("# END TESTS"),
+        nbformat.v4.new_raw_cell("# END QUESTION"),
+    ]
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    path = folder / "tiny.ipynb"
+    nbformat.write(notebook, path)
+    return path
+
+
+@pytest.mark.classroom
+def test_otter_assign_fails_when_a_solution_fails_its_test(tmp_path):
+    assert classroom.otter_assign(_tiny_master(tmp_path, "x = 2")) == ""
+    student = json.dumps(_cells(tmp_path / "tiny" / "student" / "tiny.ipynb"))
+    assert "x = 2" not in student and "..." in student
+    assert "x is not two" in classroom.otter_assign(_tiny_master(tmp_path, "x = 3"))
+
+
+@pytest.mark.classroom
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_otter_assign_passes_the_solutions_and_releases_no_answer(chapter, checked, course):
+    assert checked[(chapter.stem, "otter")] == "", checked[(chapter.stem, "otter")]
+    folder = course.parent / "otter"
+    master = _cells(folder / f"{chapter.stem}.ipynb")
+    solution = re.compile(r"# BEGIN SOLUTION\n(.*?)# END SOLUTION", re.S)
+    answers = [m for c in master if c["cell_type"] == "code" for m in solution.findall(_source(c))]
+    public = set().union(*(_windows(solution.sub("", _source(c))) for c in master))
+    secrets = set().union(*(_windows(a) for a in answers)) - public
+    student = _cells(folder / chapter.stem / "student" / f"{chapter.stem}.ipynb")
+    text = _windows(" ".join(_source(c) for c in student))
+    assert not secrets & text, f"answer text in the student notebook: {sorted(secrets & text)[:3]}"
+    tests = sorted(p.stem for p in (folder / chapter.stem / "autograder" / "tests").glob("*.py"))
+    assert len(tests) == len(exercise_counts.count(chapter)[1])

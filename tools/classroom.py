@@ -1,4 +1,4 @@
-"""Write nbgrader assignments from the chapter notebooks (``make classroom`` runs this).
+"""Write nbgrader assignments and Otter-Grader master notebooks from the chapter notebooks (``make classroom``).
 
 For every chapter with exercises it writes, under ``_build/classroom/nbgrader``:
 
@@ -13,11 +13,20 @@ For every chapter with exercises it writes, under ``_build/classroom/nbgrader``:
   ``generate_assignment`` (solutions replaced by ``raise NotImplementedError()``).
 * ``nbgrader_config.py``: the course folder's configuration.
 
-Everything comes from the chapters' ``solution`` tags and checker calls, so there is one
-source of truth. ``--validate`` then runs ``nbgrader validate`` on every source notebook
-(each must pass) and every released one (each must fail), two at a time.
+and under ``_build/classroom/otter``:
 
-Usage: .venv/bin/python tools/classroom.py [--out _build/classroom] [--validate]
+* ``<chapter>.ipynb``: a master notebook in Otter-Grader's format (an ``# ASSIGNMENT
+  CONFIG`` cell; for each graded exercise a ``# BEGIN QUESTION`` … ``# END QUESTION``
+  block with the solution and, as its test, a function of the notebook's names that calls
+  the checker). ``otter assign <chapter>.ipynb <chapter>`` turns it into ``student/`` and
+  ``autograder/`` versions, after checking that the solutions pass their tests.
+
+Everything comes from the chapters' ``solution`` tags and checker calls, so there is one
+source of truth. ``--check`` then runs ``nbgrader validate`` on every source notebook
+(each must pass) and every released one (each must fail), and ``otter assign`` on every
+master (each must succeed), two at a time.
+
+Usage: .venv/bin/python tools/classroom.py [--out _build/classroom] [--check]
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ import argparse
 import copy
 import os
 import re
+import shutil
 import subprocess
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -82,8 +92,10 @@ def _starting_point(stub: str) -> str:
     return "\n".join(["# The exercise starts from:"] + [f"#     {line}" for line in kept])
 
 
-def source_notebook(path: Path) -> tuple[nbformat.NotebookNode, list[str]]:
-    """Return the chapter as an nbgrader source notebook, and the labels of its graded exercises."""
+def _questions(path: Path):
+    """Walk a chapter: yield ``("cell", cell)`` for every cell kept as it is and
+    ``("question", label, stub, answer, checks)`` where an exercise with a checker
+    starts (its starting code, its solution's answer code and its checker calls)."""
     notebook = nbformat.read(path, as_version=4)
     solutions: dict[str, list[str]] = {}
     label = solution = None
@@ -95,32 +107,110 @@ def source_notebook(path: Path) -> tuple[nbformat.NotebookNode, list[str]]:
             solutions.setdefault(solution, []).append(text)
         if "{solution-end}" in text:
             solution = None
-    cells, graded = [], []
+    graded = []
     for cell in notebook.cells:
         text = _text(cell)
         if is_solution(cell):
             continue
         if found := _LABEL.search(text):
             label = found.group(1)
-        code = "\n\n".join(solutions.get(label or "", []))
-        answer, checks = _split_checks(code)
+        answer, checks = _split_checks("\n\n".join(solutions.get(label or "", [])))
         if label and cell.cell_type == "code" and checks and label not in graded:
             graded.append(label)
-            body = f"{_starting_point(text)}\n{BEGIN}\n{answer}\n{END}" if answer else f"{BEGIN}\n{END}"
-            answer_cell = nbformat.v4.new_code_cell(body)
-            answer_cell.metadata["nbgrader"] = _meta(f"{label}-answer", solution=True, grade=False, locked=False)
-            grade_cell = nbformat.v4.new_code_cell(checks)
-            grade_cell.metadata["nbgrader"] = _meta(f"{label}-check", solution=False, grade=True, locked=True, points=1)
-            cells.extend([answer_cell, grade_cell])
+            yield "question", label, text, answer, checks
         else:
-            cells.append(copy.deepcopy(cell))
+            cell = copy.deepcopy(cell)
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+            yield "cell", cell
         if "{exercise-end}" in text:
             label = None
-    for cell in cells:
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
-    notebook.cells = cells
+
+
+def _assignment(path: Path, question, first: list | None = None) -> tuple[nbformat.NotebookNode, list[str]]:
+    """The chapter with each graded exercise's cells made by ``question(label, stub, answer, checks)``
+    (a list of cells), after the cells ``first``; and the graded labels."""
+    notebook, graded = nbformat.read(path, as_version=4), []
+    notebook.cells = list(first or [])
+    for kind, *rest in _questions(path):
+        if kind == "cell":
+            notebook.cells.append(rest[0])
+        else:
+            graded.append(rest[0])
+            notebook.cells.extend(question(*rest))
     return notebook, graded
+
+
+def _nbgrader_cells(label: str, stub: str, answer: str, checks: str) -> list:
+    body = f"{_starting_point(stub)}\n{BEGIN}\n{answer}\n{END}" if answer else f"{BEGIN}\n{END}"
+    answer_cell = nbformat.v4.new_code_cell(body)
+    answer_cell.metadata["nbgrader"] = _meta(f"{label}-answer", solution=True, grade=False, locked=False)
+    grade_cell = nbformat.v4.new_code_cell(checks)
+    grade_cell.metadata["nbgrader"] = _meta(f"{label}-check", solution=False, grade=True, locked=True, points=1)
+    return [answer_cell, grade_cell]
+
+
+def source_notebook(path: Path) -> tuple[nbformat.NotebookNode, list[str]]:
+    """Return the chapter as an nbgrader source notebook, and the labels of its graded exercises."""
+    return _assignment(path, _nbgrader_cells)
+
+
+def _free_names(code: str) -> list[str]:
+    """The global names that ``code`` reads (builtins left out, lambdas and comprehensions looked into), in order of first use."""
+    import builtins
+    import symtable
+
+    def globals_of(table: symtable.SymbolTable) -> set[str]:
+        found = {name for name in table.get_identifiers() if table.lookup(name).is_global()}
+        return found.union(*(globals_of(child) for child in table.get_children()))
+
+    body = "def _test():\n" + "\n".join(f"    {line}" for line in code.splitlines())
+    names = globals_of(symtable.symtable(body, "<checks>", "exec").get_children()[0]) - set(dir(builtins))
+    return sorted(names, key=lambda name: re.search(rf"\b{name}\b", code).start())
+
+
+def otter_test(label: str, checks: str) -> str:
+    """An Otter exception-based test: a function of the names the checker calls read, calling them."""
+    name = "test_" + re.sub(r"\W", "_", label)
+    params = ", ".join(_free_names(checks))
+    body = "\n".join(f"    {line}" for line in checks.splitlines())
+    return f"def {name}({params}):\n{body}"
+
+
+def otter_master(path: Path) -> tuple[nbformat.NotebookNode, list[str]]:
+    """Return the chapter as an Otter-Grader master notebook (Otter's v1 format), and its graded labels.
+
+    Each graded exercise is a question of one point: its answer cell holds the solution
+    between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` (Otter leaves ``...`` there for the
+    student) and its test is a function of the notebook's names that calls the checker.
+    """
+    config = (
+        "# ASSIGNMENT CONFIG\n"
+        f"name: {path.stem}\n"
+        "export_cell: false\n"
+        "check_all_cell: false\n"
+        "run_tests: true\n"
+        "generate: true\n"
+        "tests:\n"
+        "  files: true\n"
+        "  ok_format: false\n"
+    )
+    return _assignment(path, _otter_cells, first=[nbformat.v4.new_raw_cell(config)])
+
+
+def _otter_cells(label: str, stub: str, answer: str, checks: str) -> list:
+    name = re.sub(r"\W", "_", label)
+    return [
+        nbformat.v4.new_raw_cell(f"# BEGIN QUESTION\nname: {name}\npoints: 1"),
+        nbformat.v4.new_markdown_cell(f"**Question `{name}`.** Write your answer to the exercise above in the next cell."),
+        nbformat.v4.new_raw_cell("# BEGIN SOLUTION"),
+        nbformat.v4.new_code_cell(f"{_starting_point(stub)}\n# BEGIN SOLUTION\n{answer}\n# END SOLUTION"),
+        nbformat.v4.new_raw_cell("# END SOLUTION"),
+        nbformat.v4.new_raw_cell("# BEGIN TESTS"),
+        nbformat.v4.new_code_cell(otter_test(label, checks)),
+        nbformat.v4.new_raw_cell("# END TESTS"),
+        nbformat.v4.new_raw_cell("# END QUESTION"),
+    ]
 
 
 def write_sources(out: Path, root: Path = ROOT) -> dict[str, list[str]]:
@@ -171,34 +261,91 @@ def validate(path: str | Path) -> list[str]:
     ]
 
 
-def _validate_all(out: Path, names: list[str]) -> int:
+def write_otter(out: Path, root: Path = ROOT) -> dict[str, list[str]]:
+    """Write every chapter's Otter-Grader master notebook to ``out/otter``; return the graded labels by chapter."""
+    folder = out / "otter"
+    folder.mkdir(parents=True, exist_ok=True)
+    graded = {}
+    for path in chapters(root):
+        notebook, labels = otter_master(path)
+        nbformat.write(notebook, folder / f"{path.stem}.ipynb")
+        graded[path.stem] = labels
+    return graded
+
+
+def otter_assign(master: str | Path) -> str:
+    """Run ``otter assign`` on one master notebook into the folder beside it named after it.
+
+    Otter writes ``autograder/`` (the solutions, the tests, the autograder zip for
+    Gradescope-style graders) and ``student/`` (solutions replaced by ``...``), and
+    first runs the tests against the solutions, failing if any does not pass. Return
+    "" on success, else the end of Otter's report.
+    """
+    master = Path(master).resolve()
+    target = master.parent / master.stem
+    shutil.rmtree(target, ignore_errors=True)
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    result = subprocess.run(
+        [str(bin_dir / "otter"), "assign", master.name, master.stem],
+        cwd=master.parent, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    made = (target / "student" / master.name).is_file() and (target / "autograder" / master.name).is_file()
+    if result.returncode == 0 and made:
+        return ""
+    return (result.stdout + result.stderr)[-3000:] or f"otter assign exited with {result.returncode}"
+
+
+def check_all(out: Path, names: list[str]) -> dict[tuple[str, str], list[str] | str]:
+    """Run every check, two at a time: ``nbgrader validate`` on every source and released
+    notebook (the grade cells that failed) and ``otter assign`` on every master (its error, or "")."""
     course = out / "nbgrader"
     jobs = {(name, kind): course / kind / name / f"{name}.ipynb" for name in names for kind in ("source", "release")}
+    masters = {(name, "otter"): out / "otter" / f"{name}.ipynb" for name in names}
     with ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
-        results = dict(zip(jobs, pool.map(validate, jobs.values()), strict=True))
+        checked = dict(zip(jobs, pool.map(validate, jobs.values()), strict=True))
+        checked.update(zip(masters, pool.map(otter_assign, masters.values()), strict=True))
+    return checked
+
+
+def report(checked: dict[tuple[str, str], list[str] | str]) -> int:
+    """Print what :func:`check_all` found wrong; return the number of problems."""
     bad = 0
-    for (name, kind), failed in results.items():
-        if kind == "source" and failed:
-            print(f"  {name}: the source fails {len(failed)} grade cell(s): {failed[0][:80]!r}")
-            bad += 1
-        if kind == "release" and not failed:
+    for (name, kind), found in checked.items():
+        if kind == "source" and found:
+            print(f"  {name}: the source fails {len(found)} grade cell(s): {found[0][:80]!r}")
+        elif kind == "release" and not found:
             print(f"  {name}: the released notebook passes without answers")
-            bad += 1
-    print(f"validated {len(names)} sources (all must pass) and {len(names)} releases (all must fail): {bad} problem(s)")
-    return 1 if bad else 0
+        elif kind == "otter" and found:
+            print(f"  {name}: otter assign failed: {found[-300:]}")
+        else:
+            continue
+        bad += 1
+    names = {name for name, _ in checked}
+    print(
+        f"validated {len(names)} nbgrader sources (all must pass) and releases (all must fail), "
+        f"and ran otter assign on {len(names)} masters (the solutions must pass their tests): {bad} problem(s)"
+    )
+    return bad
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "_build" / "classroom"), help="where to write the course folders")
-    parser.add_argument("--validate", action="store_true", help="also run nbgrader validate on every notebook")
+    parser.add_argument(
+        "--check", action="store_true",
+        help="also run nbgrader validate on every notebook and otter assign on every master (about 15 minutes)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     out = Path(args.out).resolve()
     graded = write_sources(out)
     release(out, list(graded))
     points = sum(len(labels) for labels in graded.values())
     print(f"wrote {len(graded)} nbgrader assignments ({points} graded exercises, a point each) to {out / 'nbgrader'}")
-    return _validate_all(out, list(graded)) if args.validate else 0
+    otter = write_otter(out)
+    assert otter == graded
+    print(f"wrote {len(otter)} Otter-Grader master notebooks ({points} questions, a point each) to {out / 'otter'}")
+    return (1 if report(check_all(out, list(graded))) else 0) if args.check else 0
 
 
 if __name__ == "__main__":

@@ -7,21 +7,29 @@ two processes that each wanted both cores would spend their time waiting for eac
 other, and nbval, which runs the notebooks a second time under ``make test``, runs
 them with the same single thread, so their checked outputs can repeat exactly.
 
-The cache is emptied first, so nothing from an earlier build is reused. A notebook
-that fails here is left out of the cache: the build then runs it again itself and
-fails on its error with the cell's traceback.
+The cache is reused from the last build when nothing a notebook reads besides its own
+code has changed: the cache stores each notebook under a hash of its code cells, so a
+notebook whose code is unchanged is not executed again (``make book``: editing one
+chapter re-executes that chapter only). What else a notebook reads is summed up in
+a fingerprint (:func:`fingerprint`: the gaedu package, the book's other files, the
+pinned requirements and the model cache's files); when it differs from the one stored
+with the cache, the cache and Sphinx's saved pages are emptied and everything runs
+again. ``--fresh`` (``make test``) empties them always, so nothing from an earlier
+build is reused. A notebook that fails here is left out of the cache: the build then
+runs it again itself and fails on its error with the cell's traceback.
 
 After the build, ``--write-executed`` writes each executed notebook (the source
 with the cached outputs, as the pages show them) to ``_build/jupyter_execute``,
 where nbval and the student edition read them: myst-nb 1.x writes the source
 notebook there without its outputs when they come from the cache.
 
-Usage: .venv/bin/python tools/execute.py [--root .] [--timeout 300] [--write-executed]
+Usage: .venv/bin/python tools/execute.py [--root .] [--timeout 300] [--fresh] [--write-executed]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import logging
 import os
 import shutil
@@ -36,6 +44,41 @@ from student_edition import toc_entries  # noqa: E402
 def notebooks(root: Path) -> list[Path]:
     """Return the table of contents' notebooks, in reading order."""
     return [root / f"{entry}.ipynb" for entry in toc_entries(root) if (root / f"{entry}.ipynb").exists()]
+
+
+def _hash_files(digest, root: Path, files: list[Path]) -> None:
+    for path in sorted(files):
+        if path.is_file() and ".ipynb_checkpoints" not in path.parts and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+
+
+def sphinx_fingerprint(root: Path) -> str:
+    """A hash of the book's Sphinx extensions (``book/_ext``): when they change, every page is read again."""
+    digest = hashlib.sha256()
+    _hash_files(digest, root, list((root / "book" / "_ext").rglob("*")))
+    return digest.hexdigest()
+
+
+def fingerprint(root: Path) -> str:
+    """A hash of what the notebooks read besides their own code cells.
+
+    The gaedu package's sources, every file under ``book/`` that is not a notebook
+    and not a Markdown page (data, helpers, the bibliography; not the Sphinx extensions), the pinned requirements, and the name, size and
+    time of every file in the model cache (a model trained again changes its time).
+    """
+    from gaedu.cache import cache_dir
+
+    digest = hashlib.sha256()
+    book = [p for p in (root / "book").rglob("*") if p.suffix not in (".ipynb", ".md") and "_ext" not in p.parts]
+    files = [*(root / "gaedu").rglob("*.py"), *book] + [root / n for n in ("requirements.txt", "constraints.txt", "pyproject.toml")]
+    _hash_files(digest, root, files)
+    models = cache_dir()
+    if models.is_dir():
+        for path in sorted(models.rglob("*")):
+            if path.is_file():
+                info = path.stat()
+                digest.update(f"{path.relative_to(models)}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
+    return digest.hexdigest()
 
 
 def write_executed(root: Path) -> int:
@@ -64,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", default=".", help="the book's folder (where _config.yml is)")
     parser.add_argument("--timeout", type=int, default=300, help="seconds a cell may take")
+    parser.add_argument("--fresh", action="store_true", help="execute every notebook, reusing nothing")
     parser.add_argument("--write-executed", action="store_true", help="after the build: write the executed notebooks")
     args = parser.parse_args(argv)
     root = Path(args.root).resolve()
@@ -74,8 +118,21 @@ def main(argv: list[str] | None = None) -> int:
     from jupyter_cache.executors import load_executor
 
     path = root / "_build" / ".jupyter_cache"  # where myst-nb looks for it (next to _build/html)
-    shutil.rmtree(path, ignore_errors=True)
+    stamp = path / "gaedu-fingerprint"
+    current = fingerprint(root)
+    if args.fresh or not stamp.is_file() or stamp.read_text() != current:
+        # Sphinx's saved pages go too: a page whose notebook is unchanged but whose
+        # outputs are new must be read again.
+        shutil.rmtree(path, ignore_errors=True)
+        shutil.rmtree(root / "_build" / ".doctrees", ignore_errors=True)
+    pages = root / "_build" / ".doctrees" / "gaedu-extensions"
+    if not pages.is_file() or pages.read_text() != sphinx_fingerprint(root):
+        shutil.rmtree(pages.parent, ignore_errors=True)
     cache = get_cache(path)
+    path.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(current)
+    pages.parent.mkdir(parents=True, exist_ok=True)
+    pages.write_text(sphinx_fingerprint(root))
     found = notebooks(root)
     if not found:
         return 0
@@ -85,7 +142,11 @@ def main(argv: list[str] | None = None) -> int:
     logger.addHandler(logging.StreamHandler(sys.stdout))
     logger.setLevel(logging.WARNING)
     start = time.perf_counter()
-    print(f"executing {len(found)} notebooks, {min(len(found), os.cpu_count() or 1)} at a time, one thread each")
+    stale = len(cache.list_unexecuted())
+    print(
+        f"executing {stale} of {len(found)} notebooks ({len(found) - stale} unchanged since the last build), "
+        f"{max(1, min(stale, os.cpu_count() or 1))} at a time, one thread each"
+    )
     result = load_executor("local-parallel", cache=cache, logger=logger).run_and_cache(timeout=args.timeout)
     seconds = time.perf_counter() - start
     for record in cache.list_project_records():

@@ -12,6 +12,13 @@ package, because Sphinx is a dependency of the book only.
 * After the build every page is scanned: a script, stylesheet, image or frame
   loaded from another host is a warning, and the book's build turns warnings
   into errors.
+* And every page is made accessible where the theme and its extensions are not
+  (the browser tests run axe-core's WCAG 2 A/AA rules on every page): a figure's
+  image gets its caption as alternative text (not its file name), an animation's
+  frame and slider get a description and a label, the bibliography's entries lose
+  the deprecated ARIA role ``doc-biblioentry``, the search button, the theme switch
+  and the code cells' show/hide toggles are named by what they show, and links are dark enough in the light theme
+  (``static/gaedu.css``).
 """
 
 from __future__ import annotations
@@ -63,6 +70,34 @@ def _drop_network_assets(app, pagename, templatename, context, doctree) -> None:
             context[key] = [asset for asset in context[key] if not _is_thebe(asset)]
 
 
+FIGURE = re.compile(r'(<figure\b[^>]*>\s*<img alt=")([^"]*)("[^>]*>.*?<span class="caption-text">(.*?)</span><a class="headerlink")', re.S)
+ANIMATION_FRAME = re.compile(r'<img id="_anim_img(?![^>]*\balt=)')
+ANIMATION_SLIDER = re.compile(r'<input id="_anim_slider(?![^>]*\baria-label=)')
+THEME_ICON_TITLE = re.compile(r'(<i class="theme-switch [^>]*?) title="[^"]*"')
+SEARCH_BUTTON = re.compile(r'(<button class="btn search-button-field[^"]*"[^>]*?) aria-label="Search"')
+
+
+def _plain(html: str, limit: int = 300) -> str:
+    """A caption as plain text for an ``alt`` attribute: no tags, no TeX delimiters, no quotes, at most ``limit`` characters."""
+    text = re.sub(r"<[^>]+>", "", html)
+    text = re.sub(r"\\[()\[\]]", "", text).replace('"', "'")
+    text = re.sub(r"\\([A-Za-z]+)", r"\1", text)  # \theta -> theta
+    text = re.sub(r"\s+", " ", text).strip()
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def accessible(html: str) -> str:
+    """Return a page's HTML with the accessibility fixes of this module's docstring (applying them twice changes nothing)."""
+    html = FIGURE.sub(lambda m: m.group(1) + (_plain(m.group(4)) if "_images/" in m.group(2) or not m.group(2) else m.group(2)) + m.group(3), html)
+    html = ANIMATION_FRAME.sub('<img alt="A frame of the animation: the buttons below play it or step through it" id="_anim_img', html)
+    html = ANIMATION_SLIDER.sub('<input aria-label="Frame of the animation" id="_anim_slider', html)
+    html = html.replace('role="doc-biblioentry"', 'role="listitem"')
+    # The visible text names these, as WCAG 2.5.3 asks, not a label that differs from it:
+    html = html.replace('<summary aria-label="Toggle hidden content">', "<summary>")  # "Show code cell source"
+    html = THEME_ICON_TITLE.sub(r"\1", html)  # Font Awesome would draw each title into the button's text
+    return SEARCH_BUTTON.sub(r"\1", html)
+
+
 def _finish(app, exception) -> None:
     if exception is not None or app.builder.format != "html":
         return
@@ -75,7 +110,10 @@ def _finish(app, exception) -> None:
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, destination)
     for page in sorted(Path(app.outdir).rglob("*.html")):
-        for tag, url in EXTERNAL.findall(page.read_text(encoding="utf-8")):
+        text = page.read_text(encoding="utf-8")
+        if (fixed := accessible(text)) != text:
+            page.write_text(fixed, encoding="utf-8")
+        for tag, url in EXTERNAL.findall(fixed):
             if tag.lower() == "link" and not _is_resource_link(page, url):
                 continue
             logger.warning(f"{page.relative_to(app.outdir)} loads a <{tag}> from another host: {url}")
@@ -93,6 +131,8 @@ def _is_resource_link(page: Path, url: str) -> bool:
 
 def setup(app):
     app.config.mathjax_path = "mathjax/tex-mml-chtml.js"  # relative to _static
+    app.config.html_static_path.append(str(Path(__file__).resolve().parent / "static"))
+    app.add_css_file("gaedu.css")
     app.connect("builder-inited", _check_mathjax)
     app.connect("html-page-context", _drop_network_assets)
     app.connect("build-finished", _finish)
