@@ -149,6 +149,7 @@ def test_setup_points_mathjax_at_the_build_and_connects_its_events():
     metadata = offline.setup(app)
     assert app.config.mathjax_path == "mathjax/tex-mml-chtml.js"
     assert events == [
+        ("config-inited", offline._add_styles),
         ("builder-inited", offline._check_mathjax),
         ("html-page-context", offline._drop_network_assets),
         ("build-finished", offline._finish),

@@ -75,7 +75,7 @@ def fingerprint(root: Path) -> str:
     models = cache_dir()
     if models.is_dir():
         for path in sorted(models.rglob("*")):
-            if path.is_file():
+            if path.is_file() and not path.name.startswith("."):  # not a model being written (gaedu._io's temporaries)
                 info = path.stat()
                 digest.update(f"{path.relative_to(models)}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
     return digest.hexdigest()

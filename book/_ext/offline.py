@@ -49,6 +49,12 @@ def _mathjax(app) -> Path:
     raise ExtensionError(f"MathJax is missing: run `npm ci` in {REPOSITORY} (`make book` does it)")
 
 
+def _add_styles(app, config) -> None:
+    """Serve ``static/`` (the book's own styles) and load ``gaedu.css`` on every page."""
+    config.html_static_path.append(str(Path(__file__).resolve().parent / "static"))
+    app.add_css_file("gaedu.css")
+
+
 def _check_mathjax(app) -> None:
     _mathjax(app)
 
@@ -131,8 +137,7 @@ def _is_resource_link(page: Path, url: str) -> bool:
 
 def setup(app):
     app.config.mathjax_path = "mathjax/tex-mml-chtml.js"  # relative to _static
-    app.config.html_static_path.append(str(Path(__file__).resolve().parent / "static"))
-    app.add_css_file("gaedu.css")
+    app.connect("config-inited", _add_styles)
     app.connect("builder-inited", _check_mathjax)
     app.connect("html-page-context", _drop_network_assets)
     app.connect("build-finished", _finish)
