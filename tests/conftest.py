@@ -15,7 +15,9 @@ BIN = Path(sys.executable).parent  # the environment pytest runs in (.venv under
 
 def build_book(root: Path, fresh: bool = True) -> subprocess.CompletedProcess:
     """Build the book in ``root`` with the Makefile's own flags (``fresh``: as `make test` does, reusing nothing)."""
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    # Not the calling make's variables: `make test` runs the tests under FRESH=1, which MAKEFLAGS would hand on.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    env["PYTHONHASHSEED"] = "0"
     return subprocess.run(
         ["make", "--no-print-directory", "-C", str(ROOT), "build-book", f"BOOK_ROOT={root}", f"BIN={BIN}"]
         + (["FRESH=1"] if fresh else []),
