@@ -65,20 +65,35 @@ def fingerprint(root: Path) -> str:
     The gaedu package's sources, every file under ``book/`` that is not a notebook
     and not a Markdown page (data, helpers, the bibliography; not the Sphinx extensions), the pinned requirements, and the name, size and
     time of every file in the model cache (a model trained again changes its time).
+    One line per part (:func:`_changed` names the part that changed).
     """
     from gaedu.cache import cache_dir
 
-    digest = hashlib.sha256()
+    code = hashlib.sha256()
     book = [p for p in (root / "book").rglob("*") if p.suffix not in (".ipynb", ".md") and "_ext" not in p.parts]
     files = [*(root / "gaedu").rglob("*.py"), *book] + [root / n for n in ("requirements.txt", "constraints.txt", "pyproject.toml")]
-    _hash_files(digest, root, files)
+    _hash_files(code, root, files)
     models = cache_dir()
+    listing = []
     if models.is_dir():
         for path in sorted(models.rglob("*")):
             if path.is_file() and not path.name.startswith("."):  # not a model being written (gaedu._io's temporaries)
                 info = path.stat()
-                digest.update(f"{path.relative_to(models)}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
-    return digest.hexdigest()
+                listing.append(f"{path.relative_to(models)} {info.st_size} {info.st_mtime_ns}")
+    return f"the package, the book's files and the requirements {code.hexdigest()}\n" + "".join(
+        f"model {line}\n" for line in listing
+    )
+
+
+def _changed(before: str, now: str) -> str:
+    """Say what differs between two fingerprints (for the build's log)."""
+    differ = set(before.splitlines()) ^ set(now.splitlines())
+    said = ["the package, the book's files or the requirements"] if any(not x.startswith("model ") for x in differ) else []
+    models = sorted({line.split(" ")[1] for line in differ if line.startswith("model ")})
+    if models:
+        more = ", ..." if len(models) > 3 else ""
+        said.append(f"the model cache ({len(models)} files: {', '.join(models[:3])}{more})")
+    return "; ".join(said) or "nothing"
 
 
 def write_executed(root: Path) -> int:
@@ -120,7 +135,10 @@ def main(argv: list[str] | None = None) -> int:
     path = root / "_build" / ".jupyter_cache"  # where myst-nb looks for it (next to _build/html)
     stamp = path / "gaedu-fingerprint"
     current = fingerprint(root)
-    if args.fresh or not stamp.is_file() or stamp.read_text() != current:
+    before = stamp.read_text() if stamp.is_file() else None
+    if args.fresh or before != current:
+        reason = "--fresh" if args.fresh else "no earlier build" if before is None else f"changed: {_changed(before, current)}"
+        print(f"starting with an empty cache ({reason})")
         # Sphinx's saved pages go too: a page whose notebook is unchanged but whose
         # outputs are new must be read again.
         shutil.rmtree(path, ignore_errors=True)
