@@ -2,6 +2,7 @@
 #   make book   build the HTML book into _build/html, executing the notebooks that changed
 #   make test   lint, run the unit tests and every notebook (nbval), and build the book
 #   make student  the student edition in _build/student: notebooks and HTML without solutions
+#   make pdf      the PDF edition, _build/latex/gaedu.pdf (XeLaTeX; the README lists the Debian packages)
 #   make classroom  nbgrader assignments (_build/classroom/nbgrader) and Otter-Grader masters (_build/classroom/otter)
 PYTHON ?= python3
 VENV   := .venv
@@ -20,7 +21,7 @@ EXECUTED   := _build/jupyter_execute/book
 BOOK_FLAGS := --builder html -W -n --keep-going $(if $(FRESH),--all)
 EXECUTE_FLAGS := $(if $(FRESH),--fresh)
 
-.PHONY: book test unit-test lint student classroom install build-book cache clean
+.PHONY: book test unit-test lint student classroom pdf install build-book build-pdf cache clean
 
 book: install
 	$(MAKE) --no-print-directory build-book
@@ -60,6 +61,21 @@ lint: install
 student: install
 	$(MAKE) --no-print-directory build-book
 	$(BIN)/python tools/student_edition.py
+
+# The PDF edition: Jupyter Book's LaTeX builder and XeLaTeX (latexmk), with the executed
+# notebooks' outputs from the build's cache (executing only what changed, as `make book`
+# does), then tools/check_pdf.py: every chapter in the outline, no LaTeX error, missing
+# character or undefined reference in the log. Needs TeX Live (README: Debian packages).
+pdf: install
+	$(MAKE) --no-print-directory build-pdf
+
+LATEX_TOOLS := xelatex latexmk
+build-pdf:
+	@for tool in $(LATEX_TOOLS); do command -v $$tool >/dev/null || { echo "$$tool not found: install TeX Live (Debian: apt-get install texlive-xetex texlive-latex-extra texlive-fonts-recommended texlive-lang-cjk texlive-lang-chinese latex-cjk-common latexmk fonts-noto-cjk fonts-dejavu-core)"; exit 1; }; done
+	$(BIN)/python -m gaedu cache
+	$(BIN)/python tools/execute.py --root $(BOOK_ROOT)
+	$(BIN)/jupyter-book build $(BOOK_ROOT) --builder pdflatex -W -n --keep-going
+	$(BIN)/python tools/check_pdf.py --root $(BOOK_ROOT)
 
 # The graded assignments: nbgrader source and released notebooks in _build/classroom/nbgrader
 # and Otter-Grader master notebooks in _build/classroom/otter,

@@ -15,15 +15,17 @@ BIN = Path(sys.executable).parent  # the environment pytest runs in (.venv under
 
 def build_book(root: Path, fresh: bool = True) -> subprocess.CompletedProcess:
     """Build the book in ``root`` with the Makefile's own flags (``fresh``: as `make test` does, reusing nothing)."""
-    # Not the calling make's variables: `make test` runs the tests under FRESH=1, which MAKEFLAGS would hand on.
-    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    # Not the calling make's variables: `make test` runs the tests under FRESH=1, which make hands on
+    # both in MAKEFLAGS and in the environment; FRESH= on the command line overrides both in any case.
+    return make("build-book", f"BOOK_ROOT={root}", "FRESH=1" if fresh else "FRESH=")
+
+
+def make(*arguments: str) -> subprocess.CompletedProcess:
+    """Run a target of the Makefile with this environment's Python, not inheriting the calling make's variables."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "FRESH")}
     env["PYTHONHASHSEED"] = "0"
     return subprocess.run(
-        ["make", "--no-print-directory", "-C", str(ROOT), "build-book", f"BOOK_ROOT={root}", f"BIN={BIN}"]
-        + (["FRESH=1"] if fresh else []),
-        capture_output=True,
-        text=True,
-        env=env,
+        ["make", "--no-print-directory", "-C", str(ROOT), *arguments, f"BIN={BIN}"], capture_output=True, text=True, env=env
     )
 
 

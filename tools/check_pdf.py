@@ -1,0 +1,115 @@
+"""Check the PDF edition (``make pdf`` runs this after the LaTeX build): every chapter is in it, and XeLaTeX's log is clean.
+
+LaTeX runs in nonstop mode, so an error can scroll past and still leave a PDF.
+This reads ``_build/latex/gaedu.log`` and fails on any error (a line starting
+with ``!``), any character the fonts lack ("Missing character", which prints a
+blank), and any undefined reference or citation. It then reads the PDF's outline
+and fails unless every page of the table of contents is a chapter of it.
+
+Usage: .venv/bin/python tools/check_pdf.py [--root .]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from student_edition import toc_entries  # noqa: E402
+
+PROBLEMS = (
+    (re.compile(r"^! .*"), "error"),
+    (re.compile(r"^Missing character: .*"), "missing character"),
+    (re.compile(r"^LaTeX Warning: (Reference|Citation|Hyper reference) .*"), "undefined reference"),
+    (re.compile(r"^LaTeX Warning: There were undefined references.*"), "undefined reference"),
+)
+
+
+def problems(log: str) -> list[str]:
+    """The errors, missing characters and undefined references in a LaTeX log, one line each."""
+    # TeX wraps its log at 79 characters: join a wrapped message back to one line.
+    lines = log.replace("\r\n", "\n").split("\n")
+    found = []
+    for i, line in enumerate(lines):
+        for pattern, kind in PROBLEMS:
+            if pattern.match(line):
+                text = line
+                while len(lines[i]) == 79 and i + 1 < len(lines):
+                    i += 1
+                    text += lines[i]
+                found.append(f"{kind}: {text}")
+    return found
+
+
+def title(path: Path) -> str:
+    """A page's title: the first level-1 heading of its notebook or Markdown file."""
+    if path.suffix == ".ipynb":
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    else:
+        text = path.read_text(encoding="utf-8")
+    match = re.search(r"^# (.+)$", text, re.M)
+    if match is None:
+        raise ValueError(f"{path} has no level-1 heading")
+    return match.group(1).strip()
+
+
+def _plain(text: str) -> str:
+    """A title without Markdown and TeX markup, as a PDF outline spells it."""
+    text = re.sub(r"[`*$\\]", "", text)
+    return re.sub(r"\s+", " ", text.replace("’", "'")).strip().lower()
+
+
+def outline(pdf: Path) -> list[tuple[str, int]]:
+    """The PDF's outline as (title, page) pairs, parts and chapters (two levels), pages from 1."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(pdf))
+    entries = []
+
+    def walk(items, depth: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+            elif depth <= 1:
+                entries.append((item.title.strip(), reader.get_destination_page_number(item) + 1))
+
+    walk(reader.outline, 0)
+    return entries
+
+
+def check(root: Path) -> tuple[int, list[str]]:
+    """Return the PDF's page count and what is wrong with it (nothing, if it is complete and its log clean)."""
+    from pypdf import PdfReader
+
+    pdf, log = root / "_build" / "latex" / "gaedu.pdf", root / "_build" / "latex" / "gaedu.log"
+    if not pdf.is_file() or not log.is_file():
+        return 0, [f"{pdf.relative_to(root)} or its log is missing: run `make pdf`"]
+    found = problems(log.read_text(encoding="utf-8", errors="replace"))
+    chapters = {_plain(name) for name, _ in outline(pdf)}
+    for entry in toc_entries(root):
+        source = next((root / f"{entry}{s}" for s in (".ipynb", ".md") if (root / f"{entry}{s}").is_file()), None)
+        if source is not None and entry != toc_entries(root)[0] and _plain(title(source)) not in chapters:
+            found.append(f"missing chapter: {title(source)} ({entry})")
+    return len(PdfReader(str(pdf)).pages), found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", default=".", help="the book's folder (where _config.yml is)")
+    root = Path(parser.parse_args(argv).root).resolve()
+    pages, found = check(root)
+    for problem in found:
+        print(problem, file=sys.stderr)
+    if found:
+        print(f"the PDF edition has {len(found)} problems (see _build/latex/gaedu.log)", file=sys.stderr)
+        return 1
+    print(f"The PDF edition is {root / '_build' / 'latex' / 'gaedu.pdf'}: {pages} pages, every chapter, a clean log")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
