@@ -194,3 +194,18 @@ def test_otter_assign_passes_the_solutions_and_releases_no_answer(chapter, check
     assert not secrets & text, f"answer text in the student notebook: {sorted(secrets & text)[:3]}"
     tests = sorted(p.stem for p in (folder / chapter.stem / "autograder" / "tests").glob("*.py"))
     assert len(tests) == len(exercise_counts.count(chapter)[1])
+
+
+def test_an_otter_run_that_hangs_is_killed_and_tried_once_more(tmp_path, monkeypatch):
+    """A hung `otter assign` (a kernel reply lost) is killed after OTTER_TIMEOUT and run again; hanging twice is an error."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    runs = tmp_path / "runs"
+    (bin_dir / "otter").write_text(f"#!/bin/sh\necho run >> {runs}\nsleep 60\n")
+    (bin_dir / "otter").chmod(0o755)
+    monkeypatch.setattr(classroom.sys, "executable", str(bin_dir / "python"))
+    monkeypatch.setattr(classroom, "OTTER_TIMEOUT", 1)
+    master = tmp_path / "chapter.ipynb"
+    master.write_text("{}")
+    assert classroom.otter_assign(master) == "otter assign did not finish within 1 s, twice"
+    assert runs.read_text().splitlines() == ["run", "run"]

@@ -36,6 +36,7 @@ import copy
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -273,6 +274,10 @@ def write_otter(out: Path, root: Path = ROOT) -> dict[str, list[str]]:
     return graded
 
 
+#: Seconds one `otter assign` may take (the longest chapter takes about two minutes on one core).
+OTTER_TIMEOUT = 600
+
+
 def otter_assign(master: str | Path) -> str:
     """Run ``otter assign`` on one master notebook into the folder beside it named after it.
 
@@ -283,17 +288,30 @@ def otter_assign(master: str | Path) -> str:
     """
     master = Path(master).resolve()
     target = master.parent / master.stem
-    shutil.rmtree(target, ignore_errors=True)
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
-    result = subprocess.run(
-        [str(bin_dir / "otter"), "assign", master.name, master.stem],
-        cwd=master.parent, env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    # Otter runs the notebook with no time limit, and a kernel whose reply is lost leaves it
+    # waiting for ever (seen once in CI: the kernel idle, Otter waiting on a cell for 25 minutes).
+    # So a run that takes longer than OTTER_TIMEOUT is killed with its kernel and run once more;
+    # a run that finishes is never repeated, so a failing test still fails.
+    for _ in range(2):
+        shutil.rmtree(target, ignore_errors=True)
+        process = subprocess.Popen(
+            [str(bin_dir / "otter"), "assign", master.name, master.stem],
+            cwd=master.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        )  # fmt: skip
+        try:
+            stdout, stderr = process.communicate(timeout=OTTER_TIMEOUT)
+            break
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)  # otter and the kernel it started
+            process.communicate()
+    else:
+        return f"otter assign did not finish within {OTTER_TIMEOUT} s, twice"
     made = (target / "student" / master.name).is_file() and (target / "autograder" / master.name).is_file()
-    if result.returncode == 0 and made:
+    if process.returncode == 0 and made:
         return ""
-    return (result.stdout + result.stderr)[-3000:] or f"otter assign exited with {result.returncode}"
+    return (stdout + stderr)[-3000:] or f"otter assign exited with {process.returncode}"
 
 
 def check_all(out: Path, names: list[str]) -> dict[tuple[str, str], list[str] | str]:
