@@ -90,9 +90,9 @@ def check(root: Path) -> tuple[int, list[str]]:
         return 0, [f"{pdf.relative_to(root)} or its log is missing: run `make pdf`"]
     found = problems(log.read_text(encoding="utf-8", errors="replace"))
     chapters = {_plain(name) for name, _ in outline(pdf)}
-    for entry in toc_entries(root):
+    for entry in toc_entries(root)[1:]:  # the root page is the PDF's front matter, not a chapter
         source = next((root / f"{entry}{s}" for s in (".ipynb", ".md") if (root / f"{entry}{s}").is_file()), None)
-        if source is not None and entry != toc_entries(root)[0] and _plain(title(source)) not in chapters:
+        if source is not None and _plain(title(source)) not in chapters:
             found.append(f"missing chapter: {title(source)} ({entry})")
     return len(PdfReader(str(pdf)).pages), found
 
