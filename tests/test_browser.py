@@ -289,3 +289,57 @@ def test_search_finds_the_gradient_ascent_chapter(visit):
     links = v.page.locator("#search-results li a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
     assert any("algorithm/gradient-ascent" in link for link in links), links
     assert v.blocked == [] and v.errors == []
+
+
+#: The interactive figures of the static book (gaedu.interactive): each page and what its slider sets.
+INTERACTIVE_FIGURES = {
+    "book/algorithm/gradient-ascent": "learning rate η",
+    "book/applications/gan-game": "training step",
+    "book/applications/restoring-photographs": "method",
+}
+
+
+@pytest.mark.parametrize("entry", INTERACTIVE_FIGURES)
+def test_interactive_figure_slider_changes_the_figure(entry, visit):
+    """With no kernel and only the local host: plotly.js from the build draws the figure, and the slider redraws it."""
+    v = visit(f"{entry}.html")
+    figure = v.page.locator(".gaedu-slider-figure").first
+    figure.scroll_into_view_if_needed()
+    v.page.wait_for_selector(".gaedu-slider-figure[data-live]", timeout=30000)  # drawn by plotly.js
+    assert figure.locator(".gaedu-slider-static").is_hidden() and figure.locator(".gaedu-slider-plot svg").count() > 0
+    slider = figure.get_by_label(INTERACTIVE_FIGURES[entry], exact=True)
+    assert slider.get_attribute("type") == "range"
+    plot, readout = figure.locator(".gaedu-slider-plot"), figure.locator("output")
+    start, drawn = readout.inner_text(), plot.inner_html()
+    slider.focus()
+    v.page.keyboard.press("Home" if int(slider.input_value()) > 0 else "End")  # the reader's keyboard moves it
+    v.page.wait_for_function("([p, before]) => p.innerHTML !== before", arg=[plot.element_handle(), drawn], timeout=10000)
+    assert readout.inner_text() != start and slider.get_attribute("aria-valuetext") == readout.inner_text()
+    moved = plot.inner_html()
+    box = slider.bounding_box()  # and a click in the middle of the track, as with a mouse
+    v.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    v.page.wait_for_function("([p, before]) => p.innerHTML !== before", arg=[plot.element_handle(), moved], timeout=10000)
+    assert v.page.evaluate("() => typeof window.Plotly") == "object"
+    assert v.page.locator("script[src*='plotly.min.js']").count() == 1
+    assert v.blocked == [] and v.failed == [] and v.errors == []
+
+
+def test_play_steps_through_the_training_snapshots(visit):
+    v = visit("book/applications/gan-game.html")
+    figure = v.page.locator(".gaedu-slider-figure").first
+    figure.scroll_into_view_if_needed()
+    v.page.wait_for_selector(".gaedu-slider-figure[data-live]", timeout=30000)
+    slider = figure.locator("input[type=range]")
+    slider.focus()
+    v.page.keyboard.press("Home")
+    figure.get_by_role("button", name="Play").click()
+    v.page.wait_for_function("s => +s.value >= 2", arg=slider.element_handle(), timeout=10000)
+    figure.get_by_role("button", name="Pause").click()
+    stopped = slider.input_value()
+    v.page.wait_for_timeout(900)
+    assert slider.input_value() == stopped, "Pause did not stop the film"
+
+
+def test_pages_without_interactive_figures_do_not_load_plotly(visit):
+    v = visit("book/back/glossary.html")
+    assert v.page.locator("script[src*='plotly.min.js']").count() == 0

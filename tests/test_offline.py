@@ -133,6 +133,7 @@ def test_finish_copies_mathjax_and_warns_about_other_hosts(tmp_path, monkeypatch
     for part in offline.MATHJAX_PARTS[1:]:
         assert (target / part / "part.js").is_file(), part
     assert not (target / "unused-part.js").exists()
+    assert (out / "_static" / "plotly.min.js").read_bytes() == offline._plotly_js().read_bytes()
     assert warnings.messages == ["chapter/page.html loads a <script> from another host: https://cdn.example.org/x.js"]
 
 
@@ -163,3 +164,12 @@ def test_the_installed_mathjax_has_every_part_the_extension_copies():
         pytest.skip("node_modules/mathjax is not installed (make install runs npm ci)")
     missing = [part for part in offline.MATHJAX_PARTS if not (es5 / part).exists()]
     assert not missing, f"MathJax parts missing from the npm package: {missing}"
+
+
+def test_only_a_page_with_an_interactive_figure_loads_plotly():
+    added = []
+    app = SimpleNamespace(add_js_file=lambda name, **kwargs: added.append(name))
+    offline._drop_network_assets(app, "plain", "page.html", {"body": "<p>text</p>"}, None)
+    assert added == []
+    offline._drop_network_assets(app, "figure", "page.html", {"body": '<div class="gaedu-slider-figure" id="x">'}, None)
+    assert added == ["plotly.min.js"]

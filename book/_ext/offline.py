@@ -9,6 +9,9 @@ package, because Sphinx is a dependency of the book only.
 * The Font Awesome 4 stylesheet that matplotlib's animation player links from a
   CDN is dropped; the theme's own Font Awesome draws the player's icons.
 * Thebe (live code through Binder, which needs the network) is not loaded.
+* A page with an interactive figure (``gaedu.interactive``) loads Plotly's
+  JavaScript from the build (``_static/plotly.min.js``, copied from the Python
+  package ``plotly``); other pages do not load it.
 * After the build every page is scanned: a script, stylesheet, image or frame
   loaded from another host is a warning, and the book's build turns warnings
   into errors.
@@ -68,7 +71,24 @@ def _is_thebe(asset) -> bool:
     return "thebe" in name.lower() or "THEBE" in body
 
 
+SLIDER_FIGURE = 'class="gaedu-slider-figure"'
+
+
+def _plotly_js() -> Path:
+    """plotly.js as the Python package ``plotly`` ships it."""
+    try:
+        import plotly
+    except ImportError:
+        raise ExtensionError("plotly is missing: the interactive figures need it (`make install` installs it)") from None
+    path = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    if not path.is_file():
+        raise ExtensionError(f"plotly.min.js is missing from the plotly package ({path})")
+    return path
+
+
 def _drop_network_assets(app, pagename, templatename, context, doctree) -> None:
+    if SLIDER_FIGURE in context.get("body", ""):
+        app.add_js_file("plotly.min.js")  # this page only
     if context.get("body"):
         context["body"] = THEBE_CONFIG.sub("", CDN_FONT_AWESOME.sub("", context["body"]))
     for key in ("script_files", "css_files"):
@@ -115,6 +135,7 @@ def _finish(app, exception) -> None:
         else:
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, destination)
+    shutil.copy2(_plotly_js(), target.parent / "plotly.min.js")  # for the pages with interactive figures
     for page in sorted(Path(app.outdir).rglob("*.html")):
         text = page.read_text(encoding="utf-8")
         if (fixed := accessible(text)) != text:
