@@ -162,6 +162,22 @@ class SliderFigure:
                 if (include is None or mime in include) and (exclude is None or mime not in exclude)}
 
 
+class MystNbPlugin:
+    """myst-nb's mime-renderer plugin (entry point ``myst_nb.mime_renderers`` in ``pyproject.toml``).
+
+    The HTML book draws a :class:`SliderFigure` from its ``text/html`` and the PDF from its
+    ``image/png``; Plotly's JSON is for JupyterLab. myst-nb reads every version of an output
+    and warns about a mime type it does not know, which fails the book's build (warnings are
+    errors), so this plugin says: never choose the JSON, and render it as nothing.
+    """
+
+    mime_priority_overrides = (("*", PLOTLY_MIME, None),)
+
+    @staticmethod
+    def handle_mime(renderer, data, inline: bool):
+        return [] if data.mime_type == PLOTLY_MIME else None
+
+
 #: The page script of one figure: draw it with plotly.js if the page has it (the book serves it);
 #: otherwise leave the static image. The slider animates to a frame; Play steps through them.
 _SCRIPT = r"""(function () {
@@ -361,17 +377,18 @@ def training_map_slider(
         checked[name] = (steps, maps, points)
     every_step = sorted({s for steps, _, _ in checked.values() for s in steps})
     n = len(checked)
-    fig = make_subplots(rows=1, cols=n, subplot_titles=list(checked), horizontal_spacing=0.12)
+    fig = make_subplots(rows=1, cols=n, subplot_titles=list(checked), horizontal_spacing=0.1)
     traces = []
     for col, (name, (_, maps, _)) in enumerate(checked.items(), start=1):
         thin = max(1, math.ceil(maps[0].shape[0] / max_grid))
-        ticks = np.linspace(extent[0], extent[1], maps[0].shape[0])[::thin]
+        ticks = _rounded(np.linspace(extent[0], extent[1], maps[0].shape[0])[::thin], 3)
+        rows = _rounded(np.linspace(extent[2], extent[3], maps[0].shape[0])[::thin], 3)
         zmin, zmax = ranges.get(name, (0.0, 1.0))
-        bar_x = (col / n) - 0.02 if n > 1 else 1.0
-        fig.add_trace(go.Heatmap(x=_rounded(ticks, 3), y=_rounded(np.linspace(extent[2], extent[3], maps[0].shape[0])[::thin], 3),
-                                 colorscale="PRGn", zmin=zmin, zmax=zmax, opacity=0.6, name="D(x)",
-                                 colorbar={"title": {"text": "D(x)"}, "x": bar_x, "len": 0.8, "thickness": 12}),
-                      row=1, col=col)
+        domain = fig.get_subplot(1, col).xaxis.domain
+        bar = {"title": {"text": f"D(x), {name}", "side": "top"}, "orientation": "h", "x": (domain[0] + domain[1]) / 2,
+               "xanchor": "center", "y": -0.2, "yanchor": "top", "len": 0.8 * (domain[1] - domain[0]), "thickness": 10}
+        fig.add_trace(go.Heatmap(x=ticks, y=rows, colorscale="PRGn", zmin=zmin, zmax=zmax, opacity=0.6, name="D(x)",
+                                 colorbar=bar), row=1, col=col)
         fig.add_trace(go.Scatter(x=_rounded(real[:, 0], 3), y=_rounded(real[:, 1], 3), mode="markers", name="real",
                                  marker={"size": 3, "color": "#00441b"}, showlegend=col == 1), row=1, col=col)
         fig.add_trace(go.Scatter(mode="markers", name="generated", showlegend=col == 1,
@@ -381,8 +398,9 @@ def training_map_slider(
         axis = "" if col == 1 else str(col)
         fig.update_xaxes(range=list(extent[:2]), title_text="x₁", row=1, col=col, constrain="domain")
         fig.update_yaxes(range=list(extent[2:]), title_text="x₂", row=1, col=col, scaleanchor=f"x{axis}")
-    fig.update_layout(template="plotly_white", height=460, paper_bgcolor="white",
-                      margin={"l": 50, "r": 30, "t": 70, "b": 40}, legend={"orientation": "h", "x": 0, "y": -0.15})
+    fig.update_layout(template="plotly_white", height=520, paper_bgcolor="white",
+                      margin={"l": 50, "r": 20, "t": 80, "b": 110},
+                      legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.16, "yanchor": "bottom"})
     frames = []
     for step in every_step:
         data, indices, titles = [], [], []
@@ -486,23 +504,25 @@ def method_slider(
         fig.add_trace(go.Image(source=sources[name][value], name=name, hoverinfo="x+y"), row=1, col=col)
     fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
     fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, scaleanchor="x")
-    fig.update_layout(template="plotly_white", height=400, paper_bgcolor="white", margin={"l": 10, "r": 10, "t": 60, "b": 10})
+    fig.update_layout(template="plotly_white", height=340, paper_bgcolor="white", margin={"l": 10, "r": 10, "t": 60, "b": 10})
     frames = []
     for k, position in enumerate(positions):
         annotations = [a.to_plotly_json() for a in fig.layout.annotations]
-        for annotation, shown in zip(annotations, panels.values(), strict=True):
-            annotation["text"] = shown[k][0]
+        for annotation, (name, shown) in zip(annotations, panels.items(), strict=True):
+            annotation["text"] = f"{name}<br>{shown[k][0]}"  # the panel's name over what it shows
         frames.append(go.Frame(name=position, traces=list(range(len(panels))), layout={"annotations": annotations},
                                data=[go.Image(source=sources[name][k]) for name in panels]))
     fig.frames = frames
 
-    static, axes = plt.subplots(len(panels), len(positions), figsize=(2.1 * len(positions), 2.3 * len(panels)),
+    # about one screen pixel per image pixel, drawn with "nearest": a small PNG that still shows the noise
+    side = max(1.0, max(np.shape(shown[0][1])[1] for shown in panels.values()) / _DPI)
+    static, axes = plt.subplots(len(panels), len(positions), figsize=(1.1 * side * len(positions), (1.1 * side + 0.35) * len(panels)),
                                 layout="constrained", squeeze=False)
-    for row, shown in zip(axes, panels.values(), strict=True):
+    for row, (name, shown) in zip(axes, panels.items(), strict=True):
         for ax, (caption, image) in zip(row, shown, strict=True):
             array = image.detach().cpu().double().numpy() if isinstance(image, torch.Tensor) else np.asarray(image)
-            ax.imshow(np.clip(array, 0, 1), cmap="gray", vmin=0, vmax=1)
-            ax.set_title(caption, fontsize=8)
+            ax.imshow(np.clip(array, 0, 1), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+            ax.set_title(f"{name}\n{caption}", fontsize=7)
             ax.axis("off")
     plt.close(static)
     parts = [describe(name) for name in panels] if describe else list(panels)

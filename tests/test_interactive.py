@@ -192,7 +192,7 @@ def test_the_method_slider_shows_each_image_as_its_png():
         source = frame["data"][0]["source"]
         decoded = np.asarray(Image.open(io.BytesIO(base64.b64decode(source.split(",", 1)[1]))))
         np.testing.assert_array_equal(decoded, np.round(image * 255).astype(np.uint8))
-    assert [f["layout"]["annotations"][0]["text"] for f in frames] == ["m0", "m1", "m2"]
+    assert [f["layout"]["annotations"][0]["text"] for f in frames] == ["denoise<br>m0", "denoise<br>m1", "denoise<br>m2"]
 
 
 @pytest.mark.parametrize(("panels", "positions", "message"), [
@@ -211,3 +211,17 @@ def test_image_png_clips_to_the_unit_range_and_refuses_other_shapes():
     np.testing.assert_array_equal(decoded, [[0, 128, 255]])
     with pytest.raises(ValueError, match="2-D array"):
         image_png(np.zeros((2, 2, 2)))
+
+
+def test_myst_nb_finds_the_plugin_and_never_chooses_plotly_json():
+    from types import SimpleNamespace
+
+    from myst_nb.core.render import get_mime_priority, load_mime_renders
+
+    from gaedu.interactive import MystNbPlugin
+
+    assert MystNbPlugin in load_mime_renders()  # the entry point of pyproject.toml
+    for builder in ("html", "latex"):
+        assert PLOTLY_MIME not in get_mime_priority(builder, [])
+    assert MystNbPlugin.handle_mime(None, SimpleNamespace(mime_type=PLOTLY_MIME), False) == []
+    assert MystNbPlugin.handle_mime(None, SimpleNamespace(mime_type="text/html"), False) is None
