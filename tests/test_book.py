@@ -47,6 +47,14 @@ def test_notebook_committed_without_outputs(notebook):
             )
 
 
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_cell_has_a_distinct_id(notebook):
+    """nbformat 4.5 cells carry an id; a cell without one makes nbformat warn on every read (nbgrader, nbval, the student edition)."""
+    ids = [cell.get("id") for cell in _cells(notebook)]
+    assert None not in ids, f"{notebook.name}: cells {[i for i, c in enumerate(ids) if c is None]} have no id"
+    assert len(set(ids)) == len(ids), f"{notebook.name}: repeated cell ids"
+
+
 def test_every_notebook_is_in_the_toc():
     listed = {_resolve(entry) for entry in TOC}
     missing = [str(nb.relative_to(ROOT)) for nb in NOTEBOOKS if nb not in listed]
