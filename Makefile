@@ -1,6 +1,8 @@
 # Two commands on a fresh machine with python3:
 #   make book   build the HTML book into _build/html, executing the notebooks that changed
-#   make test   lint, run the unit tests and every notebook (nbval), and build the book
+#   make test   the full suite (tools/pipeline.py): lint, unit tests, every chapter built and checked, the built
+#               book's pages, browser, student and PDF tests, and a time report in _build/test-report.json
+#   make check  the fast tier: lint, unit tests, and the chapters whose code changed
 #   make student  the student edition in _build/student: notebooks and HTML without solutions
 #   make pdf      the PDF edition, _build/latex/gaedu.pdf (XeLaTeX; the README lists the Debian packages)
 #   make classroom  nbgrader assignments (_build/classroom/nbgrader) and Otter-Grader masters (_build/classroom/otter)
@@ -15,42 +17,46 @@ ASSETS := node_modules/.installed
 # `make book` is incremental: it executes again only the notebooks whose code changed
 # (or all of them when the gaedu package, the book's other files or the model cache
 # changed: tools/execute.py) and Sphinx reads again only the pages that changed.
-# FRESH=1 (`make test` sets it) executes every notebook and rebuilds every page (--all).
+# FRESH=1 executes every notebook and rebuilds every page (--all).
 BOOK_ROOT  ?= .
-EXECUTED   := _build/jupyter_execute/book
 BOOK_FLAGS := --builder html -W -n --keep-going $(if $(FRESH),--all)
 EXECUTE_FLAGS := $(if $(FRESH),--fresh)
 
-.PHONY: book test unit-test lint student classroom pdf install build-book build-pdf cache clean
+.PHONY: book test check unit-test lint student classroom pdf install build-book book-html build-pdf cache clean
 
 book: install
+	$(MAKE) --no-print-directory cache
 	$(MAKE) --no-print-directory build-book
 
-# The linter runs first (`lint` installs). Then two processes at once, one per core,
-# each with one thread (OMP_NUM_THREADS=1: two processes that each wanted both cores
-# would spend their time waiting for each other): the build executes every notebook
-# once (warnings are errors) while the unit tests, which need no built book, run
-# beside it. Last, two pytest workers run nbval over the executed copies, a notebook
-# per worker at a time, so each notebook runs a second time with the build's own
-# thread count and every `# NBVAL_CHECK_OUTPUT` cell must repeat its output exactly;
-# beside them run the tests of the built book (pages, browser, student edition).
-test: export OMP_NUM_THREADS := 1
-test: lint
-	OMP_NUM_THREADS=2 $(MAKE) --no-print-directory cache
-	$(MAKE) --no-print-directory -j2 build-book unit-test FRESH=1
-	$(BIN)/python -m pytest -n 2 --dist loadfile -m "built or notebook or classroom" tests $(EXECUTED)
+# The full suite, what CI runs: tools/pipeline.py runs every check as a job, one
+# single-threaded process per core, longest first (from the last run's times), and ends
+# with a time report (printed, and in _build/test-report.json). Each chapter is executed
+# exactly twice: by the build, and by its check run (tools/check_run.py), which repeats
+# nbval's comparison of every `# NBVAL_CHECK_OUTPUT` cell and gives nbgrader's and
+# Otter's verdicts on the graded exercises; the run fails if a chapter ran more often.
+# Beside them: the linter, the model cache (filled if anything is missing, two workers),
+# the unit tests, the Sphinx build (-W -n), the built book's tests (pages, browser,
+# student edition, PDF) and the real nbgrader and Otter on the smallest chapter.
+test: install
+	$(BIN)/python tools/pipeline.py test
+
+# The fast tier for contributors (a few minutes): the linter, the unit tests on both cores
+# (no book builds), and the build and check run of the chapters whose code changed since
+# the last build. It ends by saying what it did not run; `make test` runs everything.
+check: install
+	$(BIN)/python tools/pipeline.py check
 
 # The models the book loads (the restoration chapter's learned prior and its Deep
 # Image Prior fits, and the models of gaedu.zoo), trained once per machine into the model
-# cache (~/.cache/gaedu, or $$GAEDU_CACHE_DIR); later runs find them there in a second. The
-# first run takes about 35 minutes on two CPU cores, with progress bars. `make test` runs it first, on both
-# cores, before the two one-thread lanes start.
+# cache (~/.cache/gaedu, or $$GAEDU_CACHE_DIR); later runs find them there at once. The
+# first run prints what it will train and about how long (python -m gaedu cache --plan),
+# then trains on two single-thread workers, longest first: about 25 minutes on two cores.
 cache: install
-	$(BIN)/python -m gaedu cache
+	$(BIN)/python -m gaedu cache --jobs 2
 
-# The tests that need no built book: everything but nbval and the built pages.
+# The tests that need no built book and execute no chapter.
 unit-test:
-	$(BIN)/python -m pytest -q -m "not built and not notebook and not classroom" tests
+	$(BIN)/python -m pytest -q -m "not built and not notebook and not classroom and not graded and not conformance" tests
 
 # ruff (configured in pyproject.toml): pyflakes, pycodestyle, import order, bugbear.
 lint: install
@@ -72,8 +78,9 @@ pdf: install
 LATEX_TOOLS := xelatex latexmk
 build-pdf:
 	@for tool in $(LATEX_TOOLS); do command -v $$tool >/dev/null || { echo "$$tool not found: install TeX Live (Debian: apt-get install texlive-xetex texlive-latex-extra texlive-fonts-recommended texlive-lang-cjk texlive-lang-chinese latex-cjk-common latexmk fonts-noto-cjk fonts-dejavu-core)"; exit 1; }; done
-	$(BIN)/python -m gaedu cache
-	$(BIN)/python tools/execute.py --root $(BOOK_ROOT)
+	$(BIN)/python -m gaedu cache --check
+	@# Under make test (GAEDU_PIPELINE=1) the PDF takes the HTML build's outputs and executes nothing.
+	$(BIN)/python tools/execute.py --root $(BOOK_ROOT) $(if $(GAEDU_PIPELINE),--require-cached)
 	$(BIN)/jupyter-book build $(BOOK_ROOT) --builder pdflatex -W -n --keep-going
 	$(BIN)/python tools/check_pdf.py --root $(BOOK_ROOT)
 
@@ -101,11 +108,17 @@ $(ASSETS): package.json package-lock.json
 # The build itself, without the install step (the tests call it from inside the venv):
 # tools/execute.py runs every notebook, two at a time, into the build's cache; the
 # build takes their outputs from it; then the executed notebooks are written to
-# _build/jupyter_execute for nbval and the student edition.
+# _build/jupyter_execute for the student edition. MODELS=none: a book that loads no
+# model (the tests' small books) does not look at the model cache.
 build-book:
-	$(BIN)/python -m gaedu cache
-	rm -rf $(BOOK_ROOT)/_build/jupyter_execute
+	$(if $(filter none,$(MODELS)),,$(BIN)/python -m gaedu cache --check)
 	$(BIN)/python tools/execute.py --root $(BOOK_ROOT) $(EXECUTE_FLAGS)
+	$(MAKE) --no-print-directory book-html
+
+# Sphinx alone, on notebooks already executed into the build's cache (make test's scheduler
+# executes them one job per notebook, then runs this).
+book-html:
+	rm -rf $(BOOK_ROOT)/_build/jupyter_execute
 	@# A failed build forgets Sphinx's saved pages, so the next one reads every page again and repeats its warnings.
 	$(BIN)/jupyter-book build $(BOOK_ROOT) $(BOOK_FLAGS) || { rm -rf $(BOOK_ROOT)/_build/.doctrees; exit 1; }
 	$(BIN)/python tools/execute.py --root $(BOOK_ROOT) --write-executed

@@ -301,22 +301,20 @@ def _restore(args: argparse.Namespace) -> None:
 
 def _cache(args: argparse.Namespace) -> None:
     from gaedu.cache import cache_dir
-    from gaedu.denoiser import load_denoiser
-    from gaedu.dip import dip_study
-    from gaedu.zoo import BASELINE_DATASETS, SEEDED, SEEDS, baseline_choice, names, pretrained
+    from gaedu.cache_fill import fill, items, missing, plan, report
 
+    if args.plan or args.check:
+        todo = missing()
+        print(plan(todo, args.jobs))
+        if args.check and todo:
+            raise UsageError(f"the model cache lacks {len(todo)} of the book's models: run python -m gaedu cache")
+        return
     start = time.perf_counter()
-    print(f"filling the model cache {cache_dir()}: a model already there loads in a second, "
-          "a missing one is trained now", flush=True)  # fmt: skip
-    load_denoiser(progress=not args.quiet)
-    dip_study(progress=not args.quiet)
-    for name in names():
-        for seed in SEEDS if name in SEEDED else (0,):
-            pretrained(name, seed=seed, progress=not args.quiet)
-    for dataset in BASELINE_DATASETS:
-        for kind in ("kde", "gmm"):
-            baseline_choice(kind, dataset=dataset, progress=not args.quiet)
-    print(f"the model cache {cache_dir()} holds the book's models ({time.perf_counter() - start:.0f} s)")
+    print(f"filling the model cache {cache_dir()}: a model already there is kept, a missing one is trained now", flush=True)
+    done = fill(args.jobs, progress=not args.quiet, say=lambda line: print(line, flush=True))
+    if done and args.jobs > 1:
+        print(report(done))
+    print(f"the model cache {cache_dir()} holds the book's {len(items())} models ({time.perf_counter() - start:.0f} s)")
 
 
 def _add_training_options(command: argparse.ArgumentParser) -> None:
@@ -386,6 +384,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     cache = commands.add_parser("cache", help="train and cache the models the book loads (minutes, once per machine)")
     cache.add_argument("--quiet", action="store_true", help="no progress bars")
+    cache.add_argument("--jobs", type=_positive, default=1,
+                       help="train on this many worker processes of one thread each, longest first (default 1)")
+    cache.add_argument("--plan", action="store_true", help="print what is missing and its expected time; train nothing")
+    cache.add_argument("--check", action="store_true", help="as --plan, and fail (status 2) if anything is missing")
     cache.set_defaults(run=_cache)
     return parser
 

@@ -178,6 +178,14 @@ def deep_image_prior(
 VARIANTS = {"plain": {"average": 0.0, "input_noise": 0.0}, "regularised": {"average": 0.99, "input_noise": 1 / 30}}
 
 
+def dip_study_config(photo: str = "camera", task: str = "denoise", *, seeds: tuple[int, ...] = (0, 1, 2),
+                     steps: int = 600) -> dict:  # fmt: skip
+    """The settings :func:`dip_study` caches its result under (the model cache's key)."""
+    seeds = tuple(check_int("seed", s, minimum=0) for s in seeds)
+    steps = check_int("steps", steps)
+    return {"photo": photo, "task": task, "seeds": list(seeds), "steps": steps, "variants": VARIANTS, "channels": 16}
+
+
 def dip_study(
     photo: str = "camera",
     task: str = "denoise",
@@ -202,9 +210,8 @@ def dip_study(
     from gaedu.data import load_photo
     from gaedu.operators import degrade
 
-    seeds = tuple(check_int("seed", s, minimum=0) for s in seeds)
-    steps = check_int("steps", steps)
-    config = {"photo": photo, "task": task, "seeds": list(seeds), "steps": steps, "variants": VARIANTS, "channels": 16}
+    config = dip_study_config(photo, task, seeds=seeds, steps=steps)
+    seeds, steps = tuple(config["seeds"]), config["steps"]
 
     def compute() -> dict:
         clean = load_photo(photo)

@@ -275,6 +275,13 @@ def _baseline_data(dataset: str):
     return load_digits("train")[0], DIGITS8_BASELINE_DIMS, DIGITS8_BASELINE_MIXTURES, "8×8"
 
 
+def _baseline_config(kind: str, dataset: str) -> dict:
+    """The settings :func:`baseline_choice` caches its rows under (no data is loaded)."""
+    dims, mixtures = (BASELINE_DIMS, BASELINE_MIXTURES) if dataset == "mnist28" else (
+        DIGITS8_BASELINE_DIMS, DIGITS8_BASELINE_MIXTURES)  # fmt: skip
+    return {"kind": kind, "dims": list(dims), "mixtures": list(mixtures), "data": f"{dataset}-train"}
+
+
 def baseline_choice(kind: str, *, dataset: str = "mnist28", progress: bool = True) -> list[dict]:
     """Return the held-out likelihood of every setting of the ``kind`` baseline (``'kde'`` or ``'gmm'``).
 
@@ -288,8 +295,9 @@ def baseline_choice(kind: str, *, dataset: str = "mnist28", progress: bool = Tru
 
     check_choice("kind", kind, ("kde", "gmm"))
     check_choice("dataset", dataset, BASELINE_DATASETS)
-    _, dims, mixtures, size = _baseline_data(dataset)
-    config = {"kind": kind, "dims": list(dims), "mixtures": list(mixtures), "data": f"{dataset}-train"}
+    config = _baseline_config(kind, dataset)
+    size = "28×28" if dataset == "mnist28" else "8×8"
+    dims, mixtures = config["dims"], config["mixtures"]
 
     def compute():
         from gaedu.baselines import choose_by_likelihood

@@ -278,13 +278,15 @@ def write_otter(out: Path, root: Path = ROOT) -> dict[str, list[str]]:
 OTTER_TIMEOUT = 600
 
 
-def otter_assign(master: str | Path) -> str:
+def otter_assign(master: str | Path, run_tests: bool = True) -> str:
     """Run ``otter assign`` on one master notebook into the folder beside it named after it.
 
     Otter writes ``autograder/`` (the solutions, the tests, the autograder zip for
     Gradescope-style graders) and ``student/`` (solutions replaced by ``...``), and
-    first runs the tests against the solutions, failing if any does not pass. Return
-    "" on success, else the end of Otter's report.
+    first runs the tests against the solutions, failing if any does not pass (not with
+    ``run_tests=False``: ``make test``'s check run, ``tools/check_run.py``, runs Otter's
+    tests in the chapter's second execution instead). Return "" on success, else the end
+    of Otter's report.
     """
     master = Path(master).resolve()
     target = master.parent / master.stem
@@ -297,7 +299,7 @@ def otter_assign(master: str | Path) -> str:
     for _ in range(2):
         shutil.rmtree(target, ignore_errors=True)
         process = subprocess.Popen(
-            [str(bin_dir / "otter"), "assign", master.name, master.stem],
+            [str(bin_dir / "otter"), "assign", master.name, master.stem, *([] if run_tests else ["--no-run-tests"])],
             cwd=master.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
         )  # fmt: skip
         try:
@@ -354,6 +356,11 @@ def main(argv: list[str] | None = None) -> int:
         "--check", action="store_true",
         help="also run nbgrader validate on every notebook and otter assign on every master (about 15 minutes)",
     )  # fmt: skip
+    parser.add_argument(
+        "--prepare", action="store_true",
+        help="also write Otter's student and autograder folders without running the tests (what tools/check_run.py reads)",
+    )  # fmt: skip
+    parser.add_argument("--chapters", nargs="*", default=None, help="only these chapters (their stems)")
     args = parser.parse_args(argv)
     out = Path(args.out).resolve()
     graded = write_sources(out)
@@ -363,7 +370,15 @@ def main(argv: list[str] | None = None) -> int:
     otter = write_otter(out)
     assert otter == graded
     print(f"wrote {len(otter)} Otter-Grader master notebooks ({points} questions, a point each) to {out / 'otter'}")
-    return (1 if report(check_all(out, list(graded))) else 0) if args.check else 0
+    names = [name for name in graded if args.chapters is None or name in args.chapters]
+    if args.prepare:
+        failed = {name: error for name in names if (error := otter_assign(out / "otter" / f"{name}.ipynb", run_tests=False))}
+        for name, error in failed.items():
+            print(f"  {name}: otter assign --no-run-tests failed: {error[-300:]}")
+        print(f"otter assign --no-run-tests wrote the student and autograder folders of {len(names) - len(failed)} masters")
+        if failed:
+            return 1
+    return (1 if report(check_all(out, names)) else 0) if args.check else 0
 
 
 if __name__ == "__main__":

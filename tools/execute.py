@@ -118,25 +118,74 @@ def write_executed(root: Path) -> int:
     return 0
 
 
+def record_execution(root: Path, notebook: Path, by: str, seconds: float) -> None:
+    """Append one execution of ``notebook`` to ``_build/executions.jsonl``: ``make test`` fails if a chapter ran more than twice."""
+    import json
+
+    log = root / "_build" / "executions.jsonl"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    notebook = Path(notebook).resolve()
+    name = str(notebook.relative_to(root)) if notebook.is_relative_to(root) else str(notebook)
+    with open(log, "a", encoding="utf-8") as file:
+        file.write(json.dumps({"notebook": name, "by": by, "seconds": round(seconds, 1), "pid": os.getpid()}) + "\n")
+
+
+def stale(root: Path, *, code_only: bool = False) -> list[Path]:
+    """The notebooks a build would execute now: all of them if the fingerprint changed (unless
+    ``code_only``: then only those whose code cells changed), else those whose code changed."""
+    from jupyter_cache import get_cache
+
+    path = root / "_build" / ".jupyter_cache"
+    stamp = path / "gaedu-fingerprint"
+    found = notebooks(root)
+    if not path.is_dir() or (not code_only and (not stamp.is_file() or stamp.read_text() != fingerprint(root))):
+        return found
+    cache = get_cache(path)
+    known = {Path(record.uri) for record in cache.list_project_records()}
+    fresh_ones = {Path(record.uri) for record in cache.list_project_records()} - {
+        Path(record.uri) for record in cache.list_unexecuted()}  # fmt: skip
+    return [notebook for notebook in found if notebook not in known or notebook not in fresh_ones]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", default=".", help="the book's folder (where _config.yml is)")
     parser.add_argument("--timeout", type=int, default=300, help="seconds a cell may take")
     parser.add_argument("--fresh", action="store_true", help="execute every notebook, reusing nothing")
     parser.add_argument("--write-executed", action="store_true", help="after the build: write the executed notebooks")
+    parser.add_argument("--prepare", action="store_true",
+                        help="empty the cache if needed and list the notebooks in it, but execute nothing (make test's "
+                             "scheduler then executes one notebook per job with --notebook)")  # fmt: skip
+    parser.add_argument("--notebook", nargs="+", default=None,
+                        help="execute only these notebooks (if their code is not in the cache), one at a time")
+    parser.add_argument("--code-only", action="store_true",
+                        help="keep the cache when the package or the model cache changed (make check): "
+                             "only notebooks whose code changed are executed")  # fmt: skip
+    parser.add_argument("--require-cached", action="store_true",
+                        help="execute nothing; fail if a notebook would be executed (the PDF under make test)")
     args = parser.parse_args(argv)
     root = Path(args.root).resolve()
     if args.write_executed:
         return write_executed(root)
+    if args.require_cached:
+        if todo := stale(root):
+            names = ", ".join(str(p.relative_to(root)) for p in todo[:4]) + (", ..." if len(todo) > 4 else "")
+            print(f"{len(todo)} notebooks are not in the build's cache as they are now ({names}); "
+                  "build the book first (make book): this build must not execute them", file=sys.stderr)  # fmt: skip
+            return 1
+        print(f"all {len(notebooks(root))} notebooks are in the build's cache: nothing to execute")
+        return 0
     os.environ["OMP_NUM_THREADS"] = "1"  # inherited by every kernel
     from jupyter_cache import get_cache
     from jupyter_cache.executors import load_executor
 
     path = root / "_build" / ".jupyter_cache"  # where myst-nb looks for it (next to _build/html)
+    if args.notebook is not None:
+        return _execute_some(root, path, [Path(n).resolve() for n in args.notebook], args.timeout)
     stamp = path / "gaedu-fingerprint"
     current = fingerprint(root)
     before = stamp.read_text() if stamp.is_file() else None
-    if args.fresh or before != current:
+    if args.fresh or (before != current and not (args.code_only and before is not None)):
         reason = "--fresh" if args.fresh else "no earlier build" if before is None else f"changed: {_changed(before, current)}"
         print(f"starting with an empty cache ({reason})")
         # Sphinx's saved pages go too: a page whose notebook is unchanged but whose
@@ -156,23 +205,67 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     for notebook in found:
         cache.add_nb_to_project(str(notebook))
+    if args.prepare:
+        print(f"{len(cache.list_unexecuted())} of {len(found)} notebooks to execute")
+        return 0
     logger = logging.getLogger("execute")
     logger.addHandler(logging.StreamHandler(sys.stdout))
     logger.setLevel(logging.WARNING)
     start = time.perf_counter()
-    stale = len(cache.list_unexecuted())
+    todo = len(cache.list_unexecuted())
     print(
-        f"executing {stale} of {len(found)} notebooks ({len(found) - stale} unchanged since the last build), "
-        f"{max(1, min(stale, os.cpu_count() or 1))} at a time, one thread each"
+        f"executing {todo} of {len(found)} notebooks ({len(found) - todo} unchanged since the last build), "
+        f"{max(1, min(todo, os.cpu_count() or 1))} at a time, one thread each"
     )
     result = load_executor("local-parallel", cache=cache, logger=logger).run_and_cache(timeout=args.timeout)
     seconds = time.perf_counter() - start
+    for uri in [*result.succeeded, *result.excepted, *result.errored]:
+        record_execution(root, Path(uri), "build", _seconds(cache, uri))
     for record in cache.list_project_records():
         name = Path(record.uri).relative_to(root)
         if record.traceback:
             print(f"  failed: {name} (the build runs it again and reports the error)")
     print(f"executed {len(result.succeeded)} of {len(found)} notebooks in {seconds:.0f} s")
     return 0
+
+
+def _seconds(cache, uri: str) -> float:
+    """The execution seconds jupyter-cache recorded for ``uri`` (0 if it failed)."""
+    try:
+        record = cache.get_cached_project_nb(uri)
+        return float((record.data or {}).get("execution_seconds", 0.0)) if record else 0.0
+    except Exception:
+        return 0.0
+
+
+def _execute_some(root: Path, path: Path, chosen: list[Path], timeout: int) -> int:
+    """Execute the ``chosen`` notebooks (already in the project, see ``--prepare``) whose code is not cached."""
+    from jupyter_cache import get_cache
+    from jupyter_cache.executors import load_executor
+
+    cache = get_cache(path)
+    for notebook in chosen:
+        cache.add_nb_to_project(str(notebook))
+    logger = logging.getLogger("execute")
+    logger.addHandler(logging.StreamHandler(sys.stdout))
+    logger.setLevel(logging.WARNING)
+    failed = 0
+    for notebook in chosen:
+        start = time.perf_counter()
+        result = load_executor("local-serial", cache=cache, logger=logger).run_and_cache(
+            filter_uris=[str(notebook)], timeout=timeout)  # fmt: skip
+        if not [*result.succeeded, *result.excepted, *result.errored]:
+            print(f"{notebook.relative_to(root)}: unchanged since the last build, not executed")
+            continue
+        seconds = time.perf_counter() - start
+        record_execution(root, notebook, "build", seconds)
+        ok = str(notebook) in result.succeeded
+        failed += not ok
+        print(f"{notebook.relative_to(root)}: executed in {seconds:.0f} s{'' if ok else ', FAILED'}")
+        if not ok:
+            for record in cache.list_project_records(filter_uris=[str(notebook)]):
+                print(record.traceback or "", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,371 @@
+"""The check run: a chapter's second execution, which carries nbval's comparison and the grading verdicts.
+
+``make test`` executes every chapter twice: once for the book (``tools/execute.py``) and
+once here, in one fresh kernel of one thread per chapter. This run asks, of that one
+execution, every question the test suite used to answer with four more executions:
+
+1. **The body** (the cells before the first exercise) runs as nbval runs it: a cell
+   that raises fails (unless tagged ``raises-exception``), and every cell marked
+   ``# NBVAL_CHECK_OUTPUT`` must repeat the build's output, compared by nbval's own
+   ``compare_outputs`` (``--nbval-lax``: images and metadata are not compared).
+2. The kernel's state is saved: its namespace and the random states of ``random``,
+   NumPy and torch, and of every ``torch.Generator`` and NumPy ``Generator`` it holds.
+3. **The nbgrader release**'s exercise cells run with errors allowed, as ``nbgrader
+   validate`` runs them, and nbgrader's own ``Validator`` judges the executed release:
+   it must fail at least one grade cell, fail only grade cells, and change no checksum.
+4. The state is restored; **the nbgrader source**'s exercise cells run, and nbgrader's
+   ``Validator`` must find no failure. Then **Otter**'s own ``Notebook.check`` runs each
+   question's test (written by ``otter assign --no-run-tests``) in that namespace: each
+   must pass. (Otter's master holds the same answers as the source, checked here.)
+5. The state is restored; **the chapter's own exercise cells** (starters and solutions)
+   run, with the same comparison for a checked solution cell.
+
+The body's code is the same in the chapter, the source and the release (checked), so each
+graded part sees the state a fresh ``nbgrader validate`` would. The result, with each
+cell's seconds, goes to ``_build/check/<chapter>.json``, which ``tests/test_check_run.py``
+reads; one line is appended to ``_build/executions.jsonl`` (the pipeline counts them).
+
+Usage: .venv/bin/python tools/check_run.py book/<part>/<chapter>.ipynb [--classroom _build/classroom] [--out _build/check]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import difflib
+import json
+import os
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import nbformat
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from student_edition import ROOT  # noqa: E402
+
+#: What ``--nbval-lax`` leaves out of the comparison (nbval's ``IPyNbFile.skip_compare`` without nbdime).
+SKIP_COMPARE = ("metadata", "traceback", "prompt_number", "output_type", "name", "execution_count",
+                "application/vnd.jupyter.widget-view+json", "image/png", "image/jpeg")  # fmt: skip
+#: Seconds a cell may take (nbval's ``--nbval-cell-timeout`` and the build's ``timeout``).
+TIMEOUT = 300
+
+#: The harness's module in the kernel: saving and restoring the state after the body (its functions'
+#: globals are this module's, so clearing the kernel's namespace does not touch them).
+_HARNESS = """
+import random, sys, types
+import numpy as np
+import torch
+
+
+def save(names):
+    global saved
+    saved = types.SimpleNamespace(
+        names=dict(names), random=random.getstate(), numpy=np.random.get_state(), torch=torch.get_rng_state(),
+        generators=[(v, v.get_state()) for v in names.values() if isinstance(v, torch.Generator)],
+        np_generators=[(v, v.bit_generator.state) for v in names.values() if isinstance(v, np.random.Generator)])
+
+
+def restore(names):
+    random.setstate(saved.random)
+    np.random.set_state(saved.numpy)
+    torch.set_rng_state(saved.torch)
+    for generator, state in saved.generators:
+        generator.set_state(state)
+    for generator, state in saved.np_generators:
+        generator.bit_generator.state = state
+    names.clear()
+    names.update(saved.names)
+"""
+_SNAPSHOT = f"""
+import sys as _gaedu_sys, types as _gaedu_types
+_gaedu_sys.modules["_gaedu_check"] = _gaedu_types.ModuleType("_gaedu_check")
+exec({_HARNESS!r}, _gaedu_sys.modules["_gaedu_check"].__dict__)
+del _gaedu_sys, _gaedu_types
+__import__("sys").modules["_gaedu_check"].save(globals())
+"""
+_RESTORE = """__import__("sys").modules["_gaedu_check"].restore(globals())"""
+_OTTER = """
+import otter as _gaedu_otter
+_gaedu_grader = _gaedu_otter.Notebook(tests_dir={tests!r})
+_gaedu_results = {{}}
+for _gaedu_q in {questions!r}:
+    try:
+        _gaedu_r = _gaedu_grader.check(_gaedu_q, globals())
+        _gaedu_results[_gaedu_q] = "" if _gaedu_r.passed_all else str(_gaedu_r)[-1500:]
+    except Exception as _gaedu_err:
+        _gaedu_results[_gaedu_q] = f"{{type(_gaedu_err).__name__}}: {{_gaedu_err}}"
+print("GAEDU-OTTER " + __import__("json").dumps(_gaedu_results))
+"""
+
+
+def _text(cell) -> str:
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+def body_length(notebook) -> int:
+    """The number of cells before the chapter's first exercise (all of them if it has none)."""
+    for index, cell in enumerate(notebook.cells):
+        if "{exercise-start}" in _text(cell):
+            return index
+    return len(notebook.cells)
+
+
+def nbval_options(cell) -> dict:
+    """nbval's options for a cell under ``--nbval-lax`` (from its comment markers and tags)."""
+    from nbval.plugin import find_comment_markers, find_metadata_tags
+
+    options = dict(find_metadata_tags(cell.metadata))
+    options.update(dict(find_comment_markers(cell.source)))
+    options.setdefault("check", False)
+    return options
+
+
+class _NbvalComparison:
+    """nbval's own ``IPyNbCell.compare_outputs``, outside pytest (the failure text is formatted here)."""
+
+    from nbval.plugin import IPyNbCell, nocolors
+
+    colors = nocolors
+    compare_outputs = IPyNbCell.compare_outputs
+    sanitize = IPyNbCell.sanitize
+
+    def __init__(self):
+        self.parent = SimpleNamespace(skip_compare=SKIP_COMPARE, sanitize_patterns={})
+        self.comparison_traceback: list[str] = []
+
+    def format_output_compare(self, key, left, right):
+        diff = difflib.unified_diff(str(left).splitlines(), str(right).splitlines(), "the build's output",
+                                    "the check run's output", lineterm="", n=2)  # fmt: skip
+        self.comparison_traceback.append(f"mismatch {key!r}:\n" + "\n".join(list(diff)[:60]))
+
+
+def compare(test: list, reference: list) -> str:
+    """Compare a cell's outputs with the build's as nbval does; return "" if they agree, else what differs."""
+    from nbval.plugin import coalesce_streams
+
+    comparison = _NbvalComparison()
+    same = comparison.compare_outputs(coalesce_streams(copy.deepcopy(test)), coalesce_streams(copy.deepcopy(reference)))
+    return "" if same else "\n".join(comparison.comparison_traceback) or "the outputs differ"
+
+
+def _error(outputs: list) -> str:
+    for output in outputs:
+        if output.get("output_type") == "error":
+            return f"{output.get('ename')}: {output.get('evalue')}"
+    return ""
+
+
+class Kernel:
+    """One kernel, cells executed one at a time by nbclient (as nbgrader's ``Execute`` and jupyter-cache do)."""
+
+    def __init__(self, workdir: Path):
+        from nbclient import NotebookClient
+
+        self.notebook = nbformat.v4.new_notebook()
+        self.notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        self.client = NotebookClient(self.notebook, timeout=TIMEOUT, allow_errors=True, kernel_name="python3",
+                                     resources={"metadata": {"path": str(workdir)}})  # fmt: skip
+        self.count = 0
+        self.seconds: list[tuple[str, float]] = []
+
+    def __enter__(self):
+        self._context = self.client.setup_kernel()
+        self._context.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self._context.__exit__(*exc)
+
+    def run(self, cell, label: str = "") -> list:
+        """Execute ``cell`` (its outputs are replaced); return the outputs."""
+        cell.outputs = []
+        self.notebook.cells.append(cell)
+        start = time.perf_counter()
+        self.client.execute_cell(cell, len(self.notebook.cells) - 1, execution_count=self.count + 1)
+        self.count += 1
+        if label:
+            self.seconds.append((label, round(time.perf_counter() - start, 3)))
+        return cell.outputs
+
+    def hidden(self, code: str) -> str:
+        """Run harness code; return its stdout, and raise if it fails."""
+        outputs = self.run(nbformat.v4.new_code_cell(code))
+        if error := _error(outputs):
+            raise RuntimeError(f"the check run's own code failed: {error}")
+        return "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+
+
+def reference(root: Path, chapter: Path):
+    """The build's executed chapter (from the build's jupyter-cache)."""
+    from jupyter_cache import get_cache
+
+    cache = get_cache(root / "_build" / ".jupyter_cache")
+    try:
+        _, executed = cache.merge_match_into_notebook(nbformat.read(chapter, as_version=4))
+    except KeyError:
+        raise SystemExit(f"{chapter.relative_to(root)} is not in the build's cache: build the book first") from None
+    return executed
+
+
+def _run_checked(kernel: Kernel, cells: list, refs: list, where: str, result: dict) -> None:
+    """Run cells as nbval does: errors fail (unless expected), checked outputs are compared with ``refs``."""
+    for index, (cell, ref) in enumerate(zip(cells, refs, strict=True)):
+        if cell.cell_type != "code":
+            continue
+        options = nbval_options(cell)
+        if options.get("skip"):
+            continue
+        outputs = kernel.run(copy.deepcopy(cell), f"{where} {index}")
+        error = _error(outputs)
+        if error and not options.get("check_exception"):
+            result["errors"].append({"cell": index, "part": where, "error": error, "source": cell.source[:300]})
+        if options.get("check"):
+            result["checked"] += 1
+            if ref.get("execution_count") is not None and (diff := compare(outputs, ref.outputs)):
+                result["differ"].append({"cell": index, "part": where, "diff": diff, "source": cell.source[:300]})
+
+
+def _graded(kernel: Kernel, notebook, start: int, where: str) -> dict:
+    """Run ``notebook``'s cells from ``start`` with errors allowed; return nbgrader's Validator's verdict on it."""
+    from nbgrader.validator import Validator
+
+    executed = copy.deepcopy(notebook)
+    for index in range(start, len(executed.cells)):
+        cell = executed.cells[index]
+        if cell.cell_type == "code":
+            cell.outputs = kernel.run(cell, f"{where} {index}")
+    validator = Validator()
+    return {
+        "type_changed": [c.source for c in validator._get_type_changed_cells(executed)],
+        "changed": [c.source for c in validator._get_changed_cells(executed)],
+        "failed": [c.source for c in validator._get_failed_cells(executed)],
+        "passed": [c.source for c in validator._get_passed_cells(executed)],
+    }
+
+
+def _record(root: Path, notebook: Path, by: str, seconds: float) -> None:
+    """Append one execution of ``notebook`` to ``_build/executions.jsonl`` (the pipeline counts them)."""
+    log = root / "_build" / "executions.jsonl"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    name = str(notebook.resolve().relative_to(root)) if notebook.resolve().is_relative_to(root) else str(notebook)
+    with open(log, "a", encoding="utf-8") as file:
+        file.write(json.dumps({"notebook": name, "by": by, "seconds": round(seconds, 1), "pid": os.getpid()}) + "\n")
+
+
+def run_cells(notebook, ref, workdir: Path) -> dict:
+    """Run every cell of ``notebook`` in a fresh kernel as nbval does, against the build's ``ref``; no grading."""
+    result: dict = {"checked": 0, "differ": [], "errors": []}
+    workdir.mkdir(parents=True, exist_ok=True)
+    with Kernel(workdir) as kernel:
+        _run_checked(kernel, notebook.cells, ref.cells, "body", result)
+    return result
+
+
+def check_chapter(chapter: Path, classroom: Path, out: Path, root: Path = ROOT, ref=None) -> dict:
+    """Run the check of one chapter (see the module docstring); write and return its result.
+
+    ``ref``: the build's executed chapter to compare with (default: from the build's cache).
+    """
+    import classroom as course
+
+    chapter = chapter.resolve()
+    name = chapter.stem
+    notebook = nbformat.read(chapter, as_version=4)
+    ref = reference(root, chapter) if ref is None else ref
+    body = body_length(notebook)
+    result: dict = {"chapter": str(chapter.relative_to(root)), "checked": 0, "differ": [], "errors": [],
+                    "graded": False, "problems": []}  # fmt: skip
+    source_path = classroom / "nbgrader" / "source" / name / f"{name}.ipynb"
+    release_path = classroom / "nbgrader" / "release" / name / f"{name}.ipynb"
+    tests_dir = classroom / "otter" / name / "autograder" / "tests"
+    graded = body < len(notebook.cells) and source_path.is_file()
+    if body < len(notebook.cells) and not graded:
+        result["problems"].append(f"no nbgrader source for {name}: run tools/classroom.py --out {classroom} first")
+    if graded:
+        source = nbformat.read(source_path, as_version=4)
+        released = nbformat.read(release_path, as_version=4)
+        code = [c.source for c in notebook.cells[:body] if c.cell_type == "code"]
+        for which, other in (("source", source), ("release", released)):
+            if [c.source for c in other.cells[:body] if c.cell_type == "code"] != code:
+                result["problems"].append(f"the {which}'s first {body} cells are not the chapter's body")
+        answers = [c.source.split(course.BEGIN)[1].split(course.END)[0].strip("\n")
+                   for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")]  # fmt: skip
+        master = nbformat.read(classroom / "otter" / f"{name}.ipynb", as_version=4)
+        solutions = [m.strip("\n") for c in master.cells if c.cell_type == "code"
+                     for m in re.findall(r"# BEGIN SOLUTION\n(.*?)# END SOLUTION", c.source, re.S)]  # fmt: skip
+        if answers != solutions:
+            result["problems"].append("Otter's master and the nbgrader source hold different answers")
+        questions = sorted(p.stem for p in tests_dir.glob("*.py"))
+        if not questions:
+            result["problems"].append(f"no Otter tests in {tests_dir}: run otter assign --no-run-tests first")
+        graded = not result["problems"]
+    workdir = out / "work" / name
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    start = time.perf_counter()
+    os.environ["OMP_NUM_THREADS"] = "1"
+    with Kernel(workdir) as kernel:
+        _run_checked(kernel, notebook.cells[:body], ref.cells[:body], "body", result)
+        if body < len(notebook.cells):
+            kernel.hidden(_SNAPSHOT)
+            if graded:
+                result["release"] = _graded(kernel, released, body, "release")
+                kernel.hidden(_RESTORE)
+                result["source"] = _graded(kernel, source, body, "source")
+                report = kernel.hidden(_OTTER.format(tests=str(tests_dir.resolve()), questions=questions))
+                result["otter"] = json.loads(report.split("GAEDU-OTTER ", 1)[1])
+                result["graded"] = True
+                kernel.hidden(_RESTORE)
+            _run_checked(kernel, notebook.cells[body:], ref.cells[body:], "exercises", result)
+    result["seconds"] = round(time.perf_counter() - start, 1)
+    result["cells"] = sorted(kernel.seconds, key=lambda item: -item[1])[:10]
+    _record(root, chapter, "check", result["seconds"])
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
+    shutil.rmtree(workdir, ignore_errors=True)
+    return result
+
+
+def verdicts(result: dict) -> list[str]:
+    """What is wrong in a check run's result, one line each ([] if nothing)."""
+    wrong = [*result["problems"]]
+    wrong += [f"{e['part']} cell {e['cell']} raised {e['error']}" for e in result["errors"]]
+    wrong += [f"{d['part']} cell {d['cell']} does not repeat the build's output:\n{d['diff']}" for d in result["differ"]]
+    if result.get("graded"):
+        source, release = result["source"], result["release"]
+        wrong += [f"the source fails its grade cell {s!r}" for s in source["failed"]]
+        wrong += [f"the source changes the locked cell {s!r}" for s in source["changed"] + source["type_changed"]]
+        if not release["failed"]:
+            wrong.append("the released notebook passes its grade cells without answers")
+        wrong += [f"the release fails a cell that is not a grade cell: {s!r}" for s in release["failed"]
+                  if not re.match(r"check_\w+\(", s)]  # fmt: skip
+        wrong += [f"the release changes the locked cell {s!r}" for s in release["changed"] + release["type_changed"]]
+        wrong += [f"Otter's test {q} fails on the solutions: {why}" for q, why in result["otter"].items() if why]
+    return wrong
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("chapters", nargs="+", help="chapter notebooks")
+    parser.add_argument("--classroom", default=str(ROOT / "_build" / "classroom"), help="tools/classroom.py's --out")
+    parser.add_argument("--out", default=str(ROOT / "_build" / "check"), help="where the results go")
+    args = parser.parse_args(argv)
+    bad = 0
+    for chapter in args.chapters:
+        result = check_chapter(Path(chapter), Path(args.classroom).resolve(), Path(args.out).resolve())
+        wrong = verdicts(result)
+        bad += bool(wrong)
+        print(f"{Path(chapter).stem}: {result['checked']} checked cells, "
+              f"{'graded' if result['graded'] else 'not graded'}, {result['seconds']:.0f} s: "
+              f"{'ok' if not wrong else f'{len(wrong)} problem(s)'}")  # fmt: skip
+        for line in wrong:
+            print(f"  {line}")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

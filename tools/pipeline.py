@@ -1,0 +1,317 @@
+"""``make test`` and ``make check``: every check as a job, one process per core, longest first, and a time report.
+
+The jobs are single-threaded processes (``OMP_NUM_THREADS=1``), run two at a time on two
+cores (``--slots``, default the number of cores); a job that uses both cores (the model
+cache's fill, pytest on two workers) takes both slots. Among the jobs whose dependencies
+are done, the one with the longest critical path goes first (its seconds and those of the
+jobs that wait for it, by the seconds the last run recorded in
+``_build/test-report.json``, or by a first guess). Each job's output goes to
+``_build/logs/<job>.log``; a failed job's end is printed, the jobs that need it are not
+run, and the others go on, so one run reports every failure.
+
+``make test`` (``tools/pipeline.py test``) runs, for each chapter, exactly two
+executions: the build's (``tools/execute.py --notebook``) and the check run's
+(``tools/check_run.py``), which carries nbval's comparison and the nbgrader and Otter
+verdicts. Beside them: the linter, the unit tests, the classroom files, the Sphinx build,
+the built book's tests (pages, browser, student edition, PDF) and a conformance run of
+the real ``nbgrader validate`` and ``otter assign`` on the smallest chapter. It ends with
+the time report (printed, and written to ``_build/test-report.json``) and fails if a
+chapter was executed more than twice.
+
+``make check`` (``tools/pipeline.py check``) is the fast tier: the linter, the unit tests
+on both cores without the small book builds, and the build and check run of the chapters
+whose code changed since the last build; it says what it did not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from student_edition import ROOT  # noqa: E402
+
+BIN = Path(sys.executable).parent
+PY = str(BIN / "python")
+REPORT = ROOT / "_build" / "test-report.json"
+#: The most times ``make test`` may execute one chapter: the build and the check run.
+MAX_EXECUTIONS = 2
+#: First guesses of a job's seconds, before a run has recorded them (by the job's name or its prefix).
+GUESS = {"unit": 500, "browser": 300, "html": 200, "pdf": 200, "student": 150, "classroom": 60, "built-book": 40,
+         "cache": 5, "lint": 5, "prepare": 5, "graded": 10, "conformance": 60, "build:": 40, "check:": 40}  # fmt: skip
+
+
+@dataclass
+class Job:
+    name: str
+    argv: list[str]
+    needs: list[str] = field(default_factory=list)
+    slots: int = 1
+    env: dict = field(default_factory=dict)
+    # filled in as it runs
+    state: str = "waiting"  # waiting, running, passed, failed, skipped
+    start: float = 0.0
+    end: float = 0.0
+    cpu: float = 0.0
+
+    @property
+    def seconds(self) -> float:
+        return self.end - self.start if self.end else 0.0
+
+
+def _pytest(name: str, *args: str, needs: list[str] | None = None, slots: int = 1) -> Job:
+    junit = ROOT / "_build" / "junit" / f"{name}.xml"
+    return Job(name, [PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--durations=10", f"--junitxml={junit}",
+                      *args], needs or [], slots)  # fmt: skip
+
+
+def _rel(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+def test_jobs() -> list[Job]:
+    """The jobs of ``make test``."""
+    import classroom
+    import execute
+
+    chapters = execute.notebooks(ROOT)
+    graded = {p.stem for p in classroom.chapters()}
+    jobs = [Job("cache", [PY, "-m", "gaedu", "cache", "--jobs", "2"], slots=2),
+            Job("lint", [str(BIN / "ruff"), "check", "gaedu", "tests", "bench", "tools", "book/_ext"]),
+            Job("prepare", [PY, "tools/execute.py", "--fresh", "--prepare"], ["cache"]),
+            Job("classroom", [PY, "tools/classroom.py", "--prepare"])]  # fmt: skip
+    for path in chapters:
+        jobs.append(Job(f"build:{path.stem}", [PY, "tools/execute.py", "--notebook", _rel(path)], ["prepare"]))
+        jobs.append(Job(f"check:{path.stem}", [PY, "tools/check_run.py", _rel(path)],
+                        [f"build:{path.stem}"] + (["classroom"] if path.stem in graded else [])))  # fmt: skip
+    builds = [f"build:{p.stem}" for p in chapters]
+    jobs += [
+        Job("html", ["make", "--no-print-directory", "book-html", f"BIN={BIN}", "FRESH=1"], builds),
+        _pytest("unit", "-m", "not built and not notebook and not classroom and not graded and not conformance",
+                "tests", needs=["cache"]),
+        _pytest("graded", "-m", "graded", "tests/test_check_run.py", "tests/test_classroom.py",
+                needs=[f"check:{p.stem}" for p in chapters]),
+        _pytest("conformance", "-m", "conformance", "tests/test_check_run.py", needs=["check:preface", "classroom"]),
+        _pytest("built-book", "-m", "built", "tests/test_book.py", needs=["html"]),
+        _pytest("browser", "-m", "built", "tests/test_browser.py", needs=["html"]),
+        _pytest("student", "-m", "built", "tests/test_student.py", needs=["html"]),
+        _pytest("pdf", "-m", "built", "tests/test_pdf.py", needs=["html"]),
+    ]
+    return jobs
+
+
+def check_jobs() -> tuple[list[Job], list[str]]:
+    """The jobs of ``make check`` and what it leaves out."""
+    import classroom
+    import execute
+
+    changed = execute.stale(ROOT, code_only=True)
+    graded = {p.stem for p in classroom.chapters()}
+    jobs = [Job("lint", [str(BIN / "ruff"), "check", "gaedu", "tests", "bench", "tools", "book/_ext"]),
+            _pytest("unit", "-n", "2", "-m", "not book and not built and not notebook and not classroom and not graded "
+                    "and not conformance", "tests", slots=2)]  # fmt: skip
+    if changed:
+        jobs.append(Job("cache", [PY, "-m", "gaedu", "cache", "--check"]))
+        jobs.append(Job("prepare", [PY, "tools/execute.py", "--code-only", "--prepare"], ["cache"]))
+        names = [p.stem for p in changed if p.stem in graded]
+        if names:
+            jobs.append(Job("classroom", [PY, "tools/classroom.py", "--prepare", "--chapters", *names]))
+        for path in changed:
+            jobs.append(Job(f"build:{path.stem}", [PY, "tools/execute.py", "--notebook", _rel(path)], ["prepare"]))
+            jobs.append(Job(f"check:{path.stem}", [PY, "tools/check_run.py", _rel(path)],
+                            [f"build:{path.stem}"] + (["classroom"] if path.stem in graded else [])))  # fmt: skip
+        jobs.append(_pytest("graded", "-m", "graded", "tests/test_check_run.py",
+                            needs=[f"check:{p.stem}" for p in changed]))  # fmt: skip
+    unchanged = len(execute.notebooks(ROOT)) - len(changed)
+    left_out = [f"the build and check run of the {unchanged} chapters whose code is unchanged since the last build",
+                "the package's effect on unchanged chapters (make test runs them all)",
+                "the Sphinx build, the browser, student-edition and PDF tests, the small book builds",
+                "the conformance run of nbgrader validate and otter assign"]  # fmt: skip
+    return jobs, left_out
+
+
+def _expected(job: Job, last: dict) -> float:
+    if job.name in last:
+        return float(last[job.name])
+    for prefix, seconds in GUESS.items():
+        if job.name == prefix or (prefix.endswith(":") and job.name.startswith(prefix)):
+            return float(seconds)
+    return 60.0
+
+
+def ranks(jobs: list[Job], last: dict) -> dict[str, float]:
+    """Each job's expected seconds plus those of the longest chain of jobs that wait for it (its critical path)."""
+    after: dict[str, list[str]] = {job.name: [] for job in jobs}
+    for job in jobs:
+        for need in job.needs:
+            after.setdefault(need, []).append(job.name)
+    by_name = {job.name: job for job in jobs}
+    found: dict[str, float] = {}
+
+    def rank(name: str) -> float:
+        if name not in found:
+            found[name] = _expected(by_name[name], last) + max((rank(n) for n in after[name]), default=0.0)
+        return found[name]
+
+    return {job.name: rank(job.name) for job in jobs}
+
+
+def run(jobs: list[Job], slots: int, last: dict, say=print) -> None:
+    """Run ``jobs`` on ``slots`` cores, the ready job with the longest critical path first; fill in each job's
+    state and times."""
+    logs = ROOT / "_build" / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    by_name = {job.name: job for job in jobs}
+    rank = ranks(jobs, last)
+    running: dict[subprocess.Popen, Job] = {}
+    begin = time.perf_counter()
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "GAEDU_PIPELINE": "1", "PYTHONHASHSEED": "0"}
+    for key in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "FRESH"):
+        env.pop(key, None)
+    while True:
+        for job in jobs:  # a job whose dependency failed is skipped
+            if job.state == "waiting" and any(by_name[n].state in ("failed", "skipped") for n in job.needs if n in by_name):
+                job.state = "skipped"
+                say(f"{time.perf_counter() - begin:6.0f} s  skipped {job.name} (it needs {', '.join(job.needs)})")
+        used = sum(job.slots for job in running.values())
+        ready = [j for j in jobs if j.state == "waiting" and all(by_name[n].state == "passed" for n in j.needs if n in by_name)]
+        ready.sort(key=lambda j: -rank[j.name])
+        for job in ready:
+            if used + min(job.slots, slots) > slots:
+                continue
+            log = open(logs / f"{job.name.replace(':', '-')}.log", "w", encoding="utf-8")  # noqa: SIM115
+            job.start, job.state = time.perf_counter(), "running"
+            process = subprocess.Popen(job.argv, cwd=ROOT, env={**env, **job.env}, stdout=log, stderr=subprocess.STDOUT)
+            running[process] = job
+            used += min(job.slots, slots)
+            say(f"{job.start - begin:6.0f} s  started {job.name}")
+        if not running:
+            break
+        pid, status, usage = os.wait4(-1, 0)
+        process = next(p for p in running if p.pid == pid)
+        job = running.pop(process)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        job.end, job.cpu = time.perf_counter(), usage.ru_utime + usage.ru_stime
+        job.state = "passed" if process.returncode == 0 else "failed"
+        say(f"{job.end - begin:6.0f} s  {job.state} {job.name} ({job.seconds:.0f} s)")
+        if job.state == "failed":
+            tail = (logs / f"{job.name.replace(':', '-')}.log").read_text(encoding="utf-8", errors="replace")[-4000:]
+            say("\n".join(f"    | {line}" for line in tail.splitlines()))
+
+
+def executions() -> dict[str, dict[str, int]]:
+    """How often each notebook was executed in this run, and by whom (from ``_build/executions.jsonl``)."""
+    path = ROOT / "_build" / "executions.jsonl"
+    counts: dict[str, Counter] = {}
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            counts.setdefault(record["notebook"], Counter())[record["by"]] += 1
+    return {name: dict(c) for name, c in sorted(counts.items())}
+
+
+def _slowest_tests(limit: int = 10) -> list[tuple[str, float]]:
+    import xml.etree.ElementTree as ET
+
+    found = []
+    for path in (ROOT / "_build" / "junit").glob("*.xml"):
+        for case in ET.parse(path).iter("testcase"):
+            found.append((f"{case.get('classname')}::{case.get('name')}", float(case.get("time") or 0)))
+    return sorted(found, key=lambda item: -item[1])[:limit]
+
+
+def report(jobs: list[Job], total: float, tier: str) -> dict:
+    """Print the time report and return it (``_build/test-report.json``'s contents)."""
+    counts = executions()
+    book = {name: sum(c.values()) for name, c in counts.items() if name.startswith("book/")}
+    seconds: dict[str, float] = {}
+    for line in (ROOT / "_build" / "executions.jsonl").read_text(encoding="utf-8").splitlines() if (
+            ROOT / "_build" / "executions.jsonl").is_file() else []:  # fmt: skip
+        record = json.loads(line)
+        key = f"{record['notebook']} ({record['by']})"
+        seconds[key] = seconds.get(key, 0.0) + record["seconds"]
+    data = {
+        "tier": tier,
+        "total_s": round(total, 1),
+        "stages": {job.name: round(job.seconds, 1) for job in jobs if job.state in ("passed", "failed")},
+        "cpu_s": {job.name: round(job.cpu, 1) for job in jobs if job.state in ("passed", "failed")},
+        "failed": [job.name for job in jobs if job.state == "failed"],
+        "skipped": [job.name for job in jobs if job.state == "skipped"],
+        "executions": book,
+        "executions_by": counts,
+        "execution_seconds": seconds,
+        "slowest_tests": _slowest_tests(),
+    }
+    print(f"\n{'job':<34}{'wall s':>8}{'CPU s':>8}  state")
+    for job in sorted(jobs, key=lambda j: -j.seconds):
+        print(f"{job.name:<34}{job.seconds:>8.0f}{job.cpu:>8.0f}  {job.state}")
+    print(f"\n{'notebook':<58}{'runs':>5}{'build s':>9}{'check s':>9}")
+    for name, count in book.items():
+        build, check = seconds.get(f"{name} (build)", 0), seconds.get(f"{name} (check)", 0)
+        print(f"{name:<58}{count:>5}{build:>9.0f}{check:>9.0f}")
+    others = {name: c for name, c in counts.items() if not name.startswith("book/")}
+    for name, c in others.items():
+        print(f"  also executed: {name} ({', '.join(f'{by} ×{n}' for by, n in c.items())})")
+    if data["slowest_tests"]:
+        print("\nthe ten slowest tests:")
+        for name, secs in data["slowest_tests"]:
+            print(f"  {secs:7.1f} s  {name}")
+    print(f"\n{tier}: {total:.0f} s in all ({total / 60:.1f} min), {sum(book.values())} chapter executions")
+    return data
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("tier", choices=("test", "check"))
+    parser.add_argument("--slots", type=int, default=max(2, os.cpu_count() or 2), help="jobs at once (default: cores)")
+    args = parser.parse_args(argv)
+    build = ROOT / "_build"
+    build.mkdir(exist_ok=True)
+    last = {}
+    if REPORT.is_file():
+        try:
+            last = json.loads(REPORT.read_text(encoding="utf-8")).get("stages", {})
+        except (ValueError, AttributeError):
+            last = {}
+    for stale in [build / "executions.jsonl", *(build / "junit").glob("*.xml")]:
+        stale.unlink(missing_ok=True)
+    (build / "check").mkdir(exist_ok=True)
+    for old in (build / "check").glob("*.json"):
+        old.unlink()
+    if args.tier == "test":
+        jobs, left_out = test_jobs(), []
+    else:
+        jobs, left_out = check_jobs()
+    start = time.perf_counter()
+    run(jobs, args.slots, last, say=lambda line: print(line, flush=True))
+    total = time.perf_counter() - start
+    data = report(jobs, total, f"make {args.tier}")
+    if args.tier == "test" or not REPORT.is_file():
+        REPORT.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    else:  # make check keeps make test's report, adding what it measured
+        REPORT.with_name("check-report.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
+    bad = 0
+    over = {name: n for name, n in data["executions"].items() if n > MAX_EXECUTIONS}
+    if over:
+        print(f"FAILED: chapters executed more than {MAX_EXECUTIONS} times: {over}")
+        bad += 1
+    if data["failed"] or data["skipped"]:
+        print(f"FAILED: {', '.join(data['failed'])}" + (f"; not run: {', '.join(data['skipped'])}" if data["skipped"] else ""))
+        print("each job's output is in _build/logs/")
+        bad += 1
+    if left_out:
+        print("make check did not run:" + "".join(f"\n  - {line}" for line in left_out))
+    passed = sum(job.state == "passed" for job in jobs)
+    print(f"jobs: {passed} passed, {len(data['failed'])} failed, {len(data['skipped'])} skipped")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
