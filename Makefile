@@ -79,8 +79,8 @@ LATEX_TOOLS := xelatex latexmk
 build-pdf:
 	@for tool in $(LATEX_TOOLS); do command -v $$tool >/dev/null || { echo "$$tool not found: install TeX Live (Debian: apt-get install texlive-xetex texlive-latex-extra texlive-fonts-recommended texlive-lang-cjk texlive-lang-chinese latex-cjk-common latexmk fonts-noto-cjk fonts-dejavu-core)"; exit 1; }; done
 	$(BIN)/python -m gaedu cache --check
-	@# Under make test (GAEDU_PIPELINE=1) the PDF takes the HTML build's outputs and executes nothing.
-	$(BIN)/python tools/execute.py --root $(BOOK_ROOT) $(if $(GAEDU_PIPELINE),--require-cached)
+	@# Under make test (GAEDU_PIPELINE=1) and its tests (REQUIRE_CACHED=1) the PDF takes the HTML build's outputs and executes nothing.
+	$(BIN)/python tools/execute.py --root $(BOOK_ROOT) $(if $(or $(GAEDU_PIPELINE),$(REQUIRE_CACHED)),--require-cached)
 	$(BIN)/jupyter-book build $(BOOK_ROOT) --builder pdflatex -W -n --keep-going
 	$(BIN)/python tools/check_pdf.py --root $(BOOK_ROOT)
 

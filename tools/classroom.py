@@ -236,17 +236,30 @@ def write_sources(out: Path, root: Path = ROOT) -> dict[str, list[str]]:
 
 
 def release(out: Path, names: list[str]) -> None:
-    """Run nbgrader's ``generate_assignment`` for every chapter into ``release/``."""
+    """Run nbgrader's ``generate_assignment`` for every chapter into ``release/``.
+
+    Through nbgrader's own API in this process (what ``nbgrader generate_assignment`` calls):
+    one gradebook for all chapters instead of a process and a database migration each.
+    """
+    from nbgrader.apps import NbGraderAPI
+    from traitlets.config import Config
+
     course = (out / "nbgrader").resolve()
-    bin_dir = str(Path(sys.executable).parent)
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}  # nbgrader calls alembic
-    for name in names:
-        result = subprocess.run(
-            [str(Path(bin_dir) / "nbgrader"), "generate_assignment", name, "--force", f"--CourseDirectory.root={course}"],
-            cwd=course, env=env, capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        if result.returncode != 0 or not (course / "release" / name / f"{name}.ipynb").exists():
-            raise RuntimeError(f"nbgrader generate_assignment {name} failed:\n{result.stdout}{result.stderr}")
+    config = Config()
+    config.CourseDirectory.root = str(course)
+    previous, path = Path.cwd(), os.environ.get("PATH", "")
+    os.chdir(course)  # nbgrader writes its gradebook and log beside the course's configuration
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{path}"  # a new gradebook runs alembic
+    try:
+        api = NbGraderAPI(config=config)
+        for name in names:
+            result = api.generate_assignment(name, force=True)
+            if not result["success"] or not (course / "release" / name / f"{name}.ipynb").exists():
+                raise RuntimeError(f"nbgrader generate_assignment {name} failed:\n{result.get('log', '')}"
+                                   f"{result.get('error', '')}")  # fmt: skip
+    finally:
+        os.chdir(previous)
+        os.environ["PATH"] = path
 
 
 def validate(path: str | Path) -> list[str]:

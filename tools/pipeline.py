@@ -44,7 +44,7 @@ REPORT = ROOT / "_build" / "test-report.json"
 #: The most times ``make test`` may execute one chapter: the build and the check run.
 MAX_EXECUTIONS = 2
 #: First guesses of a job's seconds, before a run has recorded them (by the job's name or its prefix).
-GUESS = {"unit": 500, "browser": 300, "html": 200, "pdf": 200, "student": 150, "classroom": 60, "built-book": 40,
+GUESS = {"unit-": 250, "browser": 300, "html": 200, "pdf": 200, "student": 150, "classroom": 60, "built-book": 40,
          "cache": 5, "lint": 5, "prepare": 5, "graded": 10, "conformance": 60, "build:": 40, "check:": 40}  # fmt: skip
 
 
@@ -55,6 +55,7 @@ class Job:
     needs: list[str] = field(default_factory=list)
     slots: int = 1
     env: dict = field(default_factory=dict)
+    ok: tuple[int, ...] = (0,)  # exit codes that pass
     # filled in as it runs
     state: str = "waiting"  # waiting, running, passed, failed, skipped
     start: float = 0.0
@@ -76,6 +77,26 @@ def _rel(path: Path) -> str:
     return str(path.relative_to(ROOT))
 
 
+#: The unit tests: neither the built book's, nor a chapter's execution, nor the black-box classroom run.
+UNIT = "not built and not notebook and not classroom and not graded and not conformance"
+DURATIONS = ROOT / "_build" / "test-durations.json"
+
+
+def unit_jobs(marks: str, needs: list[str] | None = None, parts: int = 2) -> list[Job]:
+    """The unit tests as ``parts`` pytest jobs of about equal length (by the last run's seconds per file)."""
+    known = json.loads(DURATIONS.read_text(encoding="utf-8")) if DURATIONS.is_file() else {}
+    files = sorted((ROOT / "tests").glob("test_*.py"))
+    weight = {f: known.get(f.name, f.stat().st_size / 1000) for f in files}  # first guess: 1 s per kB
+    groups: list[list[Path]] = [[] for _ in range(parts)]
+    for path in sorted(files, key=lambda f: -weight[f]):
+        min(groups, key=lambda g: sum(weight[f] for f in g)).append(path)
+    jobs = [_pytest(f"unit-{i + 1}", "-m", marks, *(_rel(f) for f in sorted(group)), needs=needs)
+            for i, group in enumerate(groups) if group]  # fmt: skip
+    for job in jobs:
+        job.ok = (0, 5)  # 5: every test of the group deselected (the others still ran)
+    return jobs
+
+
 def test_jobs() -> list[Job]:
     """The jobs of ``make test``."""
     import classroom
@@ -94,8 +115,7 @@ def test_jobs() -> list[Job]:
     builds = [f"build:{p.stem}" for p in chapters]
     jobs += [
         Job("html", ["make", "--no-print-directory", "book-html", f"BIN={BIN}", "FRESH=1"], builds),
-        _pytest("unit", "-m", "not built and not notebook and not classroom and not graded and not conformance",
-                "tests", needs=["cache"]),
+        *unit_jobs(UNIT, needs=["cache"]),
         _pytest("graded", "-m", "graded", "tests/test_check_run.py", "tests/test_classroom.py",
                 needs=[f"check:{p.stem}" for p in chapters]),
         _pytest("conformance", "-m", "conformance", "tests/test_check_run.py", needs=["check:preface", "classroom"]),
@@ -115,8 +135,7 @@ def check_jobs() -> tuple[list[Job], list[str]]:
     changed = execute.stale(ROOT, code_only=True)
     graded = {p.stem for p in classroom.chapters()}
     jobs = [Job("lint", [str(BIN / "ruff"), "check", "gaedu", "tests", "bench", "tools", "book/_ext"]),
-            _pytest("unit", "-n", "2", "-m", "not book and not built and not notebook and not classroom and not graded "
-                    "and not conformance", "tests", slots=2)]  # fmt: skip
+            *unit_jobs(f"not book and {UNIT}")]  # fmt: skip
     if changed:
         jobs.append(Job("cache", [PY, "-m", "gaedu", "cache", "--check"]))
         jobs.append(Job("prepare", [PY, "tools/execute.py", "--code-only", "--prepare"], ["cache"]))
@@ -141,7 +160,7 @@ def _expected(job: Job, last: dict) -> float:
     if job.name in last:
         return float(last[job.name])
     for prefix, seconds in GUESS.items():
-        if job.name == prefix or (prefix.endswith(":") and job.name.startswith(prefix)):
+        if job.name == prefix or (prefix[-1] in ":-" and job.name.startswith(prefix)):
             return float(seconds)
     return 60.0
 
@@ -163,10 +182,9 @@ def ranks(jobs: list[Job], last: dict) -> dict[str, float]:
     return {job.name: rank(job.name) for job in jobs}
 
 
-def run(jobs: list[Job], slots: int, last: dict, say=print) -> None:
+def run(jobs: list[Job], slots: int, last: dict, say=print, logs: Path = ROOT / "_build" / "logs") -> None:
     """Run ``jobs`` on ``slots`` cores, the ready job with the longest critical path first; fill in each job's
-    state and times."""
-    logs = ROOT / "_build" / "logs"
+    state and times (each job's output goes to ``logs``)."""
     logs.mkdir(parents=True, exist_ok=True)
     by_name = {job.name: job for job in jobs}
     rank = ranks(jobs, last)
@@ -199,16 +217,20 @@ def run(jobs: list[Job], slots: int, last: dict, say=print) -> None:
         job = running.pop(process)
         process.returncode = os.waitstatus_to_exitcode(status)
         job.end, job.cpu = time.perf_counter(), usage.ru_utime + usage.ru_stime
-        job.state = "passed" if process.returncode == 0 else "failed"
+        job.state = "passed" if process.returncode in job.ok else "failed"
         say(f"{job.end - begin:6.0f} s  {job.state} {job.name} ({job.seconds:.0f} s)")
         if job.state == "failed":
             tail = (logs / f"{job.name.replace(':', '-')}.log").read_text(encoding="utf-8", errors="replace")[-4000:]
             say("\n".join(f"    | {line}" for line in tail.splitlines()))
 
 
-def executions() -> dict[str, dict[str, int]]:
+def over_limit(book: dict[str, int]) -> dict[str, int]:
+    """The chapters executed more than :data:`MAX_EXECUTIONS` times."""
+    return {name: n for name, n in book.items() if n > MAX_EXECUTIONS}
+
+
+def executions(path: Path = ROOT / "_build" / "executions.jsonl") -> dict[str, dict[str, int]]:
     """How often each notebook was executed in this run, and by whom (from ``_build/executions.jsonl``)."""
-    path = ROOT / "_build" / "executions.jsonl"
     counts: dict[str, Counter] = {}
     if path.is_file():
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -225,6 +247,18 @@ def _slowest_tests(limit: int = 10) -> list[tuple[str, float]]:
         for case in ET.parse(path).iter("testcase"):
             found.append((f"{case.get('classname')}::{case.get('name')}", float(case.get("time") or 0)))
     return sorted(found, key=lambda item: -item[1])[:limit]
+
+
+def _file_seconds() -> dict[str, float]:
+    """Seconds per test file in this run's junit reports (the next run balances the unit jobs by them)."""
+    import xml.etree.ElementTree as ET
+
+    seconds: dict[str, float] = {}
+    for path in (ROOT / "_build" / "junit").glob("unit-*.xml"):
+        for case in ET.parse(path).iter("testcase"):
+            name = (case.get("classname") or "").split(".")[-1] + ".py"
+            seconds[name] = seconds.get(name, 0.0) + float(case.get("time") or 0)
+    return seconds
 
 
 def report(jobs: list[Job], total: float, tier: str) -> dict:
@@ -293,12 +327,15 @@ def main(argv: list[str] | None = None) -> int:
     run(jobs, args.slots, last, say=lambda line: print(line, flush=True))
     total = time.perf_counter() - start
     data = report(jobs, total, f"make {args.tier}")
+    if seconds := _file_seconds():
+        DURATIONS.write_text(json.dumps({**(json.loads(DURATIONS.read_text()) if DURATIONS.is_file() else {}),
+                                         **seconds}, indent=1), encoding="utf-8")  # fmt: skip
     if args.tier == "test" or not REPORT.is_file():
         REPORT.write_text(json.dumps(data, indent=1), encoding="utf-8")
     else:  # make check keeps make test's report, adding what it measured
         REPORT.with_name("check-report.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
     bad = 0
-    over = {name: n for name, n in data["executions"].items() if n > MAX_EXECUTIONS}
+    over = over_limit(data["executions"])
     if over:
         print(f"FAILED: chapters executed more than {MAX_EXECUTIONS} times: {over}")
         bad += 1
