@@ -65,6 +65,7 @@ lint: install
 # The student edition: every notebook without its solution cells, and an HTML
 # book in which solutions are absent (built from the full build's executed notebooks).
 student: install
+	$(MAKE) --no-print-directory cache
 	$(MAKE) --no-print-directory build-book
 	$(BIN)/python tools/student_edition.py
 
@@ -73,6 +74,7 @@ student: install
 # does), then tools/check_pdf.py: every chapter in the outline, no LaTeX error, missing
 # character or undefined reference in the log. Needs TeX Live (README: Debian packages).
 pdf: install
+	$(MAKE) --no-print-directory cache
 	$(MAKE) --no-print-directory build-pdf
 
 LATEX_TOOLS := xelatex latexmk

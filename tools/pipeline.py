@@ -239,6 +239,19 @@ def executions(path: Path = ROOT / "_build" / "executions.jsonl") -> dict[str, d
     return {name: dict(c) for name, c in sorted(counts.items())}
 
 
+def _test_counts() -> dict[str, int]:
+    """The tests that passed, failed (or errored) and were skipped in this run's pytest jobs (their junit reports)."""
+    import xml.etree.ElementTree as ET
+
+    counts = {"passed": 0, "failed": 0, "skipped": 0}
+    for path in (ROOT / "_build" / "junit").glob("*.xml"):
+        for case in ET.parse(path).iter("testcase"):
+            outcome = {child.tag for child in case}
+            key = "failed" if outcome & {"failure", "error"} else "skipped" if "skipped" in outcome else "passed"
+            counts[key] += 1
+    return counts
+
+
 def _slowest_tests(limit: int = 10) -> list[tuple[str, float]]:
     import xml.etree.ElementTree as ET
 
@@ -282,6 +295,7 @@ def report(jobs: list[Job], total: float, tier: str) -> dict:
         "executions_by": counts,
         "execution_seconds": seconds,
         "slowest_tests": _slowest_tests(),
+        "tests": _test_counts(),
     }
     print(f"\n{'job':<34}{'wall s':>8}{'CPU s':>8}  state")
     for job in sorted(jobs, key=lambda j: -j.seconds):
@@ -324,6 +338,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         jobs, left_out = check_jobs()
     start = time.perf_counter()
+    if args.tier == "test":  # what a cold model cache will cost, before anything starts
+        subprocess.run([PY, "-m", "gaedu", "cache", "--plan", "--jobs", "2"], cwd=ROOT, check=False)
+    print(f"{len(jobs)} jobs on {args.slots} cores, one process per core; each job's output in _build/logs/", flush=True)
     run(jobs, args.slots, last, say=lambda line: print(line, flush=True))
     total = time.perf_counter() - start
     data = report(jobs, total, f"make {args.tier}")
@@ -346,7 +363,9 @@ def main(argv: list[str] | None = None) -> int:
     if left_out:
         print("make check did not run:" + "".join(f"\n  - {line}" for line in left_out))
     passed = sum(job.state == "passed" for job in jobs)
-    print(f"jobs: {passed} passed, {len(data['failed'])} failed, {len(data['skipped'])} skipped")
+    print(f"jobs: {passed} of {len(jobs)} passed, {len(data['failed'])} failed, {len(data['skipped'])} not run")
+    tests = data["tests"]
+    print(f"tests: {tests['passed']} passed, {tests['failed']} failed, {tests['skipped']} skipped")
     return 1 if bad else 0
 
 
