@@ -152,6 +152,9 @@ def test_page_loads_offline_and_is_accessible_in_light_and_dark_mode(entry, visi
     # The same page with the reader's system in dark mode: the theme follows it without a reload.
     page.emulate_media(color_scheme="dark")
     page.wait_for_function("() => document.documentElement.dataset.theme === 'dark'")
+    # The theme fades its colours: axe reads them once every transition has ended.
+    page.wait_for_function("() => document.getAnimations().filter(a => a instanceof CSSTransition)"
+                           ".every(a => a.playState === 'finished')")  # fmt: skip
     violations = _axe(page)
     assert violations == [], f"WCAG 2 A/AA violations in dark mode (axe-core): {violations}"
 

@@ -136,7 +136,8 @@ _EXERCISES = [
     ("code", "z = ...\n# check_draw(z)"),
     ("markdown", "```{exercise-end}\n```"),
     ("markdown", "```{solution-start} small-draw\n:class: dropdown\n```", ["solution"]),
-    ("code", "# NBVAL_CHECK_OUTPUT\nz = rng.integers(100, size=3)\ncheck_draw(z)\nprint(z)", ["solution"]),
+    ("code", "# NBVAL_CHECK_OUTPUT\nz = rng.integers(100, size=3)\ncheck_draw(z)\nprint(z)\n"
+             "y = str(y)  # a later answer may reuse an earlier one's name", ["solution"]),  # fmt: skip
     ("markdown", "```{solution-end}\n```", ["solution"]),
 ]
 
@@ -190,6 +191,7 @@ def test_a_sound_chapter_passes_its_check_run(small):
     result = _check(chapter, course)
     assert check_run.verdicts(result) == []
     assert result["checked"] == 2 and result["graded"]
+    # Otter checks each question where its answer was given: y is a string by the end of the source
     assert result["otter"] == {"small_double": "", "small_draw": ""}
     assert len(result["release"]["failed"]) == 2 and result["source"]["failed"] == []
     log = [json.loads(line) for line in (chapter.parents[1] / "_build" / "executions.jsonl").read_text().splitlines()]

@@ -14,9 +14,11 @@ execution, every question the test suite used to answer with four more execution
    validate`` runs them, and nbgrader's own ``Validator`` judges the executed release:
    it must fail at least one grade cell, fail only grade cells, and change no checksum.
 4. The state is restored; **the nbgrader source**'s exercise cells run, and nbgrader's
-   ``Validator`` must find no failure. Then **Otter**'s own ``Notebook.check`` runs each
-   question's test (written by ``otter assign --no-run-tests``) in that namespace: each
-   must pass. (Otter's master holds the same answers as the source, checked here.)
+   ``Validator`` must find no failure. After each grade cell, **Otter**'s own
+   ``Notebook.check`` runs that question's test (written by ``otter assign --no-run-tests``)
+   in the namespace the answer left, as the ``grader.check`` cell after each answer in
+   Otter's notebook does: each must pass. (Otter's master holds the same answers as the
+   source, checked here.)
 5. The state is restored; **the chapter's own exercise cells** (starters and solutions)
    run, with the same comparison for a checked solution cell.
 
@@ -229,8 +231,12 @@ def _run_checked(kernel: Kernel, cells: list, refs: list, where: str, result: di
                 result["differ"].append({"cell": index, "part": where, "diff": diff, "source": cell.source[:300]})
 
 
-def _graded(kernel: Kernel, notebook, start: int, where: str) -> dict:
-    """Run ``notebook``'s cells from ``start`` with errors allowed; return nbgrader's Validator's verdict on it."""
+def _graded(kernel: Kernel, notebook, start: int, where: str, after_grade=None) -> dict:
+    """Run ``notebook``'s cells from ``start`` with errors allowed; return nbgrader's Validator's verdict on it.
+
+    ``after_grade(grade_id)`` is called after each grade cell, in the state the student's
+    answer left (where Otter checks the question: its ``grader.check`` cell follows the answer).
+    """
     from nbgrader.validator import Validator
 
     executed = copy.deepcopy(notebook)
@@ -238,6 +244,9 @@ def _graded(kernel: Kernel, notebook, start: int, where: str) -> dict:
         cell = executed.cells[index]
         if cell.cell_type == "code":
             cell.outputs = kernel.run(cell, f"{where} {index}")
+            grading = cell.metadata.get("nbgrader", {})
+            if after_grade is not None and grading.get("grade"):
+                after_grade(grading["grade_id"])
     validator = Validator()
     return {
         "type_changed": [c.source for c in validator._get_type_changed_cells(executed)],
@@ -315,9 +324,16 @@ def check_chapter(chapter: Path, classroom: Path, out: Path, root: Path = ROOT, 
             if graded:
                 result["release"] = _graded(kernel, released, body, "release")
                 kernel.hidden(_RESTORE)
-                result["source"] = _graded(kernel, source, body, "source")
-                report = kernel.hidden(_OTTER.format(tests=str(tests_dir.resolve()), questions=questions))
-                result["otter"] = json.loads(report.split("GAEDU-OTTER ", 1)[1])
+                otter: dict[str, str] = {}
+
+                def check_question(grade_id: str) -> None:  # Otter's check of the question just answered
+                    question = re.sub(r"\W", "_", grade_id.removesuffix("-check"))
+                    if question in questions:
+                        report = kernel.hidden(_OTTER.format(tests=str(tests_dir.resolve()), questions=[question]))
+                        otter.update(json.loads(report.split("GAEDU-OTTER ", 1)[1]))
+
+                result["source"] = _graded(kernel, source, body, "source", after_grade=check_question)
+                result["otter"] = {q: otter.get(q, "the question was never checked") for q in questions}
                 result["graded"] = True
                 kernel.hidden(_RESTORE)
             _run_checked(kernel, notebook.cells[body:], ref.cells[body:], "exercises", result)

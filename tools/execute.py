@@ -141,10 +141,8 @@ def stale(root: Path, *, code_only: bool = False) -> list[Path]:
     if not path.is_dir() or (not code_only and (not stamp.is_file() or stamp.read_text() != fingerprint(root))):
         return found
     cache = get_cache(path)
-    known = {Path(record.uri) for record in cache.list_project_records()}
-    fresh_ones = {Path(record.uri) for record in cache.list_project_records()} - {
-        Path(record.uri) for record in cache.list_unexecuted()}  # fmt: skip
-    return [notebook for notebook in found if notebook not in known or notebook not in fresh_ones]
+    done = {Path(r.uri) for r in cache.list_project_records()} - {Path(r.uri) for r in cache.list_unexecuted()}
+    return [notebook for notebook in found if notebook not in done]
 
 
 def main(argv: list[str] | None = None) -> int:
