@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sys
 
+import pytest
+
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))
@@ -102,3 +104,20 @@ def test_every_job_of_make_test_can_run():
     names = {job.name for job in jobs}
     assert all(need in names for job in jobs for need in job.needs)
     assert len(pipeline.ranks(jobs, {})) == len(jobs)
+
+
+@pytest.mark.parametrize(
+    ("tool", "args", "message"),
+    [
+        ("check_run.py", ["book/nowhere.ipynb"], "no such notebook: book/nowhere.ipynb"),
+        ("execute.py", ["--notebook", "README.md"], "no such notebook: README.md"),
+        ("pipeline.py", ["test", "--slots", "0"], "--slots must be at least 1, got 0"),
+        ("pipeline.py", ["everything"], "invalid choice: 'everything'"),
+    ],
+)
+def test_a_bad_argument_is_one_line_and_runs_nothing(tool, args, message):
+    import subprocess
+
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / tool), *args], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 2
+    assert message in result.stderr.strip().splitlines()[-1] and result.stdout == ""

@@ -370,6 +370,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--classroom", default=str(ROOT / "_build" / "classroom"), help="tools/classroom.py's --out")
     parser.add_argument("--out", default=str(ROOT / "_build" / "check"), help="where the results go")
     args = parser.parse_args(argv)
+    for chapter in args.chapters:
+        if not Path(chapter).is_file() or not chapter.endswith(".ipynb"):
+            parser.error(f"no such notebook: {chapter}")
     bad = 0
     for chapter in args.chapters:
         result = check_chapter(Path(chapter), Path(args.classroom).resolve(), Path(args.out).resolve())

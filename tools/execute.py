@@ -179,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
 
     path = root / "_build" / ".jupyter_cache"  # where myst-nb looks for it (next to _build/html)
     if args.notebook is not None:
+        if missing := [n for n in args.notebook if not Path(n).is_file() or not n.endswith(".ipynb")]:
+            parser.error(f"no such notebook: {', '.join(missing)}")
         return _execute_some(root, path, [Path(n).resolve() for n in args.notebook], args.timeout)
     stamp = path / "gaedu-fingerprint"
     current = fingerprint(root)
