@@ -221,23 +221,30 @@ def test_a_cell_that_raises_in_the_check_run_fails(small):
     assert [e["error"] for e in result["errors"]] == ["RuntimeError: only the second time"]
 
 
-def test_a_grade_cell_that_fails_on_the_solution_fails(small, tmp_path):
-    chapter, course = small
+def _broken(course: Path, tmp_path: Path, kind: str, change) -> Path:
+    """A copy of the classroom folder whose nbgrader ``kind`` notebook (source or release) has ``change(cells)`` made."""
     copy = tmp_path / "classroom"
     shutil.copytree(course, copy)
-    source = copy / "nbgrader" / "source" / "small" / "small.ipynb"
-    notebook = nbformat.read(source, as_version=4)
-    grade = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade"))
-    grade.source = "check_double(y + 1)"
-    nbformat.write(notebook, source)
-    wrong = check_run.verdicts(_check(chapter, copy))
+    path = copy / "nbgrader" / kind / "small" / "small.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    change(notebook.cells)
+    nbformat.write(notebook, path)
+    return copy
+
+
+def test_a_grade_cell_that_fails_on_the_solution_fails(small, tmp_path):
+    chapter, course = small
+
+    def break_a_grade_cell(cells):
+        next(c for c in cells if c.metadata.get("nbgrader", {}).get("grade")).source = "check_double(y + 1)"
+
+    wrong = check_run.verdicts(_check(chapter, _broken(course, tmp_path, "source", break_a_grade_cell)))
     assert any("the source fails its grade cell 'check_double(y + 1)'" in line for line in wrong), wrong
 
 
 def test_an_otter_test_that_fails_on_the_solution_fails(small, tmp_path):
     chapter, course = small
-    copy = tmp_path / "classroom"
-    shutil.copytree(course, copy)
+    copy = _broken(course, tmp_path, "source", lambda cells: None)
     test = copy / "otter" / "small" / "autograder" / "tests" / "small_draw.py"
     test.write_text(test.read_text().replace("check_draw(z)", "check_draw(list(z) + [1])"))
     wrong = check_run.verdicts(_check(chapter, copy))
@@ -246,15 +253,13 @@ def test_an_otter_test_that_fails_on_the_solution_fails(small, tmp_path):
 
 def test_a_release_that_passes_without_answers_fails(small, tmp_path):
     chapter, course = small
-    copy = tmp_path / "classroom"
-    shutil.copytree(course, copy)
-    release = copy / "nbgrader" / "release" / "small" / "small.ipynb"
-    notebook = nbformat.read(release, as_version=4)
-    for cell in notebook.cells:
-        if cell.metadata.get("nbgrader", {}).get("solution"):
-            cell.source = "y = 42\nz = [1, 2, 3]"  # a release that carries the answers
-    nbformat.write(notebook, release)
-    wrong = check_run.verdicts(_check(chapter, copy))
+
+    def give_the_answers(cells):  # a release that carries the answers
+        for cell in cells:
+            if cell.metadata.get("nbgrader", {}).get("solution"):
+                cell.source = "y = 42\nz = [1, 2, 3]"
+
+    wrong = check_run.verdicts(_check(chapter, _broken(course, tmp_path, "release", give_the_answers)))
     assert "the released notebook passes its grade cells without answers" in wrong
 
 

@@ -47,6 +47,7 @@ from types import SimpleNamespace
 import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from execute import record_execution  # noqa: E402
 from student_edition import ROOT  # noqa: E402
 
 #: What ``--nbval-lax`` leaves out of the comparison (nbval's ``IPyNbFile.skip_compare`` without nbdime).
@@ -256,15 +257,6 @@ def _graded(kernel: Kernel, notebook, start: int, where: str, after_grade=None) 
     }
 
 
-def _record(root: Path, notebook: Path, by: str, seconds: float) -> None:
-    """Append one execution of ``notebook`` to ``_build/executions.jsonl`` (the pipeline counts them)."""
-    log = root / "_build" / "executions.jsonl"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    name = str(notebook.resolve().relative_to(root)) if notebook.resolve().is_relative_to(root) else str(notebook)
-    with open(log, "a", encoding="utf-8") as file:
-        file.write(json.dumps({"notebook": name, "by": by, "seconds": round(seconds, 1), "pid": os.getpid()}) + "\n")
-
-
 def run_cells(notebook, ref, workdir: Path) -> dict:
     """Run every cell of ``notebook`` in a fresh kernel as nbval does, against the build's ``ref``; no grading."""
     result: dict = {"checked": 0, "differ": [], "errors": []}
@@ -339,7 +331,7 @@ def check_chapter(chapter: Path, classroom: Path, out: Path, root: Path = ROOT, 
             _run_checked(kernel, notebook.cells[body:], ref.cells[body:], "exercises", result)
     result["seconds"] = round(time.perf_counter() - start, 1)
     result["cells"] = sorted(kernel.seconds, key=lambda item: -item[1])[:10]
-    _record(root, chapter, "check", result["seconds"])
+    record_execution(root, chapter, "check", result["seconds"])
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{name}.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
     shutil.rmtree(workdir, ignore_errors=True)
