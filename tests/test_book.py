@@ -228,6 +228,44 @@ def test_executed_copies_hold_the_outputs_nbval_checks(notebook, built_book):
     assert any(c["outputs"] for c in cells), f"{notebook.name}: no cell has an output"
 
 
+_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$", re.M)
+_TABLE_RULE = re.compile(r"^\s*\|(\s*:?-{3,}:?\s*\|)+\s*$", re.M)
+
+
+def _markdown_tables(notebook: Path) -> int:
+    """The Markdown tables among a built chapter's displayed outputs (text/markdown with a header rule)."""
+    executed = ROOT / "_build" / "jupyter_execute" / notebook.relative_to(ROOT)
+    found = 0
+    for cell in _cells(executed):
+        for output in cell.get("outputs", []):
+            text = output.get("data", {}).get("text/markdown", "")
+            found += len(_TABLE_RULE.findall("".join(text) if isinstance(text, list) else text))
+    return found
+
+
+@pytest.mark.book
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_results_tables_render_as_tables_not_pipes(notebook, built_book):
+    """A cell that displays a Markdown table shows a table: no paragraph of pipe rows on the page, and at
+    least as many <table> elements in the page's outputs as there are tables among them."""
+    page = (built_book / notebook.relative_to(ROOT)).with_suffix(".html").read_text(encoding="utf-8")
+    paragraphs = [html for html in re.findall(r"<p>(.*?)</p>", page, re.S) if _TABLE_ROW.search(html.replace("<br />", "\n"))]
+    assert not paragraphs, f"a table printed as text: {paragraphs[0][:200]}"
+    outputs = "".join(re.findall(r'<div class="cell_output docutils container">(.*?)</div>\s*</div>', page, re.S))
+    assert outputs.count("<table") >= _markdown_tables(notebook)
+
+
+@pytest.mark.book
+def test_the_pdf_sources_print_no_table_as_pipes(built_book):
+    """The LaTeX the PDF is made from has no row of a Markdown table left as text (when `make pdf` has run)."""
+    tex = ROOT / "_build" / "latex" / "gaedu.tex"
+    if not tex.is_file():
+        pytest.skip("the PDF's LaTeX is not built (make pdf; make test builds it)")
+    rows = [line for line in tex.read_text(encoding="utf-8").splitlines() if re.match(r"^\\(textbar|\|)\s", line)
+            or line.strip().startswith("| ") and line.strip().endswith(" |")]  # fmt: skip
+    assert not rows, f"a table printed as text in the PDF: {rows[0][:200]}"
+
+
 @pytest.mark.book
 def test_figures_are_opaque_so_they_read_in_dark_mode(built_book):
     """Every figure is a PNG with an opaque background: in the theme's dark mode a transparent one would draw
