@@ -57,7 +57,6 @@ class Job:
     argv: list[str]
     needs: list[str] = field(default_factory=list)
     slots: int = 1
-    env: dict = field(default_factory=dict)
     ok: tuple[int, ...] = (0,)  # exit codes that pass
     # filled in as it runs
     state: str = "waiting"  # waiting, running, passed, failed, skipped
@@ -212,7 +211,7 @@ def run(jobs: list[Job], slots: int, last: dict, say=print, logs: Path = ROOT / 
                 continue
             log = open(logs / f"{job.name.replace(':', '-')}.log", "w", encoding="utf-8")  # noqa: SIM115
             job.start, job.state = time.perf_counter(), "running"
-            process = subprocess.Popen(job.argv, cwd=ROOT, env={**env, **job.env}, stdout=log, stderr=subprocess.STDOUT)
+            process = subprocess.Popen(job.argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
             running[process] = job
             used += min(job.slots, slots)
             say(f"{job.start - begin:6.0f} s  started {job.name}")
@@ -235,48 +234,47 @@ def over_limit(book: dict[str, int]) -> dict[str, int]:
     return {name: n for name, n in book.items() if n > MAX_EXECUTIONS}
 
 
+def _records(path: Path = ROOT / "_build" / "executions.jsonl") -> list[dict]:
+    """This run's executions, one record each (``_build/executions.jsonl``)."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.is_file() else []
+
+
 def executions(path: Path = ROOT / "_build" / "executions.jsonl") -> dict[str, dict[str, int]]:
     """How often each notebook was executed in this run, and by whom (from ``_build/executions.jsonl``)."""
     counts: dict[str, Counter] = {}
-    if path.is_file():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            record = json.loads(line)
-            counts.setdefault(record["notebook"], Counter())[record["by"]] += 1
+    for record in _records(path):
+        counts.setdefault(record["notebook"], Counter())[record["by"]] += 1
     return {name: dict(c) for name, c in sorted(counts.items())}
 
 
-def _test_counts() -> dict[str, int]:
-    """The tests that passed, failed (or errored) and were skipped in this run's pytest jobs (their junit reports)."""
+def _testcases(pattern: str = "*.xml"):
+    """Every test case of this run's pytest jobs (their junit reports, ``_build/junit``)."""
     import xml.etree.ElementTree as ET
 
+    for path in (ROOT / "_build" / "junit").glob(pattern):
+        yield from ET.parse(path).iter("testcase")
+
+
+def _test_counts() -> dict[str, int]:
+    """The tests that passed, failed (or errored) and were skipped in this run's pytest jobs."""
     counts = {"passed": 0, "failed": 0, "skipped": 0}
-    for path in (ROOT / "_build" / "junit").glob("*.xml"):
-        for case in ET.parse(path).iter("testcase"):
-            outcome = {child.tag for child in case}
-            key = "failed" if outcome & {"failure", "error"} else "skipped" if "skipped" in outcome else "passed"
-            counts[key] += 1
+    for case in _testcases():
+        outcome = {child.tag for child in case}
+        counts["failed" if outcome & {"failure", "error"} else "skipped" if "skipped" in outcome else "passed"] += 1
     return counts
 
 
 def _slowest_tests(limit: int = 10) -> list[tuple[str, float]]:
-    import xml.etree.ElementTree as ET
-
-    found = []
-    for path in (ROOT / "_build" / "junit").glob("*.xml"):
-        for case in ET.parse(path).iter("testcase"):
-            found.append((f"{case.get('classname')}::{case.get('name')}", float(case.get("time") or 0)))
+    found = [(f"{case.get('classname')}::{case.get('name')}", float(case.get("time") or 0)) for case in _testcases()]
     return sorted(found, key=lambda item: -item[1])[:limit]
 
 
 def _file_seconds() -> dict[str, float]:
-    """Seconds per test file in this run's junit reports (the next run balances the unit jobs by them)."""
-    import xml.etree.ElementTree as ET
-
+    """Seconds per test file in this run's unit jobs (the next run balances the unit jobs by them)."""
     seconds: dict[str, float] = {}
-    for path in (ROOT / "_build" / "junit").glob("unit-*.xml"):
-        for case in ET.parse(path).iter("testcase"):
-            name = (case.get("classname") or "").split(".")[-1] + ".py"
-            seconds[name] = seconds.get(name, 0.0) + float(case.get("time") or 0)
+    for case in _testcases("unit-*.xml"):
+        name = (case.get("classname") or "").split(".")[-1] + ".py"
+        seconds[name] = seconds.get(name, 0.0) + float(case.get("time") or 0)
     return seconds
 
 
@@ -285,9 +283,7 @@ def report(jobs: list[Job], total: float, tier: str) -> dict:
     counts = executions()
     book = {name: sum(c.values()) for name, c in counts.items() if name.startswith("book/")}
     seconds: dict[str, float] = {}
-    for line in (ROOT / "_build" / "executions.jsonl").read_text(encoding="utf-8").splitlines() if (
-            ROOT / "_build" / "executions.jsonl").is_file() else []:  # fmt: skip
-        record = json.loads(line)
+    for record in _records():
         key = f"{record['notebook']} ({record['by']})"
         seconds[key] = seconds.get(key, 0.0) + record["seconds"]
     data = {
