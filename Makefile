@@ -58,9 +58,11 @@ cache: install
 unit-test:
 	$(BIN)/python -m pytest -q -m "not built and not notebook and not classroom and not graded and not conformance" tests
 
-# ruff (configured in pyproject.toml): pyflakes, pycodestyle, import order, bugbear.
+# ruff (configured in pyproject.toml): pyflakes, pycodestyle, import order, bugbear; the
+# notebooks' code is formatted by `ruff format` at the page's width (book/ruff.toml).
 lint: install
-	$(BIN)/ruff check gaedu tests bench tools book/_ext
+	$(BIN)/ruff check gaedu tests bench tools book
+	$(BIN)/ruff format --check book
 
 # The student edition: every notebook without its solution cells, and an HTML
 # book in which solutions are absent (built from the full build's executed notebooks).

@@ -7,7 +7,8 @@ imported only by the functions that need them.
 """
 
 from gaedu.device import available_devices, get_device, set_seed
+from gaedu.report import results, table
 from gaedu.zoo import pretrained
 
-__all__ = ["available_devices", "get_device", "pretrained", "set_seed"]
+__all__ = ["available_devices", "get_device", "pretrained", "results", "set_seed", "table"]
 __version__ = "0.1.0"

@@ -55,6 +55,55 @@ def test_every_cell_has_a_distinct_id(notebook):
     assert len(set(ids)) == len(ids), f"{notebook.name}: repeated cell ids"
 
 
+#: Tags that keep a code cell's source off the page (myst-nb removes it from the HTML and the PDF).
+HIDDEN = {"remove-cell", "remove-input"}
+#: The longest code cell a reader sees on the page (CONTRIBUTING's chapter template).
+MAX_VISIBLE_LINES = 30
+
+
+def _tags(cell: dict) -> set[str]:
+    return set(cell.get("metadata", {}).get("tags", []))
+
+
+def _bookkeeping(source: str) -> list[str]:
+    """The glue calls and asserts in a cell's code (a cell that does not parse has none we can see)."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assert):
+            found.append(f"assert on line {node.lineno}")
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", "") == "glue":
+            found.append(f"glue( on line {node.lineno}")
+    return found
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_code_on_the_page_is_the_lesson_not_the_bookkeeping(notebook):
+    """Test markers are tags, not comments; glue calls and claim asserts sit in cells the page leaves out
+    (remove-cell), and a code cell the reader sees has at most 30 lines. Solutions (in a dropdown) may
+    assert, as a student's own check would; cells behind the "show code" toggle (hide-input) may be longer."""
+    problems = []
+    for index, cell in enumerate(_cells(notebook)):
+        if cell["cell_type"] != "code":
+            continue
+        source, tags = _text(cell), _tags(cell)
+        if "NBVAL" in source:
+            problems.append(f"cell {index}: an NBVAL comment (use the tag nbval-check-output)")
+        if tags & HIDDEN:
+            continue
+        if "solution" not in tags:
+            problems += [f"cell {index}: {what} on the page" for what in _bookkeeping(source)]
+        lines = len(source.splitlines())
+        if lines > MAX_VISIBLE_LINES and "hide-input" not in tags:
+            problems.append(f"cell {index}: {lines} lines on the page (at most {MAX_VISIBLE_LINES})")
+    assert not problems, f"{notebook.relative_to(ROOT)}: " + "; ".join(problems)
+
+
 def test_every_notebook_is_in_the_toc():
     listed = {_resolve(entry) for entry in TOC}
     missing = [str(nb.relative_to(ROOT)) for nb in NOTEBOOKS if nb not in listed]
@@ -223,7 +272,7 @@ def test_executed_copies_hold_the_outputs_nbval_checks(notebook, built_book):
     """nbval compares against _build/jupyter_execute: a checked cell without stored outputs would check nothing."""
     executed = ROOT / "_build" / "jupyter_execute" / notebook.relative_to(ROOT)
     cells = [c for c in _cells(executed) if c["cell_type"] == "code"]
-    checked = [c for c in cells if _text(c).startswith("# NBVAL_CHECK_OUTPUT")]
+    checked = [c for c in cells if "nbval-check-output" in _tags(c)]
     assert all(c["outputs"] for c in checked), f"{notebook.name}: a checked cell has no stored output"
     assert any(c["outputs"] for c in cells), f"{notebook.name}: no cell has an output"
 
@@ -249,10 +298,40 @@ def test_results_tables_render_as_tables_not_pipes(notebook, built_book):
     """A cell that displays a Markdown table shows a table: no paragraph of pipe rows on the page, and at
     least as many <table> elements in the page's outputs as there are tables among them."""
     page = (built_book / notebook.relative_to(ROOT)).with_suffix(".html").read_text(encoding="utf-8")
-    paragraphs = [html for html in re.findall(r"<p>(.*?)</p>", page, re.S) if _TABLE_ROW.search(html.replace("<br />", "\n"))]
+    text = re.sub(r"<table\b.*?</table>", "", page, flags=re.S)  # a cell of a real table may hold a |pipe|
+    paragraphs = [html for html in re.findall(r"<p>(.*?)</p>", text, re.S) if _TABLE_ROW.search(html.replace("<br />", "\n"))]
     assert not paragraphs, f"a table printed as text: {paragraphs[0][:200]}"
-    outputs = "".join(re.findall(r'<div class="cell_output docutils container">(.*?)</div>\s*</div>', page, re.S))
-    assert outputs.count("<table") >= _markdown_tables(notebook)
+    in_prose = sum(len(_TABLE_RULE.findall(_text(c))) for c in _cells(notebook) if c["cell_type"] == "markdown")
+    assert page.count("<table") >= _markdown_tables(notebook) + in_prose
+
+
+def _visible_code(page: str) -> list[str]:
+    """The code of every cell whose source a page shows without a click (not behind "Show code cell source")."""
+    import html
+
+    shown = []
+    for cell in re.split(r'<div class="cell[ "]', page)[1:]:
+        before_input = cell.split('<div class="cell_input', 1)
+        if len(before_input) == 1 or "hide above-input" in before_input[0]:
+            continue
+        pre = re.search(r"<pre>(.*?)</pre>", before_input[1], re.S)
+        if pre:
+            shown.append(html.unescape(re.sub(r"<[^>]+>", "", pre.group(1))).rstrip("\n"))
+    return shown
+
+
+@pytest.mark.book
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_page_shows_no_bookkeeping(notebook, built_book):
+    """What the reader must not see on a built page: a test marker, a glue call, a code cell over 30 lines."""
+    page = (built_book / notebook.relative_to(ROOT)).with_suffix(".html").read_text(encoding="utf-8")
+    assert "NBVAL" not in page
+    code = _visible_code(page)
+    assert code, f"{notebook.name}: the page shows no code (has the page's HTML changed?)"
+    for source in code:
+        assert "glue(" not in source, f"{notebook.name}: a glue call on the page: {source[:200]}"
+        lines = len(source.splitlines())
+        assert lines <= MAX_VISIBLE_LINES, f"{notebook.name}: a code cell of {lines} lines on the page: {source[:200]}"
 
 
 @pytest.mark.book

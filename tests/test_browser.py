@@ -141,6 +141,13 @@ def test_page_loads_offline_and_is_accessible_in_light_and_dark_mode(entry, visi
         "() => Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
     )
     assert broken == [], f"images that did not load: {broken}"
+    # Every code cell fits the page's column at this width: no sideways scroll inside a cell.
+    wide = page.evaluate(
+        "() => Array.from(document.querySelectorAll('div.cell_input pre'))"
+        ".filter(p => p.offsetParent !== null && p.scrollWidth > p.clientWidth + 1)"
+        ".map(p => p.textContent.split('\\n').reduce((a, b) => (a.length >= b.length ? a : b)))"
+    )
+    assert wide == [], f"code wider than the page (the reader would scroll sideways): {wide[:3]}"
     assert v.blocked == [], f"requests to other hosts: {v.blocked}"
     assert v.failed == [], f"failed requests: {v.failed}"
     assert v.errors == [], f"console errors: {v.errors}"

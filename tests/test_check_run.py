@@ -121,7 +121,7 @@ def test_otter_assign_fails_when_a_solution_fails_its_test(tmp_path):
 # A small chapter of its own: a body with a checked cell, and two exercises with checkers.
 _BODY = [
     ("markdown", "# A small chapter"),
-    ("code", "# NBVAL_CHECK_OUTPUT\nimport numpy as np\nrng = np.random.default_rng(0)\nprint(rng.integers(100, size=3))"),
+    ("code", "import numpy as np\nrng = np.random.default_rng(0)\nprint(rng.integers(100, size=3))", ["nbval-check-output"]),
     ("code", "def check_double(y):\n    assert y == 2 * 21, f'{y} is not twice 21'\n\n\n"
              "def check_draw(z):\n    assert len(z) == 3, 'three numbers'"),
 ]
@@ -136,8 +136,8 @@ _EXERCISES = [
     ("code", "z = ...\n# check_draw(z)"),
     ("markdown", "```{exercise-end}\n```"),
     ("markdown", "```{solution-start} small-draw\n:class: dropdown\n```", ["solution"]),
-    ("code", "# NBVAL_CHECK_OUTPUT\nz = rng.integers(100, size=3)\ncheck_draw(z)\nprint(z)\n"
-             "y = str(y)  # a later answer may reuse an earlier one's name", ["solution"]),  # fmt: skip
+    ("code", "z = rng.integers(100, size=3)\ncheck_draw(z)\nprint(z)\n"
+             "y = str(y)  # a later answer may reuse an earlier one's name", ["solution", "nbval-check-output"]),  # fmt: skip
     ("markdown", "```{solution-end}\n```", ["solution"]),
 ]
 

@@ -5,8 +5,8 @@ once here, in one fresh kernel of one thread per chapter. This run asks, of that
 execution, every question the test suite used to answer with four more executions:
 
 1. **The body** (the cells before the first exercise) runs as nbval runs it: a cell
-   that raises fails (unless tagged ``raises-exception``), and every cell marked
-   ``# NBVAL_CHECK_OUTPUT`` must repeat the build's output, compared by nbval's own
+   that raises fails (unless tagged ``raises-exception``), and every cell tagged
+   ``nbval-check-output`` must repeat the build's output, compared by nbval's own
    ``compare_outputs`` (``--nbval-lax``: images and metadata are not compared).
 2. The kernel's state is saved: its namespace and the random states of ``random``,
    NumPy and torch, and of every ``torch.Generator`` and NumPy ``Generator`` it holds.

@@ -69,6 +69,10 @@ class Job:
         return self.end - self.start if self.end else 0.0
 
 
+#: The linter: the package's rules (pyproject.toml) on the code, the page width on the notebooks
+#: (book/ruff.toml: 88 columns, formatted by ``ruff format``).
+LINT = ["sh", "-c", f"{BIN / 'ruff'} check gaedu tests bench tools book && {BIN / 'ruff'} format --check book"]
+
 def _pytest(name: str, *args: str, needs: list[str] | None = None, slots: int = 1) -> Job:
     junit = ROOT / "_build" / "junit" / f"{name}.xml"
     return Job(name, [PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--durations=10", f"--junitxml={junit}",
@@ -109,7 +113,7 @@ def test_jobs() -> list[Job]:
     chapters = execute.notebooks(ROOT)
     graded = {p.stem for p in classroom.chapters()}
     jobs = [Job("cache", [PY, "-m", "gaedu", "cache", "--jobs", "2"], slots=2),
-            Job("lint", [str(BIN / "ruff"), "check", "gaedu", "tests", "bench", "tools", "book/_ext"]),
+            Job("lint", LINT),
             Job("prepare", [PY, "tools/execute.py", "--fresh", "--prepare"], ["cache"]),
             Job("classroom", [PY, "tools/classroom.py", "--prepare"])]  # fmt: skip
     for path in chapters:
@@ -138,7 +142,7 @@ def check_jobs() -> tuple[list[Job], list[str]]:
 
     changed = execute.stale(ROOT, code_only=True)
     graded = {p.stem for p in classroom.chapters()}
-    jobs = [Job("lint", [str(BIN / "ruff"), "check", "gaedu", "tests", "bench", "tools", "book/_ext"]),
+    jobs = [Job("lint", LINT),
             *unit_jobs(f"not book and {UNIT}")]  # fmt: skip
     if changed:
         jobs.append(Job("cache", [PY, "-m", "gaedu", "cache", "--check"]))
