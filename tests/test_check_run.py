@@ -63,7 +63,9 @@ def test_the_check_run_repeats_the_build_and_grades_right(chapter):
         assert len(result["otter"]) == len(labels)  # one Otter test per checked exercise, each run
         grade_cells = [s for s in result["source"]["passed"] if re.match(r"check_\w+\(", s)]
         assert len(grade_cells) == len(labels)  # every grade cell passed on the source
-        assert result["release"]["failed"], "the release passes without answers"
+        # the simulated students (check_run.verdicts says which grade cell misjudged whom)
+        assert result["release"]["passed"] == [] and result["wrong"]["passed"] == []
+        assert len([s for s in result["own words"]["passed"] if re.match(r"check_\w+\(", s)]) == len(labels)
 
 
 def _black_box(chapter: str, tmp_path: Path) -> dict:
@@ -123,7 +125,7 @@ _BODY = [
     ("markdown", "# A small chapter"),
     ("code", "import numpy as np\nrng = np.random.default_rng(0)\nprint(rng.integers(100, size=3))", ["nbval-check-output"]),
     ("code", "def check_double(y):\n    assert y == 2 * 21, f'{y} is not twice 21'\n\n\n"
-             "def check_draw(z):\n    assert len(z) == 3, 'three numbers'"),
+             "def check_draw(z):\n    assert len(z) == 3 and all(isinstance(v, np.integer) for v in z), 'three integers'"),
 ]
 _EXERCISES = [
     ("markdown", "```{exercise-start}\n:label: small-double\n```\n\nDouble 21 into `y`."),
@@ -257,10 +259,44 @@ def test_a_release_that_passes_without_answers_fails(small, tmp_path):
     def give_the_answers(cells):  # a release that carries the answers
         for cell in cells:
             if cell.metadata.get("nbgrader", {}).get("solution"):
-                cell.source = "y = 42\nz = [1, 2, 3]"
+                cell.source = "y = 42\nz = np.array([1, 2, 3])"
 
     wrong = check_run.verdicts(_check(chapter, _broken(course, tmp_path, "release", give_the_answers)))
-    assert "the released notebook passes its grade cells without answers" in wrong
+    assert "the blank release passes the grade cell 'check_double(y)'" in wrong
+    assert "the blank release passes the grade cell 'check_draw(z)'" in wrong
+
+
+def test_a_grade_cell_that_grades_what_the_student_did_not_write_fails(small, tmp_path):
+    """A grade cell that passes for the blank release and for a wrong answer (it reads no name the student
+    sets), or that reads a name other than the one the exercise states, is caught by the simulated students."""
+    chapter, course = small
+
+    def grade_a_constant(cells):  # the grade cell of small-double passes whatever the student wrote
+        next(c for c in cells if c.metadata.get("nbgrader", {}).get("grade")).source = "check_double(42)"
+
+    wrong = check_run.verdicts(_check(chapter, _broken(course, tmp_path / "a", "source", grade_a_constant)))
+    assert "a wrong answer passes the grade cell 'check_double(42)'" in wrong, wrong
+
+    def grade_a_hidden_name(cells):  # the answer's own helper name is graded: a student who names it otherwise fails
+        answer = next(c for c in cells if c.metadata.get("nbgrader", {}).get("solution"))
+        answer.source = answer.source.replace("y = 2 * 21", "half = 21\ny = 2 * half")
+        next(c for c in cells if c.metadata.get("nbgrader", {}).get("grade")).source = "check_double(2 * half)"
+
+    copy = _broken(course, tmp_path / "b", "source", grade_a_hidden_name)
+    master = copy / "otter" / "small.ipynb"  # Otter's master holds the same answer
+    master.write_text(master.read_text().replace("y = 2 * 21", "half = 21\\ny = 2 * half"))
+    wrong = check_run.verdicts(_check(chapter, copy))
+    assert any(line.startswith("an answer in the student's own words (the stated names only) fails the grade cell")
+               for line in wrong), wrong  # fmt: skip
+
+
+def test_the_simulated_students_score_what_they_deserve(small):
+    chapter, course = small
+    result = _check(chapter, course)
+    assert result["release"]["passed"] == [] and result["wrong"]["passed"] == []
+    assert result["own words"]["failed"] == [] and len(result["own words"]["passed"]) == 2
+    assert all(result["otter_students"]["release"].values()) and all(result["otter_students"]["wrong"].values())
+    assert not any(result["otter_students"]["own words"].values())
 
 
 def test_the_release_is_graded_from_the_body_s_state_not_the_source_s(small):

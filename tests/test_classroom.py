@@ -113,6 +113,26 @@ def checked(course) -> dict:
     return classroom.check_all(course.parent, [p.stem for p in CHAPTERS])
 
 
+def test_a_grade_cell_reads_only_names_the_starting_code_defines():
+    """A checker call that passes an expression grades nothing the student wrote (and shows the answer);
+    one that reads a name the starting code does not define grades whatever the chapter left there."""
+    path = Path("chapter.ipynb")
+    classroom._check_question(path, "q", "best_lr = None  # your code here", "check_lr(best_lr)")
+    classroom._check_question(path, "q", "a = None\nb = None\n# check_pair((a, b))", "check_pair((a, b))")
+    classroom._check_question(path, "q", "def tent(x):\n    return None  # your code here", "check_tent(tent)")
+    with pytest.raises(ValueError, match=r"exercise q: the checker call .* reads '\[0.5 < p for p in P\]', which is not a name"):
+        classroom._check_question(path, "q", "allowed = None", "check_powers([0.5 < p for p in P])")
+    with pytest.raises(ValueError, match="reads best_lr, which the starting code does not define: start it with `best_lr = None"):
+        classroom._check_question(path, "q", "# your code here", "check_lr(best_lr)")
+
+
+def test_the_answer_cell_starts_from_the_named_answer_outside_the_solution_region():
+    source, _ = classroom.source_notebook(ROOT / "book" / "foundations" / "core-concepts.ipynb")
+    (cell,) = [c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "ch2-supergradient-answer"]
+    before = cell.source.split(classroom.BEGIN)[0]
+    assert before.splitlines()[0].startswith("g = None"), before  # a blank release resets g
+
+
 @pytest.mark.classroom
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
 def test_nbgrader_validates_the_source_and_rejects_the_release(chapter, checked):

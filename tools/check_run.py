@@ -12,13 +12,19 @@ execution, every question the test suite used to answer with four more execution
    NumPy and torch, and of every ``torch.Generator`` and NumPy ``Generator`` it holds.
 3. **The nbgrader release**'s exercise cells run with errors allowed, as ``nbgrader
    validate`` runs them, and nbgrader's own ``Validator`` judges the executed release:
-   it must fail at least one grade cell, fail only grade cells, and change no checksum.
+   it must pass no grade cell (a blank submission scores 0), fail only grade cells, and
+   change no checksum.
 4. The state is restored; **the nbgrader source**'s exercise cells run, and nbgrader's
    ``Validator`` must find no failure. After each grade cell, **Otter**'s own
    ``Notebook.check`` runs that question's test (written by ``otter assign --no-run-tests``)
    in the namespace the answer left, as the ``grader.check`` cell after each answer in
    Otter's notebook does: each must pass. (Otter's master holds the same answers as the
    source, checked here.)
+   Two more simulated students hand in the source with every answer rewritten
+   (:func:`student`), each graded the same way from the restored state: **own words**
+   runs each answer in a function's scope, so that only the names the exercise's starting
+   code defines reach the grade cell (every grade cell and Otter test must pass), and
+   **wrong** makes each of those answers wrong (none may pass).
 5. The state is restored; **the chapter's own exercise cells** (starters and solutions)
    run, with the same comparison for a checked solution cell.
 
@@ -70,6 +76,33 @@ def save(names):
         names=dict(names), random=random.getstate(), numpy=np.random.get_state(), torch=torch.get_rng_state(),
         generators=[(v, v.get_state()) for v in names.values() if isinstance(v, torch.Generator)],
         np_generators=[(v, v.bit_generator.state) for v in names.values() if isinstance(v, np.random.Generator)])
+
+
+def wrong(value):
+    # a wrong version of an answer of any kind: numbers moved well away (x -> 1.5 x + 10, out of any
+    # tolerance a checker allows), booleans flipped, functions' float arguments and results moved
+    if value is None:
+        return 0
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, (int, float)):
+        return value * 1.5 + 10
+    if isinstance(value, torch.Tensor):
+        return value.logical_not() if value.dtype == torch.bool else value * 1.5 + 10
+    if isinstance(value, np.ndarray):
+        return ~value if value.dtype == bool else value * 1.5 + 10
+    if isinstance(value, (list, tuple)):
+        return type(value)(wrong(v) for v in value)
+    if isinstance(value, dict):
+        return {k: wrong(v) for k, v in value.items()}
+    if isinstance(value, str):
+        return value + " (wrong)"
+    if callable(value):  # its float arguments moved (a step's lr), then its result made wrong
+        def moved(a):
+            return a * 1.5 + 10 if isinstance(a, float) else a
+
+        return lambda *args, **kwargs: wrong(value(*map(moved, args), **{k: moved(v) for k, v in kwargs.items()}))
+    return None
 
 
 def restore(names):
@@ -257,6 +290,63 @@ def _graded(kernel: Kernel, notebook, start: int, where: str, after_grade=None) 
     }
 
 
+def _own_words(answer: str, names: list[str], wrong: bool = False) -> str:
+    """An answer as a student who names everything but the exercise's stated names his own way hands
+    it in: run in a function's scope, so that only ``names`` reach the grade cell; ``wrong``: each
+    made wrong (the check run's ``wrong()``), as a student with a mistake in every answer."""
+    import ast
+
+    tree = ast.parse(answer)
+
+    def binds(node) -> set[str]:
+        found = set()
+        for n in ast.walk(node):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                found.add(n.id)
+            elif isinstance(n, ast.FunctionDef | ast.ClassDef | ast.AsyncFunctionDef):
+                found.add(n.name)
+            elif isinstance(n, ast.Import | ast.ImportFrom):
+                found |= {(a.asname or a.name).split(".")[0] for a in n.names}
+        return found
+
+    def reads(node) -> set[str]:  # the names a statement reads when it runs (not inside its functions)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+            return set()
+        found = {node.id} if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) else set()
+        return found.union(*(reads(child) for child in ast.iter_child_nodes(node)))
+
+    bound = set().union(*(binds(stmt) for stmt in tree.body))
+    so_far, early = set(), []
+    for stmt in tree.body:  # a name read before the answer binds it is the chapter's: pass it in
+        early += sorted((reads(stmt) & bound) - so_far - set(early))
+        so_far |= binds(stmt)
+    prelude = [f"{name} = globals().get({name!r})" for name in early]
+    body = "\n".join("    " + line if line.strip() else "" for line in [*prelude, *answer.splitlines()])
+    result = "{" + ", ".join(f"{name!r}: {name}" for name in names) + "}"
+    update = ("{k: __import__('sys').modules['_gaedu_check'].wrong(v) for k, v in _gaedu_student().items()}"
+              if wrong else "_gaedu_student()")  # fmt: skip
+    return f"def _gaedu_student():\n{body}\n    return {result}\n\n\nglobals().update({update})\ndel _gaedu_student"
+
+
+def student(source, kind: str):
+    """The nbgrader source with every answer handed in by one simulated student: ``"own words"``
+    (right, with his own names) or ``"wrong"`` (every answer wrong)."""
+    import classroom as course
+
+    notebook = copy.deepcopy(source)
+    for index, cell in enumerate(notebook.cells):
+        if cell.metadata.get("nbgrader", {}).get("solution") and course.BEGIN in cell.source:
+            grade = next(c for c in notebook.cells[index + 1:] if c.metadata.get("nbgrader", {}).get("grade"))
+            head, rest = cell.source.split(course.BEGIN, 1)
+            answer, tail = rest.split(course.END, 1)
+            # the names the exercise states: those its starting code (before the solution region) defines
+            names = sorted(course._defined(head)) or [
+                n for n in course._free_names(grade.source) if not n.startswith("check_")]
+            code = _own_words(answer.strip("\n"), names, wrong=kind == "wrong")
+            cell.source = f"{head}{course.BEGIN}\n{code}\n{course.END}{tail}"
+    return notebook
+
+
 def run_cells(notebook, ref, workdir: Path) -> dict:
     """Run every cell of ``notebook`` in a fresh kernel as nbval does, against the build's ``ref``; no grading."""
     result: dict = {"checked": 0, "differ": [], "errors": []}
@@ -314,20 +404,25 @@ def check_chapter(chapter: Path, classroom: Path, out: Path, root: Path = ROOT, 
         if body < len(notebook.cells):
             kernel.hidden(_SNAPSHOT)
             if graded:
-                result["release"] = _graded(kernel, released, body, "release")
-                kernel.hidden(_RESTORE)
-                otter: dict[str, str] = {}
+                result["otter_students"] = {}
+                # The students: the blank release, the source's answers, the same answers in one's own
+                # words, and a wrong answer to every exercise; each graded by nbgrader's Validator and,
+                # after each grade cell, by Otter's check of that question.
+                for who, handed_in in (("release", released), ("source", source),
+                                       ("own words", student(source, "own words")), ("wrong", student(source, "wrong"))):  # fmt: skip
+                    otter: dict[str, str] = {}
 
-                def check_question(grade_id: str) -> None:  # Otter's check of the question just answered
-                    question = re.sub(r"\W", "_", grade_id.removesuffix("-check"))
-                    if question in questions:
-                        report = kernel.hidden(_OTTER.format(tests=str(tests_dir.resolve()), questions=[question]))
-                        otter.update(json.loads(report.split("GAEDU-OTTER ", 1)[1]))
+                    def check_question(grade_id: str, otter=otter) -> None:  # Otter's check of the question just answered
+                        question = re.sub(r"\W", "_", grade_id.removesuffix("-check"))
+                        if question in questions:
+                            report = kernel.hidden(_OTTER.format(tests=str(tests_dir.resolve()), questions=[question]))
+                            otter.update(json.loads(report.split("GAEDU-OTTER ", 1)[1]))
 
-                result["source"] = _graded(kernel, source, body, "source", after_grade=check_question)
-                result["otter"] = {q: otter.get(q, "the question was never checked") for q in questions}
+                    result[who] = _graded(kernel, handed_in, body, who, after_grade=check_question)
+                    result["otter_students"][who] = {q: otter.get(q, "the question was never checked") for q in questions}
+                    kernel.hidden(_RESTORE)
+                result["otter"] = result["otter_students"]["source"]
                 result["graded"] = True
-                kernel.hidden(_RESTORE)
             _run_checked(kernel, notebook.cells[body:], ref.cells[body:], "exercises", result)
     result["seconds"] = round(time.perf_counter() - start, 1)
     result["cells"] = sorted(kernel.seconds, key=lambda item: -item[1])[:10]
@@ -347,8 +442,16 @@ def verdicts(result: dict) -> list[str]:
         source, release = result["source"], result["release"]
         wrong += [f"the source fails its grade cell {s!r}" for s in source["failed"]]
         wrong += [f"the source changes the locked cell {s!r}" for s in source["changed"] + source["type_changed"]]
-        if not release["failed"]:
-            wrong.append("the released notebook passes its grade cells without answers")
+        wrong += [f"the blank release passes the grade cell {s!r}" for s in release["passed"]]
+        own, mistaken = result["own words"], result["wrong"]
+        wrong += [f"an answer in the student's own words (the stated names only) fails the grade cell {s!r}"
+                  for s in own["failed"]]  # fmt: skip
+        wrong += [f"a wrong answer passes the grade cell {s!r}" for s in mistaken["passed"]]
+        students = result["otter_students"]
+        wrong += [f"Otter's test {q} passes the blank release" for q, why in students["release"].items() if not why]
+        wrong += [f"Otter's test {q} fails an answer in the student's own words: {why}"
+                  for q, why in students["own words"].items() if why]  # fmt: skip
+        wrong += [f"Otter's test {q} passes a wrong answer" for q, why in students["wrong"].items() if not why]
         wrong += [f"the release fails a cell that is not a grade cell: {s!r}" for s in release["failed"]
                   if not re.match(r"check_\w+\(", s)]  # fmt: skip
         wrong += [f"the release changes the locked cell {s!r}" for s in release["changed"] + release["type_changed"]]

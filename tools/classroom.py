@@ -88,9 +88,54 @@ def _meta(grade_id: str, *, solution: bool, grade: bool, locked: bool, points: i
 
 
 def _starting_point(stub: str) -> str:
-    """The exercise's starting code as comments, without its commented-out checker call."""
-    kept = [line for line in stub.splitlines() if line.strip() and not line.lstrip().startswith("# check_")]
-    return "\n".join(["# The exercise starts from:"] + [f"#     {line}" for line in kept])
+    """The exercise's starting code, without its commented-out checker call: it names the answer
+    (``best_lr = None  # your code here``), outside the solution region, so that a blank
+    submission resets the name rather than leave the chapter's own value of it to be graded."""
+    kept = [line for line in stub.splitlines() if not line.lstrip().startswith("# check_")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip("\n")
+
+
+def _defined(code: str) -> set[str]:
+    """The names a piece of code binds at its top level (assignments, functions, classes)."""
+    import ast
+
+    names = set()
+    for node in ast.parse(code).body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+    return names
+
+
+def answer_names(checks: str) -> list[str]:
+    """The names a grade cell's checker calls read: each argument must be a plain name (or a tuple of them)."""
+    import ast
+
+    names = []
+    for node in ast.parse(checks).body:
+        if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
+            raise ValueError(f"a grade cell holds only checker calls, not {ast.unparse(node)!r}")
+        for arg in [*node.value.args, *(k.value for k in node.value.keywords)]:
+            parts = arg.elts if isinstance(arg, ast.Tuple) else [arg]
+            if not all(isinstance(part, ast.Name) for part in parts):
+                raise ValueError(f"the checker call {ast.unparse(node)!r} reads {ast.unparse(arg)!r}, which is not a "
+                                 "name: pass the answer under the name the starting code defines")  # fmt: skip
+            names += [part.id for part in parts if part.id not in names]
+    return names
+
+
+def _check_question(path: Path, label: str, stub: str, checks: str) -> None:
+    """Refuse a graded exercise whose grade cell reads anything but names its starting code defines."""
+    try:
+        names = answer_names(checks)
+    except ValueError as error:
+        raise ValueError(f"{path.name}, exercise {label}: {error}") from None
+    missing = [name for name in names if name not in _defined(stub)]
+    if missing:
+        raise ValueError(f"{path.name}, exercise {label}: the grade cell reads {', '.join(missing)}, which the "
+                         f"starting code does not define: start it with `{missing[0]} = None  # your code here`")  # fmt: skip
 
 
 def _questions(path: Path):
@@ -117,6 +162,7 @@ def _questions(path: Path):
             label = found.group(1)
         answer, checks = _split_checks("\n\n".join(solutions.get(label or "", [])))
         if label and cell.cell_type == "code" and checks and label not in graded:
+            _check_question(path, label, text, checks)
             graded.append(label)
             yield "question", label, text, answer, checks
         else:
