@@ -56,7 +56,7 @@ cache: install
 
 # The tests that need no built book and execute no chapter.
 unit-test:
-	$(BIN)/python -m pytest -q -m "not built and not notebook and not classroom and not graded and not conformance" tests
+	$(BIN)/python -m pytest -q -m "not built and not notebook and not classroom and not graded and not conformance and not teacher" tests
 
 # ruff (configured in pyproject.toml): pyflakes, pycodestyle, import order, bugbear; the
 # notebooks' code is formatted by `ruff format` at the page's width (book/ruff.toml).

@@ -75,9 +75,17 @@ def test_every_chapter_with_exercises_is_an_assignment_graded_by_its_checkers(tm
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
 def test_source_cells_carry_nbgrader_metadata(chapter):
     notebook, graded = classroom.source_notebook(chapter)
-    marked = [cell for cell in notebook.cells if _nbgrader(cell)]
+    everything = [cell for cell in notebook.cells if _nbgrader(cell)]
+    assert len({_nbgrader(cell)["grade_id"] for cell in everything}) == len(everything)  # grade ids are unique
+    written = [cell for cell in everything if cell.cell_type == "markdown"]
+    labels = classroom.written_labels(chapter)
+    assert [_nbgrader(cell)["grade_id"] for cell in written] == [f"{label}-written" for label in labels]
+    for cell in written:  # a manually graded answer of one point, holding the solution's text for the teacher
+        assert _nbgrader(cell) == {"grade": True, "grade_id": _nbgrader(cell)["grade_id"], "locked": False,
+                                   "points": 1, "schema_version": 3, "solution": True}  # fmt: skip
+        assert cell.source.strip() and "{solution-" not in cell.source
+    marked = [cell for cell in everything if cell.cell_type == "code"]
     assert len(marked) == 2 * len(graded)
-    assert len({_nbgrader(cell)["grade_id"] for cell in marked}) == len(marked)  # grade ids are unique
     assert not any("solution" in cell.metadata.get("tags", []) for cell in notebook.cells)
     assert "{solution-start}" not in json.dumps(notebook)
     for answer, grade in zip(marked[::2], marked[1::2], strict=True):
@@ -94,17 +102,22 @@ def test_source_cells_carry_nbgrader_metadata(chapter):
 def test_no_answer_is_released(chapter, course):
     source, released = (course / kind / chapter.stem / f"{chapter.stem}.ipynb" for kind in ("source", "release"))
     cells = _cells(source)
-    answers = [_source(c).split(classroom.BEGIN)[1].split(classroom.END)[0] for c in cells if _nbgrader(c).get("solution")]
+    def answer(cell) -> str:  # the code between the markers, or a written answer's whole text (the model answer)
+        return _source(cell).split(classroom.BEGIN)[1].split(classroom.END)[0] if cell["cell_type"] == "code" else _source(cell)
+
+    answers = [answer(c) for c in cells if _nbgrader(c).get("solution")]
     public = set().union(*(_windows(_source(c)) for c in cells if not _nbgrader(c).get("solution")),
                          *(_windows(_source(c).split(classroom.BEGIN)[0]) for c in cells  # the starting code
-                           if _nbgrader(c).get("solution")))  # fmt: skip
+                           if _nbgrader(c).get("solution") and c["cell_type"] == "code"))  # fmt: skip
     secrets = set().union(*(_windows(a) for a in answers)) - public
     assert secrets or all(not a.strip() for a in answers)
     release_cells = _cells(released)
     text = _windows(" ".join(_source(c) for c in release_cells))
     assert not secrets & text, f"answer text in the released notebook: {sorted(secrets & text)[:3]}"
     graded = [c for c in release_cells if _nbgrader(c).get("solution")]
-    assert len(graded) == len(answers) and all("raise NotImplementedError()" in _source(c) for c in graded)
+    assert len(graded) == len(answers)
+    assert all("raise NotImplementedError()" in _source(c) for c in graded if c["cell_type"] == "code")
+    assert all(_source(c) == "YOUR ANSWER HERE" for c in graded if c["cell_type"] == "markdown")
 
 
 @pytest.fixture(scope="module")
@@ -206,3 +219,15 @@ def test_an_otter_run_that_hangs_is_killed_and_tried_once_more(tmp_path, monkeyp
     master.write_text("{}")
     assert classroom.otter_assign(master) == "otter assign did not finish within 1 s, twice"
     assert runs.read_text().splitlines() == ["run", "run"]
+
+
+def test_exercises_with_a_written_part_are_those_without_a_checker_or_that_ask_why():
+    """Every exercise without a checker is read by the teacher; one with a checker too when it asks why."""
+    found = {p.stem: classroom.written_labels(p) for p in CHAPTERS}
+    assert "preface-device-timing" in found["preface"]  # no checker: "which device is fastest, and why"
+    assert "ga-best-lr" in found["gradient-ascent"]  # a checker for the rate, and "why might the winner differ"
+    assert "ga-one-step" not in found["gradient-ascent"]  # a checker, nothing to write
+    for path in CHAPTERS:
+        labels, checked = exercise_counts.count(path)
+        assert set(labels) - checked <= set(found[path.stem]), path.stem
+    assert sum(map(len, found.values())) > sum(len(set(labels) - c) for labels, c in map(exercise_counts.count, CHAPTERS))

@@ -282,11 +282,16 @@ def _graded(kernel: Kernel, notebook, start: int, where: str, after_grade=None) 
             if after_grade is not None and grading.get("grade"):
                 after_grade(grading["grade_id"])
     validator = Validator()
+
+    def written(cell) -> bool:  # a manually graded answer: the teacher scores it, nbgrader only sees if it is blank
+        return cell.metadata.get("nbgrader", {}).get("solution", False)
+
     return {
         "type_changed": [c.source for c in validator._get_type_changed_cells(executed)],
         "changed": [c.source for c in validator._get_changed_cells(executed)],
-        "failed": [c.source for c in validator._get_failed_cells(executed)],
-        "passed": [c.source for c in validator._get_passed_cells(executed)],
+        "failed": [c.source for c in validator._get_failed_cells(executed) if not written(c)],
+        "passed": [c.source for c in validator._get_passed_cells(executed) if not written(c)],
+        "written": [c.source for c in executed.cells if written(c) and c.metadata["nbgrader"].get("grade")],
     }
 
 
@@ -384,7 +389,7 @@ def check_chapter(chapter: Path, classroom: Path, out: Path, root: Path = ROOT, 
             if [c.source for c in other.cells[:body] if c.cell_type == "code"] != code:
                 result["problems"].append(f"the {which}'s first {body} cells are not the chapter's body")
         answers = [c.source.split(course.BEGIN)[1].split(course.END)[0].strip("\n")
-                   for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")]  # fmt: skip
+                   for c in source.cells if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"]  # fmt: skip
         master = nbformat.read(classroom / "otter" / f"{name}.ipynb", as_version=4)
         solutions = [m.strip("\n") for c in master.cells if c.cell_type == "code"
                      for m in re.findall(r"# BEGIN SOLUTION\n(.*?)# END SOLUTION", c.source, re.S)]  # fmt: skip

@@ -7,8 +7,10 @@ For every chapter with exercises it writes, under ``_build/classroom/nbgrader``:
   chapter's solution code between ``### BEGIN SOLUTION`` and ``### END SOLUTION``, and after
   it a locked *grade* cell (``nbgrader.grade``, one point) with the solution's checker call
   (:mod:`gaedu.exercises`): a wrong answer raises, which nbgrader scores 0. The solution
-  cells and their explanations are left out; exercises without a checker keep their
-  starting code and are read by the teacher.
+  cells are left out; exercises without a checker keep their starting code. An exercise
+  with a written part (no checker, or a question why: :data:`_WRITTEN`) ends with a
+  *manually graded answer* (a markdown cell of one point, listed by formgrader) that holds
+  the chapter's solution text for the teacher.
 * ``release/<chapter>/<chapter>.ipynb``: the student version, made by nbgrader's own
   ``generate_assignment`` (solutions replaced by ``raise NotImplementedError()``).
 * ``nbgrader_config.py``: the course folder's configuration.
@@ -20,6 +22,9 @@ and under ``_build/classroom/otter``:
   block with the solution and, as its test, a function of the notebook's names that calls
   the checker). ``otter assign <chapter>.ipynb <chapter>`` turns it into ``student/`` and
   ``autograder/`` versions, after checking that the solutions pass their tests.
+* ``gaedu-<version>-py3-none-any.whl``: the package, built by its own build; each
+  master's configuration puts it in the autograder zip, whose environment installs it
+  with gaedu's dependencies at the book's versions (:func:`autograder_requirements`).
 
 Everything comes from the chapters' ``solution`` tags and checker calls, so there is one
 source of truth. ``--check`` then runs ``nbgrader validate`` on every source notebook
@@ -39,10 +44,12 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import nbformat
+import tomllib
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from exercise_counts import _LABEL, _SOLUTION  # noqa: E402
@@ -138,29 +145,44 @@ def _check_question(path: Path, label: str, stub: str, checks: str) -> None:
                          f"starting code does not define: start it with `{missing[0]} = None  # your code here`")  # fmt: skip
 
 
+#: An exercise asks for writing when it has no checker, or when its text asks why, to explain, argue,
+#: describe or compare, or what a result says or means: the teacher reads that part.
+_WRITTEN = re.compile(r"\b(why|explain|argue|describe|compare|what does (this|that) (say|mean))\b", re.IGNORECASE)
+_DIRECTIVE = re.compile(r"^```\{solution-(start|end)\}[^`]*```\s*", re.S)
+
+
 def _questions(path: Path):
-    """Walk a chapter: yield ``("cell", cell)`` for every cell kept as it is and
+    """Walk a chapter: yield ``("cell", cell)`` for every cell kept as it is,
     ``("question", label, stub, answer, checks)`` where an exercise with a checker
-    starts (its starting code, its solution's answer code and its checker calls)."""
+    starts (its starting code, its solution's answer code and its checker calls), and
+    ``("written", label, model)`` before the end of an exercise with a written part
+    (:data:`_WRITTEN`; ``model``: the text of the chapter's solution, for the teacher)."""
     notebook = nbformat.read(path, as_version=4)
     solutions: dict[str, list[str]] = {}
+    explanations: dict[str, list[str]] = {}
     label = solution = None
-    for cell in notebook.cells:  # first pass: every solution's code, by label
+    for cell in notebook.cells:  # first pass: every solution's code and text, by label
         text = _text(cell)
         if found := _SOLUTION.search(text):
             solution = found.group(1)
         if solution and cell.cell_type == "code":
             solutions.setdefault(solution, []).append(text)
+        elif solution and (prose := _DIRECTIVE.sub("", text).strip()):
+            explanations.setdefault(solution, []).append(prose)
         if "{solution-end}" in text:
             solution = None
-    graded = []
+    graded, asked = [], ""
     for cell in notebook.cells:
         text = _text(cell)
         if is_solution(cell):
             continue
         if found := _LABEL.search(text):
-            label = found.group(1)
+            label, asked = found.group(1), ""
+        if label and cell.cell_type == "markdown":
+            asked += text + "\n"
         answer, checks = _split_checks("\n\n".join(solutions.get(label or "", [])))
+        if label and "{exercise-end}" in text and (not checks or _WRITTEN.search(asked)):
+            yield "written", label, "\n\n".join(explanations.get(label, []))
         if label and cell.cell_type == "code" and checks and label not in graded:
             _check_question(path, label, text, checks)
             graded.append(label)
@@ -174,17 +196,20 @@ def _questions(path: Path):
             label = None
 
 
-def _assignment(path: Path, question, first: list | None = None) -> tuple[nbformat.NotebookNode, list[str]]:
+def _assignment(path: Path, question, first: list | None = None, written=None) -> tuple[nbformat.NotebookNode, list[str]]:
     """The chapter with each graded exercise's cells made by ``question(label, stub, answer, checks)``
-    (a list of cells), after the cells ``first``; and the graded labels."""
+    (a list of cells) and each written part's by ``written(label, model)`` (none if ``None``),
+    after the cells ``first``; and the labels of the exercises graded automatically."""
     notebook, graded = nbformat.read(path, as_version=4), []
     notebook.cells = list(first or [])
     for kind, *rest in _questions(path):
         if kind == "cell":
             notebook.cells.append(rest[0])
-        else:
+        elif kind == "question":
             graded.append(rest[0])
             notebook.cells.extend(question(*rest))
+        elif written is not None:
+            notebook.cells.extend(written(*rest))
     return notebook, graded
 
 
@@ -197,9 +222,28 @@ def _nbgrader_cells(label: str, stub: str, answer: str, checks: str) -> list:
     return [answer_cell, grade_cell]
 
 
+#: The written answer cell's text in the source when the chapter's solution has no text to show.
+NO_MODEL = "(The chapter's solution is code only: read the answer against its output.)"
+
+
+def _nbgrader_written(label: str, model: str) -> list:
+    """A written part: a prompt, then a manually graded answer cell of one point (the teacher scores it in
+    formgrader), which holds the chapter's solution text in the source and ``YOUR ANSWER HERE`` in the release."""
+    prompt = nbformat.v4.new_markdown_cell(f"**Written answer to `{label}`** (read by the teacher): "
+                                           "answer the exercise's questions in your own words in the next cell.")  # fmt: skip
+    answer = nbformat.v4.new_markdown_cell(model or NO_MODEL)
+    answer.metadata["nbgrader"] = _meta(f"{label}-written", solution=True, grade=True, locked=False, points=1)
+    return [prompt, answer]
+
+
+def written_labels(path: Path) -> list[str]:
+    """The labels of the exercises of a chapter with a written part (a manually graded cell in nbgrader)."""
+    return [rest[0] for kind, *rest in _questions(path) if kind == "written"]
+
+
 def source_notebook(path: Path) -> tuple[nbformat.NotebookNode, list[str]]:
-    """Return the chapter as an nbgrader source notebook, and the labels of its graded exercises."""
-    return _assignment(path, _nbgrader_cells)
+    """Return the chapter as an nbgrader source notebook, and the labels of its exercises graded automatically."""
+    return _assignment(path, _nbgrader_cells, written=_nbgrader_written)
 
 
 def _free_names(code: str) -> list[str]:
@@ -224,13 +268,56 @@ def otter_test(label: str, checks: str) -> str:
     return f"def {name}({params}):\n{body}"
 
 
-def otter_master(path: Path) -> tuple[nbformat.NotebookNode, list[str]]:
+#: Where Gradescope and ``otter grade``'s Docker image unpack an autograder zip (its ``files/`` go below it).
+AUTOGRADER_SOURCE = "/autograder/source"
+
+
+def wheel_name(root: Path = ROOT) -> str:
+    """The file name of the ``gaedu`` wheel that :func:`build_wheel` writes."""
+    version = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    return f"gaedu-{version}-py3-none-any.whl"
+
+
+def build_wheel(folder: Path, root: Path = ROOT) -> Path:
+    """Build the ``gaedu`` wheel with the package's own build (setuptools, ``pyproject.toml``) into ``folder``.
+
+    It is built from a copy of the package's files, so that no ``build/`` folder is left in the repository.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in ("pyproject.toml", "README.md"):
+            shutil.copy(root / name, Path(tmp) / name)
+        shutil.copytree(root / "gaedu", Path(tmp) / "gaedu", ignore=shutil.ignore_patterns("__pycache__"))
+        done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                               "--disable-pip-version-check", "--wheel-dir", str(folder), tmp],
+                              capture_output=True, text=True)  # fmt: skip
+    wheel = folder / wheel_name(root)
+    if done.returncode or not wheel.is_file():
+        raise RuntimeError(f"building the gaedu wheel failed:\n{(done.stdout + done.stderr)[-2000:]}")
+    return wheel
+
+
+def autograder_requirements(root: Path = ROOT) -> list[str]:
+    """What Otter's autograder environment installs besides Otter: the ``gaedu`` wheel shipped in the zip,
+    and gaedu's dependencies at the versions the book is tested with (``requirements.txt``)."""
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    needed = {re.split(r"[<>=!~\[ ;]", spec, maxsplit=1)[0].lower() for spec in project["dependencies"]}
+    pins = [line.split("#")[0].strip() for line in (root / "requirements.txt").read_text(encoding="utf-8").splitlines()]
+    pinned = [pin for pin in pins if "==" in pin and pin.split("==")[0].strip().lower() in needed]
+    return [f"{AUTOGRADER_SOURCE}/files/{wheel_name(root)}", *pinned]
+
+
+def otter_master(path: Path, root: Path = ROOT) -> tuple[nbformat.NotebookNode, list[str]]:
     """Return the chapter as an Otter-Grader master notebook (Otter's v1 format), and its graded labels.
 
     Each graded exercise is a question of one point: its answer cell holds the solution
     between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` (Otter leaves ``...`` there for the
     student) and its test is a function of the notebook's names that calls the checker.
+    The configuration makes Otter's autograder zip carry the ``gaedu`` wheel (which
+    :func:`write_otter` builds beside the master) and install it, with gaedu's dependencies
+    at the book's versions and the book's Python, wherever the zip is graded.
     """
+    requirements = "".join(f"  - {line}\n" for line in autograder_requirements(root))
     config = (
         "# ASSIGNMENT CONFIG\n"
         f"name: {path.stem}\n"
@@ -238,6 +325,9 @@ def otter_master(path: Path) -> tuple[nbformat.NotebookNode, list[str]]:
         "check_all_cell: false\n"
         "run_tests: true\n"
         "generate: true\n"
+        f"python_version: \"{sys.version_info.major}.{sys.version_info.minor}\"\n"
+        f"requirements:\n{requirements}"
+        f"autograder_files:\n  - {wheel_name(root)}\n"
         "tests:\n"
         "  files: true\n"
         "  ok_format: false\n"
@@ -322,9 +412,10 @@ def validate(path: str | Path) -> list[str]:
 
 
 def write_otter(out: Path, root: Path = ROOT) -> dict[str, list[str]]:
-    """Write every chapter's Otter-Grader master notebook to ``out/otter``; return the graded labels by chapter."""
+    """Write every chapter's Otter-Grader master notebook, and the ``gaedu`` wheel their autograder zips carry,
+    to ``out/otter``; return the graded labels by chapter."""
     folder = out / "otter"
-    folder.mkdir(parents=True, exist_ok=True)
+    build_wheel(folder)  # the package of this repository, whatever root the chapters come from
     graded = {}
     for path in chapters(root):
         notebook, labels = otter_master(path)

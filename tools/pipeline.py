@@ -48,7 +48,7 @@ SECONDS = Path(__file__).with_name("pipeline-seconds.json")
 MAX_EXECUTIONS = 2
 #: First guesses of a job's seconds, before a run has recorded them (by the job's name or its prefix).
 GUESS = {"unit-": 250, "browser": 300, "html": 200, "pdf": 200, "student": 150, "classroom": 60, "built-book": 40,
-         "cache": 5, "lint": 5, "prepare": 5, "graded": 10, "conformance": 60, "build:": 40, "check:": 40}  # fmt: skip
+         "cache": 5, "lint": 5, "prepare": 5, "graded": 10, "conformance": 60, "teacher": 300, "build:": 40, "check:": 40}  # fmt: skip
 
 
 @dataclass
@@ -84,7 +84,7 @@ def _rel(path: Path) -> str:
 
 
 #: The unit tests: neither the built book's, nor a chapter's execution, nor the black-box classroom run.
-UNIT = "not built and not notebook and not classroom and not graded and not conformance"
+UNIT = "not built and not notebook and not classroom and not graded and not conformance and not teacher"
 DURATIONS = ROOT / "_build" / "test-durations.json"
 
 
@@ -127,6 +127,7 @@ def test_jobs() -> list[Job]:
         _pytest("graded", "-m", "graded", "tests/test_check_run.py", "tests/test_classroom.py",
                 needs=[f"check:{p.stem}" for p in chapters]),
         _pytest("conformance", "-m", "conformance", "tests/test_check_run.py", needs=["check:preface", "classroom"]),
+        _pytest("teacher", "-m", "teacher", "tests/test_teacher.py", needs=["classroom"]),
         _pytest("built-book", "-m", "built", "tests/test_book.py", needs=["html"]),
         _pytest("browser", "-m", "built", "tests/test_browser.py", needs=["html"]),
         _pytest("student", "-m", "built", "tests/test_student.py", needs=["html"]),
