@@ -125,7 +125,7 @@ _BODY = [
     ("markdown", "# A small chapter"),
     ("code", "import numpy as np\nrng = np.random.default_rng(0)\nprint(rng.integers(100, size=3))", ["nbval-check-output"]),
     ("code", "def check_double(y):\n    assert y == 2 * 21, f'{y} is not twice 21'\n\n\n"
-             "def check_draw(z):\n    assert len(z) == 3 and all(isinstance(v, np.integer) for v in z), 'three integers'"),
+             "def check_draw(z):\n    assert np.asarray(z).shape == (3,) and np.asarray(z).dtype.kind in 'iu', 'three integers'"),
 ]
 _EXERCISES = [
     ("markdown", "```{exercise-start}\n:label: small-double\n```\n\nDouble 21 into `y`."),
@@ -316,3 +316,18 @@ def test_nbval_s_comparison_is_nbval_s():
     assert check_run.compare([image], [other]) == ""  # --nbval-lax compares no image
     changed = nbformat.v4.new_output("stream", name="stdout", text="b\n")
     assert "mismatch" in check_run.compare([changed], [out])
+
+
+def test_a_checker_that_wants_one_type_of_a_right_answer_fails(small, tmp_path):
+    """The retyped student hands in the right answers in other types (42 as a NumPy integer, the three draws
+    as a tensor): a grade cell that insists on Python's int misjudges him, and the check run says so."""
+    chapter, course = small
+
+    def insist_on_int(cells):
+        grade = next(c for c in cells if c.metadata.get("nbgrader", {}).get("grade"))
+        grade.source = "assert type(y) is int, 'an int'\n" + grade.source
+
+    result = _check(chapter, _broken(course, tmp_path, "source", insist_on_int))
+    wrong = check_run.verdicts(result)
+    assert any(line.startswith("the right answer in another type") and "type(y) is int" in line for line in wrong), wrong
+    assert result["own words"]["failed"] == [] and len(result["retyped"]["failed"]) == 1

@@ -24,7 +24,10 @@ execution, every question the test suite used to answer with four more execution
    (:func:`student`), each graded the same way from the restored state: **own words**
    runs each answer in a function's scope, so that only the names the exercise's starting
    code defines reach the grade cell (every grade cell and Otter test must pass), and
-   **wrong** makes each of those answers wrong (none may pass).
+   **wrong** makes each of those answers wrong (none may pass), and **retyped** hands in the
+   right answers in other types a student may leave them in (a float as a 0-d tensor, an
+   int as a NumPy integer, a tensor as an array and back, a list as a tuple and back):
+   every grade cell and Otter test must pass.
 5. The state is restored; **the chapter's own exercise cells** (starters and solutions)
    run, with the same comparison for a checked solution cell.
 
@@ -103,6 +106,28 @@ def wrong(value):
 
         return lambda *args, **kwargs: wrong(value(*map(moved, args), **{k: moved(v) for k, v in kwargs.items()}))
     return None
+
+
+def retyped(value):
+    # the same answer in another type a student may hand in: a float left as a 0-d float64 tensor (no
+    # .item()), an int as a NumPy integer, a tensor as a NumPy array and back, a list as a tuple and back
+    if value is None or isinstance(value, (bool, np.bool_, str)) or callable(value):
+        return value
+    if isinstance(value, (int, np.integer)):
+        return np.int64(value) if isinstance(value, int) else int(value)
+    if isinstance(value, (float, np.floating)):
+        return torch.tensor(float(value), dtype=torch.float64)
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy().copy() if value.dtype != torch.bfloat16 else value
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(value.copy()) if value.dtype != object else value
+    if isinstance(value, list):
+        return tuple(retyped(v) for v in value)
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):
+        return [retyped(v) for v in value]
+    if isinstance(value, dict):
+        return {k: retyped(v) for k, v in value.items()}
+    return value
 
 
 def restore(names):
@@ -295,10 +320,11 @@ def _graded(kernel: Kernel, notebook, start: int, where: str, after_grade=None) 
     }
 
 
-def _own_words(answer: str, names: list[str], wrong: bool = False) -> str:
+def _own_words(answer: str, names: list[str], change: str | None = None) -> str:
     """An answer as a student who names everything but the exercise's stated names his own way hands
-    it in: run in a function's scope, so that only ``names`` reach the grade cell; ``wrong``: each
-    made wrong (the check run's ``wrong()``), as a student with a mistake in every answer."""
+    it in: run in a function's scope, so that only ``names`` reach the grade cell; ``change``: each
+    passed through the harness's function of that name, ``"wrong"`` (a student with a mistake in every
+    answer) or ``"retyped"`` (the same answers in other types: a tensor for a float, ...)."""
     import ast
 
     tree = ast.parse(answer)
@@ -328,14 +354,15 @@ def _own_words(answer: str, names: list[str], wrong: bool = False) -> str:
     prelude = [f"{name} = globals().get({name!r})" for name in early]
     body = "\n".join("    " + line if line.strip() else "" for line in [*prelude, *answer.splitlines()])
     result = "{" + ", ".join(f"{name!r}: {name}" for name in names) + "}"
-    update = ("{k: __import__('sys').modules['_gaedu_check'].wrong(v) for k, v in _gaedu_student().items()}"
-              if wrong else "_gaedu_student()")  # fmt: skip
+    update = (f"{{k: __import__('sys').modules['_gaedu_check'].{change}(v) for k, v in _gaedu_student().items()}}"
+              if change else "_gaedu_student()")  # fmt: skip
     return f"def _gaedu_student():\n{body}\n    return {result}\n\n\nglobals().update({update})\ndel _gaedu_student"
 
 
 def student(source, kind: str):
     """The nbgrader source with every answer handed in by one simulated student: ``"own words"``
-    (right, with his own names) or ``"wrong"`` (every answer wrong)."""
+    (right, with his own names), ``"retyped"`` (the same, each answer in another type a student may
+    hand in) or ``"wrong"`` (every answer wrong)."""
     import classroom as course
 
     notebook = copy.deepcopy(source)
@@ -347,7 +374,7 @@ def student(source, kind: str):
             # the names the exercise states: those its starting code (before the solution region) defines
             names = sorted(course._defined(head)) or [
                 n for n in course._free_names(grade.source) if not n.startswith("check_")]
-            code = _own_words(answer.strip("\n"), names, wrong=kind == "wrong")
+            code = _own_words(answer.strip("\n"), names, change=None if kind == "own words" else kind)
             cell.source = f"{head}{course.BEGIN}\n{code}\n{course.END}{tail}"
     return notebook
 
@@ -414,7 +441,8 @@ def check_chapter(chapter: Path, classroom: Path, out: Path, root: Path = ROOT, 
                 # words, and a wrong answer to every exercise; each graded by nbgrader's Validator and,
                 # after each grade cell, by Otter's check of that question.
                 for who, handed_in in (("release", released), ("source", source),
-                                       ("own words", student(source, "own words")), ("wrong", student(source, "wrong"))):  # fmt: skip
+                                       ("own words", student(source, "own words")), ("retyped", student(source, "retyped")),
+                                       ("wrong", student(source, "wrong"))):  # fmt: skip
                     otter: dict[str, str] = {}
 
                     def check_question(grade_id: str, otter=otter) -> None:  # Otter's check of the question just answered
@@ -452,11 +480,15 @@ def verdicts(result: dict) -> list[str]:
         wrong += [f"an answer in the student's own words (the stated names only) fails the grade cell {s!r}"
                   for s in own["failed"]]  # fmt: skip
         wrong += [f"a wrong answer passes the grade cell {s!r}" for s in mistaken["passed"]]
+        wrong += [f"the right answer in another type (a tensor for a float, a tuple for a list, ...) fails the grade "
+                  f"cell {s!r}" for s in result.get("retyped", {"failed": []})["failed"]]  # fmt: skip
         students = result["otter_students"]
         wrong += [f"Otter's test {q} passes the blank release" for q, why in students["release"].items() if not why]
         wrong += [f"Otter's test {q} fails an answer in the student's own words: {why}"
                   for q, why in students["own words"].items() if why]  # fmt: skip
         wrong += [f"Otter's test {q} passes a wrong answer" for q, why in students["wrong"].items() if not why]
+        wrong += [f"Otter's test {q} fails the right answer in another type: {why}"
+                  for q, why in students.get("retyped", {}).items() if why]  # fmt: skip
         wrong += [f"the release fails a cell that is not a grade cell: {s!r}" for s in release["failed"]
                   if not re.match(r"check_\w+\(", s)]  # fmt: skip
         wrong += [f"the release changes the locked cell {s!r}" for s in release["changed"] + release["type_changed"]]

@@ -34,9 +34,9 @@ def _ok(message: str) -> None:
 def _to_array(answer: Any, what: str) -> np.ndarray:
     """Convert a number, list, NumPy array or tensor to a float64 array, or fail with a hint."""
     if answer is None:
-        _fail(f"the answer is None; {what} was expected (did you forget to assign or return it?)")
+        _fail(f"the answer is None; expected {what} (did you forget to assign or return it?)")
     if callable(answer) and not isinstance(answer, (np.ndarray, torch.Tensor)):
-        _fail(f"the answer is a function; {what} was expected (did you forget to call it?)")
+        _fail(f"the answer is a function; expected {what} (did you forget to call it?)")
     array = None
     try:
         if isinstance(answer, torch.Tensor):
@@ -46,7 +46,7 @@ def _to_array(answer: Any, what: str) -> np.ndarray:
     except (TypeError, ValueError):
         pass
     if array is None:  # failing outside the handler keeps the hint free of a chained traceback
-        _fail(f"could not read a {type(answer).__name__} as numbers; {what} was expected")
+        _fail(f"could not read a {type(answer).__name__} as numbers; expected {what}")
     if not np.all(np.isfinite(array)):
         _fail("the answer contains NaN or infinite values")
     return array
@@ -56,7 +56,7 @@ def _to_number(answer: Any, what: str) -> float:
     """Convert a single number (of any kind :func:`_to_array` reads) to a float, or fail with a hint."""
     array = _to_array(answer, what)
     if array.size != 1:
-        _fail(f"{what} was expected, got {array.size} values of shape {tuple(array.shape)}")
+        _fail(f"expected {what}, got {array.size} values of shape {tuple(array.shape)}")
     return float(array.reshape(()))
 
 
@@ -64,7 +64,7 @@ def _per_image(out: Any, n: int, what: str) -> np.ndarray:
     """Convert one number per image of a batch of ``n`` to a flat array ``(n,)``, or fail with a hint."""
     values = _to_array(out, what)
     if values.size != n:
-        _fail(f"{what} was expected: {n} numbers for {n} images, got {values.size} of shape {tuple(values.shape)}")
+        _fail(f"expected {what}: {n} numbers for {n} images, got {values.size} of shape {tuple(values.shape)}")
     return values.reshape(-1)
 
 
