@@ -7,8 +7,11 @@ unavailable device) prints one line to stderr and exits with status 2.
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -25,11 +28,90 @@ class UsageError(Exception):
     """A problem with the user's input, reported in one line."""
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
+#: The bounds of the command line's size-like arguments, from what one laptop core does in minutes
+#: and what fits in a few GB: anything beyond them is refused before any work starts.
+MAX_STEPS = 1_000_000  # --steps: the book's longest training runs 20,000 steps
+MAX_SAMPLES = 100_000  # sample --n, reconstruct's images: 100,000 28×28 digits are 314 MB of float32
+MAX_LATENT = 1024  # train-ae --latent-dim: the book uses 2 to 16 numbers for 64 or 784 pixels
+MAX_SEED = 2**32 - 1  # --seed: NumPy's seeds are 32-bit
+MAX_PIXELS = 2048 * 2048  # restore's images: the learned prior takes about 85 s and 0.7 GB per megapixel on one core
+MAX_NOISE_STD = 1.0  # --noise-std: pixels are in [0, 1]
+MAX_BLUR_STD = 50.0  # --blur-std in pixels: the kernel's side is about 6 σ
+
+
+def _bounded(low: int, high: int, what: str):
+    """An argparse type: an integer in ``[low, high]``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid integer {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be {what} from {low:,} to {high:,}, got {text}")
+        return value
+
+    return parse
+
+
+_positive = _bounded(1, MAX_STEPS, "a positive integer")
+_seed = _bounded(0, MAX_SEED, "a seed")
+
+
+class _Stopped(BaseException):
+    """SIGTERM or SIGHUP arrived: unwinds like Ctrl-C, so that no temporary file is left."""
+
+
+def _output(text: str, *reading: str | None, size: int = 0) -> Path:
+    """Check an output path before any work starts; return it.
+
+    Refused: an empty path, a missing folder, a folder, a device, a FIFO or a symbolic
+    link (the atomic write would replace it by a plain file), the file a command reads
+    (``reading``: the checkpoint, the input, the mask), a folder this process cannot
+    write, or one with less than ``size`` bytes (and a megabyte) free. An existing plain
+    file is replaced.
+    """
+    import contextlib
+    import glob
+    import shutil
+    import tempfile
+
+    if not text.strip():
+        raise UsageError("the output path is empty")
+    path = Path(text)
+    if not path.parent.is_dir():
+        raise UsageError(f"cannot write {path}: the folder {path.parent} does not exist")
+    if path.is_symlink():
+        raise UsageError(f"{path} is a symbolic link: name the file it points to, or another file")
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder: name a file to write")
+    if path.exists() and not path.is_file():
+        raise UsageError(f"{path} is not a plain file (a device or a FIFO): gaedu replaces only plain files")
+    for other in reading:
+        if other and path.exists() and Path(other).exists() and os.path.samefile(path, other):
+            raise UsageError(f"{path} is also the file this command reads: write the result to another file")
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):  # left by a write killed with SIGKILL
+        with contextlib.suppress(OSError):
+            if time.time() - stale.stat().st_mtime > 24 * 3600:
+                stale.unlink()
+    try:  # can this process write there? (root ignores permissions, so only writing tells)
+        handle, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=path.parent)
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as err:
+        raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
+    free = shutil.disk_usage(path.parent).free
+    if free < size + 2**20:
+        raise UsageError(f"cannot write {path}: {free / 2**20:.1f} MB free in {path.parent}, "
+                         f"about {(size + 2**20) / 2**20:.1f} MB needed")  # fmt: skip
+    return path
+
+
+def _finite(array: np.ndarray, what: str) -> np.ndarray:
+    """Refuse a result with NaN or infinite values (nothing is written), else return it."""
+    if not np.isfinite(array).all():
+        raise UsageError(f"the {what} hold NaN or infinite values (a broken checkpoint or absurd settings): nothing written")
+    return array
 
 
 def _write_npy(path: Path, array: np.ndarray) -> None:
@@ -38,7 +120,10 @@ def _write_npy(path: Path, array: np.ndarray) -> None:
 
     if not path.parent.is_dir():
         raise UsageError(f"cannot write {path}: the folder {path.parent} does not exist")
-    atomic_write(path, lambda file: np.save(file, array))
+    try:
+        atomic_write(path, lambda file: np.save(file, array))
+    except OSError as err:  # the system's reason, without the temporary file's name
+        raise UsageError(f"cannot write {path}: {err.strerror or 'write error'}") from None
 
 
 def _train(args: argparse.Namespace, fit, describe) -> None:
@@ -51,9 +136,7 @@ def _train(args: argparse.Namespace, fit, describe) -> None:
 
     from gaedu import distributed
 
-    out = Path(args.out)
-    if not out.parent.is_dir():
-        raise UsageError(f"cannot write {out}: the folder {out.parent} does not exist")
+    out = _output(args.out, size=64 * 2**20)  # the largest checkpoint, the 28×28 GAN's, is a few MB
     process = distributed.setup(args.device)  # under torchrun: join the other processes
     try:
         start = time.perf_counter()
@@ -97,6 +180,7 @@ def _sample(args: argparse.Namespace) -> None:
     from gaedu.device import get_device
 
     device = get_device(args.device)
+    out = _output(args.out, args.checkpoint, size=args.n * 28 * 28 * 4)
     kind = checkpoint_kind(args.checkpoint, ("gan", "score"))  # the checkpoint says what it holds
     if kind == "score":
         from gaedu.score import load_score, sample
@@ -107,8 +191,8 @@ def _sample(args: argparse.Namespace) -> None:
         from gaedu.gan import load_generator, sample
 
         images = sample(load_generator(args.checkpoint, device=device), args.n, seed=args.seed)
-    images = images.numpy().astype(np.float32)  # (n, 1, 8, 8) or (n, 1, 28, 28)
-    _write_npy(Path(args.out), images)
+    images = _finite(images.numpy().astype(np.float32), "samples").clip(0, 1)  # (n, 1, 8, 8) or (n, 1, 28, 28)
+    _write_npy(out, images)
     print(f"wrote {args.out}: {images.shape[0]} samples of shape {images.shape[1:]}")
 
 
@@ -133,15 +217,37 @@ def _train_score(args: argparse.Namespace) -> None:
     _train(args, fit, describe)
 
 
-def _load_npy(path: Path, kinds: str) -> np.ndarray:
-    """Load a ``.npy`` file without pickles; raise UsageError unless it holds an array of a dtype kind in ``kinds``."""
+def _npy_shape(path: Path) -> tuple[int, ...] | None:
+    """The shape a ``.npy`` file declares in its header, read without loading the array (None if unreadable)."""
+    from numpy.lib import format as npy
+
+    try:
+        with open(path, "rb") as file:
+            version = npy.read_magic(file)
+            read = {(1, 0): npy.read_array_header_1_0, (2, 0): npy.read_array_header_2_0}.get(version)
+            return tuple(read(file)[0]) if read else None
+    except (ValueError, OSError, EOFError, TypeError, SyntaxError):
+        return None
+
+
+def _load_npy(path: Path, kinds: str, limit: int | None = None, what: str = "values") -> np.ndarray:
+    """Load a ``.npy`` file without pickles; raise UsageError unless it holds an array of a dtype kind in ``kinds``
+    (and, with ``limit``, declares at most that many ``what`` in its header, checked before loading)."""
+    shape = _npy_shape(path)
+    if limit is not None and shape is not None and int(np.prod(shape, dtype=np.float64)) > limit:
+        raise UsageError(f"{path} declares shape {shape}: more than the {limit:,} {what} gaedu reads")
+    with open(path, "rb") as file:
+        if file.read(6) != b"\x93NUMPY":
+            raise UsageError(f"{path} is not a readable .npy file: it lacks the .npy signature")
     try:
         array = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as err:
         reason = str(err).strip().splitlines()[0][:120] if str(err).strip() else type(err).__name__
         raise UsageError(f"{path} is not a readable .npy file: {reason}") from None
     if not isinstance(array, np.ndarray) or array.dtype.kind not in kinds:
-        raise UsageError(f"{path} must hold a numeric array, got {getattr(array, 'dtype', type(array).__name__)}")
+        wanted = "floats" if kinds == "f" else "a numeric array"
+        raise UsageError(f"{path} must hold {wanted}, got {getattr(array, 'dtype', type(array).__name__)}"
+                         + (" (divide 8-bit values by 255)" if kinds == "f" and array.dtype.kind in "iu" else ""))
     return array
 
 
@@ -153,7 +259,7 @@ def _read_images(path: Path, shape: tuple[int, ...]):
 
     if not path.is_file():
         raise UsageError(f"no input file at {path}")
-    array = _load_npy(path, "fiu")
+    array = _load_npy(path, "fiu", limit=MAX_SAMPLES * int(np.prod(shape)), what=f"values ({MAX_SAMPLES:,} images)")
     if array.ndim != 4 or tuple(array.shape[1:]) != tuple(shape) or not len(array):
         wanted = ", ".join(map(str, shape))
         raise UsageError(f"the images in {path} must have shape (N, {wanted}) with N >= 1, got {array.shape}: "
@@ -192,33 +298,56 @@ def _reconstruct(args: argparse.Namespace) -> None:
     from gaedu.autoencoder import load_autoencoder, reconstruct
     from gaedu.device import get_device
 
-    model = load_autoencoder(args.checkpoint, device=get_device(args.device))
+    device = get_device(args.device)
+    out = _output(args.out, args.checkpoint, args.input)
+    model = load_autoencoder(args.checkpoint, device=device)
     images = _read_images(Path(args.input), model.image_shape)
-    output = reconstruct(model, images).numpy().astype(np.float32)  # the input's shape, in [0, 1]
-    _write_npy(Path(args.out), output)
+    output = _finite(reconstruct(model, images).numpy().astype(np.float32), "reconstructions").clip(0, 1)
+    _write_npy(out, output)
     print(f"wrote {args.out}: {output.shape[0]} reconstructions of shape {output.shape[1:]}")
 
 
+def _read_png(path: Path, what: str) -> np.ndarray:
+    """Decode a grayscale PNG (8, 16 or 1 bit) to [0, 1], or to its raw values for a mask. Only Pillow's PNG
+    decoder runs (never one picked from the content, such as EPS, which runs Ghostscript), and the mode and
+    the size the header declares are checked before any pixel is decoded."""
+    from PIL import Image, UnidentifiedImageError
+
+    too_many = f"the {what} may have at most {MAX_PIXELS:,} pixels (2048×2048)"
+    try:
+        with warnings.catch_warnings():  # Pillow's warning about a large image: the size is checked below
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(path, formats=["PNG"])
+        with image:
+            if image.mode not in ("L", "I;16", "I;16B", "I", "1"):
+                raise UsageError(f"{path} must be a grayscale PNG (8 or 16 bit), got mode {image.mode}")
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise UsageError(f"{path} declares {width}×{height} pixels: {too_many}")
+            image.load()
+            array = np.asarray(image)
+            depth = 255.0 if image.mode == "L" else 65535.0 if image.mode != "1" else 1.0
+    except UsageError:
+        raise
+    except UnidentifiedImageError:
+        raise UsageError(f"{path} is not a readable PNG file (gaedu decodes PNG only)") from None
+    except Image.DecompressionBombError:  # Pillow's own limit, far above gaedu's
+        raise UsageError(f"{path} declares more pixels than Pillow decodes: {too_many}") from None
+    except (OSError, SyntaxError, ValueError) as err:
+        raise UsageError(f"{path} is not a readable PNG file: {str(err).splitlines()[0][:120]}") from None
+    return array.astype(np.float64) / depth if what != "mask" else array
+
+
 def _read_array(path: Path, what: str) -> np.ndarray:
-    """Read a 2-D ``.npy`` array or a grayscale ``.png`` (8 or 16 bit, scaled to [0, 1]), or raise UsageError."""
+    """Read a 2-D ``.npy`` array (an image: float, in [0, 1]) or a grayscale ``.png`` (8 or 16 bit, scaled to
+    [0, 1]), or raise UsageError; a mask may also be a bool or integer array (nonzero: observed)."""
     if not path.is_file():
         raise UsageError(f"no {what} file at {path}")
     suffix = path.suffix.lower()
     if suffix == ".npy":
-        array = _load_npy(path, "fiub")
+        array = _load_npy(path, "fiub" if what == "mask" else "f", limit=MAX_PIXELS, what="pixels (2048×2048)")
     elif suffix == ".png":
-        from PIL import Image, UnidentifiedImageError
-
-        try:
-            with Image.open(path) as image:
-                image.load()
-                if image.mode not in ("L", "I;16", "I;16B", "I", "1"):
-                    raise UsageError(f"{path} must be a grayscale PNG (8 or 16 bit), got mode {image.mode}")
-                array = np.asarray(image)
-                depth = 255.0 if image.mode == "L" else 65535.0 if image.mode != "1" else 1.0
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
-            raise UsageError(f"{path} is not a readable PNG file: {str(err).splitlines()[0][:120]}") from None
-        array = array.astype(np.float64) / depth if what != "mask" else array
+        array = _read_png(path, what)
     else:
         raise UsageError(f"{path}: the {what} must be a .png or .npy file")
     if array.ndim != 2:
@@ -234,26 +363,31 @@ def _write_image(path: Path, image: np.ndarray) -> None:
 
     if not path.parent.is_dir():
         raise UsageError(f"cannot write {path}: the folder {path.parent} does not exist")
-    if path.suffix.lower() == ".npy":
-        atomic_write(path, lambda file: np.save(file, image.astype(np.float32)))
-    else:
-        from PIL import Image
+    try:
+        if path.suffix.lower() == ".npy":
+            atomic_write(path, lambda file: np.save(file, image.astype(np.float32)))
+        else:
+            from PIL import Image
 
-        pixels = np.round(image.astype(np.float64) * 65535).astype(np.uint16)
-        atomic_write(path, lambda file: Image.fromarray(pixels).save(file, format="PNG"))
+            pixels = np.round(image.astype(np.float64) * 65535).astype(np.uint16)
+            atomic_write(path, lambda file: Image.fromarray(pixels).save(file, format="PNG"))
+    except OSError as err:  # the system's reason, without the temporary file's name
+        raise UsageError(f"cannot write {path}: {err.strerror or 'write error'}") from None
 
 
 def _restore(args: argparse.Namespace) -> None:
     import torch
 
+    from gaedu.device import get_device
     from gaedu.operators import Blur, Identity, Mask, Problem
     from gaedu.restoration import restore
 
-    out = Path(args.out)
-    if out.suffix.lower() not in (".png", ".npy"):
-        raise UsageError(f"{out}: the output must be a .png or .npy file")
-    if not out.parent.is_dir():
-        raise UsageError(f"cannot write {out}: the folder {out.parent} does not exist")
+    if Path(args.out).suffix.lower() not in (".png", ".npy"):
+        raise UsageError(f"{args.out}: the output must be a .png or .npy file")
+    out = _output(args.out, args.input, args.mask, size=MAX_PIXELS * 4)
+    device = get_device(args.device) if args.device or os.environ.get("GAEDU_DEVICE", "").strip() else None
+    if device is not None and device.type != "cpu":  # an explicit request is never ignored
+        raise UsageError(f"restore runs on the CPU only; the device {device} was asked for (--device or GAEDU_DEVICE)")
     noise = args.noise_std
     if args.task in ("denoise", "deblur"):
         if noise is None:
@@ -273,6 +407,10 @@ def _restore(args: argparse.Namespace) -> None:
         raise UsageError(f"--blur-std applies to --task deblur only, not {args.task}")
     if args.task != "inpaint" and args.mask is not None:
         raise UsageError(f"--mask applies to --task inpaint only, not {args.task}")
+    if not noise <= MAX_NOISE_STD:
+        raise UsageError(f"--noise-std must be at most {MAX_NOISE_STD:g} (pixels are in [0, 1]), got {noise:g}")
+    if args.blur_std is not None and not args.blur_std <= MAX_BLUR_STD:
+        raise UsageError(f"--blur-std must be at most {MAX_BLUR_STD:g} pixels, got {args.blur_std:g}")
     observed = _read_array(Path(args.input), "input").astype(np.float64)
     if args.task == "inpaint":
         if args.mask is None:
@@ -287,6 +425,11 @@ def _restore(args: argparse.Namespace) -> None:
         operator = Blur(args.blur_std)
     else:
         operator = Identity()
+    seen = observed[mask] if args.task == "inpaint" else observed
+    reach = 6 * float(noise)  # the noise of a [0, 1] image stays within 6 σ of the range (a chance below 1e-8 a pixel)
+    if seen.size and not (seen.min() >= -reach and seen.max() <= 1 + reach):
+        raise UsageError(f"the input in {args.input} has values from {seen.min():g} to {seen.max():g}: an image in [0, 1] "
+                         f"with noise of σ = {noise:g} lies in [{-reach:g}, {1 + reach:g}] (divide 8-bit values by 255)")  # fmt: skip
     y = torch.from_numpy(observed)
     if args.task == "inpaint":
         y = operator(y)  # what the mask hides is not observed, whatever the file holds there
@@ -294,7 +437,7 @@ def _restore(args: argparse.Namespace) -> None:
     if args.method == "dip" and (y.shape[0] % 16 or y.shape[1] % 16):
         raise UsageError(f"--method dip needs side lengths that are multiples of 16, got {y.shape[0]}×{y.shape[1]}")
     result = restore(problem, args.method, seed=args.seed, progress=not args.quiet)
-    image = result.image.double().clamp(0, 1).numpy()
+    image = _finite(result.image.double().numpy(), "restored pixels").clip(0, 1)
     _write_image(out, image)
     print(f"wrote {args.out}: {args.task} by {args.method}, {image.shape[0]}×{image.shape[1]}, {result.seconds:.1f} s")
 
@@ -321,8 +464,9 @@ def _add_training_options(command: argparse.ArgumentParser) -> None:
     """Add the options both trainers take: --dataset, --steps, --seed, --device, --quiet."""
     command.add_argument("--dataset", choices=tuple(DATASETS), default="digits8",
                          help="digits8: the 8×8 digits (default); mnist28: the 28×28 MNIST digits")  # fmt: skip
-    command.add_argument("--steps", type=_positive, default=None, help="training steps (default: the book's)")
-    command.add_argument("--seed", type=int, default=0)
+    command.add_argument("--steps", type=_positive, default=None,
+                         help=f"training steps, at most {MAX_STEPS:,} (default: the book's)")  # fmt: skip
+    command.add_argument("--seed", type=_seed, default=0, help=f"from 0 to {MAX_SEED:,}")
     command.add_argument("--device", default=None, help="cpu, cuda, cuda:N or mps (default: the best available)")
     command.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -339,22 +483,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     score = commands.add_parser("train-score", help="train the book's score model of the 8×8 digits and save a checkpoint")
     score.add_argument("--out", required=True, help="checkpoint file to write")
-    score.add_argument("--steps", type=_positive, default=None, help="training steps (default: the book's)")
-    score.add_argument("--seed", type=int, default=0)
+    score.add_argument("--steps", type=_positive, default=None,
+                       help=f"training steps, at most {MAX_STEPS:,} (default: the book's)")  # fmt: skip
+    score.add_argument("--seed", type=_seed, default=0, help=f"from 0 to {MAX_SEED:,}")
     score.add_argument("--device", default=None, help="cpu, cuda, cuda:N or mps (default: the best available)")
     score.add_argument("--quiet", action="store_true", help="no progress bar")
     score.set_defaults(run=_train_score)
 
     smp = commands.add_parser("sample", help="draw digits from a GAN or score-model checkpoint into a .npy file")
     smp.add_argument("--checkpoint", required=True)
-    smp.add_argument("--n", type=_positive, required=True, help="number of samples")
+    smp.add_argument("--n", type=_bounded(1, MAX_SAMPLES, "a positive integer"), required=True,
+                     help=f"number of samples, at most {MAX_SAMPLES:,}")  # fmt: skip
     smp.add_argument("--out", required=True, help=".npy file to write: float32, shape (N, 1, 8, 8) or (N, 1, 28, 28), in [0, 1]")
-    smp.add_argument("--seed", type=int, default=0)
+    smp.add_argument("--seed", type=_seed, default=0, help=f"from 0 to {MAX_SEED:,}")
     smp.add_argument("--device", default=None)
     smp.set_defaults(run=_sample)
 
     ae = commands.add_parser("train-ae", help="train a digits autoencoder and save a checkpoint")
-    ae.add_argument("--latent-dim", type=_positive, required=True, help="length K of the code")
+    ae.add_argument("--latent-dim", type=_bounded(1, MAX_LATENT, "a positive integer"), required=True,
+                    help=f"length K of the code, at most {MAX_LATENT}")  # fmt: skip
     ae.add_argument("--out", required=True, help="checkpoint file to write")
     ae.add_argument("--loss", choices=("l1", "l2"), default="l2", help="reconstruction error (default: l2)")
     _add_training_options(ae)
@@ -372,13 +519,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     res = commands.add_parser("restore", help="restore a grayscale photograph: denoise, inpaint or deblur")
     res.add_argument("--task", required=True, choices=TASKS)
-    res.add_argument("--input", required=True, help="2-D grayscale .png (8 or 16 bit) or .npy float array")
+    res.add_argument("--input", required=True,
+                     help="2-D grayscale .png (8 or 16 bit) or .npy float array in [0, 1], at most 2048×2048 pixels")  # fmt: skip
     res.add_argument("--out", required=True, help=".png (16 bit) or .npy (float32) to write, values in [0, 1]")
-    res.add_argument("--noise-std", type=float, default=None, help="the noise's standard deviation σ (pixels in [0, 1])")
-    res.add_argument("--blur-std", type=float, default=None, help="deblur: the Gaussian blur's standard deviation in pixels")
+    res.add_argument("--noise-std", type=float, default=None,
+                     help=f"the noise's standard deviation σ (pixels in [0, 1]), at most {MAX_NOISE_STD:g}")  # fmt: skip
+    res.add_argument("--blur-std", type=float, default=None,
+                     help=f"deblur: the Gaussian blur's standard deviation in pixels, at most {MAX_BLUR_STD:g}")  # fmt: skip
     res.add_argument("--mask", default=None, help="inpaint: .npy bool or .png, nonzero = observed, same shape as the input")
     res.add_argument("--method", choices=METHODS, default="prior", help="prior (default: the learned prior), tv or dip")
-    res.add_argument("--seed", type=int, default=0, help="the seed of --method dip")
+    res.add_argument("--seed", type=_seed, default=0, help="the seed of --method dip")
+    res.add_argument("--device", default=None, help="cpu (restore runs on the CPU; GAEDU_DEVICE is honoured)")
     res.add_argument("--quiet", action="store_true", help="no progress bar")
     res.set_defaults(run=_restore)
 
@@ -397,11 +548,34 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from gaedu.checkpoint import CheckpointError
 
+    def stop(signum, frame):
+        raise _Stopped(signum)
+
+    handled = (signal.SIGTERM, signal.SIGHUP) if hasattr(signal, "SIGHUP") else (signal.SIGTERM,)
+    import threading
+
+    main_thread = threading.current_thread() is threading.main_thread()  # only there can handlers be set
+    previous = {sig: signal.signal(sig, stop) for sig in handled} if main_thread else {}
+    prefix = f"python -m gaedu {args.command}"
     try:
         args.run(args)
     except (UsageError, CheckpointError, ValueError, OSError) as err:
-        print(f"python -m gaedu {args.command}: error: {err}", file=sys.stderr)
+        print(f"{prefix}: error: {str(err).splitlines()[0] if str(err) else type(err).__name__}", file=sys.stderr)
         return 2
+    except (RuntimeError, MemoryError, OverflowError) as err:  # the last resort: still one line, no traceback
+        reason = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
+        print(f"{prefix}: error: {type(err).__name__}: {reason}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{prefix}: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    except _Stopped as stopped:
+        name = signal.Signals(stopped.args[0]).name
+        print(f"{prefix}: stopped by {name}; nothing was written", file=sys.stderr)
+        return 128 + stopped.args[0]
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return 0
 
 

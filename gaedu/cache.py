@@ -67,27 +67,75 @@ def cached(
     Returns:
         ``(model, info)``: the model on the CPU in eval mode, and its ``info``.
 
-    A cached file that cannot be read (truncated, from another format) is reported in one
-    line on stderr and replaced by a freshly trained model; a folder that cannot be
-    written is an ``OSError`` that says which.
+    A cached file that cannot be used (truncated, damaged bytes, another format, or
+    settings other than ``config``) is reported in one line on stderr and replaced by a
+    freshly trained model. A cache folder that cannot be created is an ``OSError`` that
+    says which, raised before any training; one that cannot be written (read-only, full)
+    is reported in one line, and the model is trained and returned without being kept.
+    Two processes that miss the same entry at once both train it; each write is atomic,
+    so the last one stays and nothing is corrupted.
     """
     path = cached_path(kind, config)
     if path.is_file():
         try:
             payload = load_checkpoint(path, kind)
+            _same_settings(payload, config)
             model = build(payload["config"])
             model.load_state_dict(payload["state"]["model"])
             return model.eval(), dict(payload.get("info", {}))
         except (CheckpointError, RuntimeError, KeyError, TypeError, ValueError) as err:
             print(f"gaedu: the cached {kind} at {path} cannot be used ({err}); training a new one", file=sys.stderr)
+    keep = _prepare(path, kind)
+    model, info = train()
+    model = model.cpu().eval()
+    if keep:
+        _keep(lambda: save_checkpoint(path, kind, config, {"model": model.state_dict()}, info), path, kind)
+    return model, info
+
+
+#: Temporary files older than this (a write killed by SIGKILL or a power loss) are removed from the cache.
+STALE_SECONDS = 24 * 3600
+
+
+def _same_settings(payload: dict, config: dict) -> None:
+    """Refuse a cached file whose stored settings are not ``config`` (a file copied under another entry's name)."""
+    if json.dumps(payload["config"], sort_keys=True) != json.dumps(config, sort_keys=True):
+        raise CheckpointError("it holds a model trained with other settings than its name says")
+
+
+def _prepare(path: Path, kind: str) -> bool:
+    """Before any training: create the cache folder (an ``OSError`` if impossible), remove stale temporary
+    files, and return whether the folder can be written (if not, say so in one line)."""
+    import tempfile
+    import time
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise OSError(f"cannot create the model cache {path.parent}: {err.strerror or err}") from None
-    model, info = train()
-    model = model.cpu().eval()
-    save_checkpoint(path, kind, config, {"model": model.state_dict()}, info)
-    return model, info
+    for stale in path.parent.glob(".*.tmp"):
+        try:
+            if time.time() - stale.stat().st_mtime > STALE_SECONDS:
+                stale.unlink()
+        except OSError:
+            pass
+    try:
+        handle, probe = tempfile.mkstemp(prefix=".probe.", suffix=".probe", dir=path.parent)
+        os.close(handle)
+        os.unlink(probe)
+        return True
+    except OSError as err:
+        print(f"gaedu: the model cache {path.parent} cannot be written ({err.strerror or err}); the {kind} is "
+              "computed now and not kept", file=sys.stderr)  # fmt: skip
+        return False
+
+
+def _keep(save: Callable[[], object], path: Path, kind: str) -> None:
+    """Save into the cache; a failure (a full disk) is reported in one line and the result still returned."""
+    try:
+        save()
+    except CheckpointError as err:
+        print(f"gaedu: the {kind} could not be kept in the model cache ({err})", file=sys.stderr)
 
 
 def cached_result(kind: str, config: dict, compute: Callable[[], dict]) -> dict:
@@ -100,13 +148,13 @@ def cached_result(kind: str, config: dict, compute: Callable[[], dict]) -> dict:
     path = cached_path(kind, config)
     if path.is_file():
         try:
-            return dict(load_checkpoint(path, kind)["state"])
+            payload = load_checkpoint(path, kind)
+            _same_settings(payload, config)
+            return dict(payload["state"])
         except CheckpointError as err:
             print(f"gaedu: the cached {kind} at {path} cannot be used ({err}); computing it again", file=sys.stderr)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise OSError(f"cannot create the model cache {path.parent}: {err.strerror or err}") from None
+    keep = _prepare(path, kind)
     result = compute()
-    save_checkpoint(path, kind, config, result)
+    if keep:
+        _keep(lambda: save_checkpoint(path, kind, config, result), path, kind)
     return result

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -56,7 +57,22 @@ def save_checkpoint(path: str | os.PathLike, kind: str, config: dict, state: dic
         raise CheckpointError(f"cannot write {path}: {err.strerror}" if err.strerror else str(err)) from None
     except (pickle.PicklingError, TypeError, AttributeError) as err:  # something in config or info cannot be saved
         raise CheckpointError(f"cannot write {path}: {str(err).splitlines()[0][:160]}") from None
+    except RuntimeError:  # torch's writer reports a short write (a full disk) this way
+        raise CheckpointError(f"cannot write {path}: the disk is full or the write failed") from None
     return path
+
+
+def _damaged_member(path: Path) -> str | None:
+    """The first member of a checkpoint's zip whose CRC-32 does not match its bytes (flipped bits), else None.
+
+    ``torch.load`` does not check them; this reads the file once (milliseconds for the book's models)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        return None  # not a zip at all, or truncated: torch.load says so
 
 
 def load_checkpoint(path: str | os.PathLike, kind: str | tuple[str, ...]) -> dict[str, Any]:
@@ -69,11 +85,15 @@ def load_checkpoint(path: str | os.PathLike, kind: str | tuple[str, ...]) -> dic
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}")
+    if damaged := _damaged_member(path):
+        raise CheckpointError(f"{path} is corrupt: its part {damaged} does not match its checksum (the file was damaged)")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns before it refuses a legacy pickle: the error says enough
+            warnings.simplefilter("ignore")
+            payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # truncated zip, foreign pickle, unsafe globals, ...
         lines = [line.strip() for line in str(err).splitlines() if line.strip()]
-        unsafe = [line for line in lines if "Unsupported global" in line]  # what weights_only refused
+        unsafe = [line for line in lines if "unsupported" in line.lower()]  # what weights_only refused (a global, an opcode)
         reason = (unsafe or lines or [type(err).__name__])[0]
         raise CheckpointError(f"{path} is not a readable checkpoint (corrupt or not made by gaedu): {reason[:160]}") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:

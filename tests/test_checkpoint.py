@@ -286,3 +286,22 @@ def test_autoencoder_round_trip_reconstructs_like_the_saved_model(tmp_path, digi
     damaged = save_checkpoint(tmp_path / "damaged.pt", "autoencoder", config.to_dict(), {"model": {}})
     with _raises_one_line("does not describe a gaedu autoencoder: "):
         load_autoencoder(damaged)
+
+
+def test_an_unsafe_pickle_that_calls_the_system_is_named_in_the_refusal(tmp_path):
+    import pickle
+
+    marker = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    evil = tmp_path / "evil.pt"
+    torch.save({"format": "gaedu", "version": 1, "kind": "gan", "config": {}, "state": {}, "x": Payload()}, evil)
+    raw = tmp_path / "raw.pt"
+    raw.write_bytes(pickle.dumps(Payload()))
+    for path, refused in ((evil, r"(?i:unsupported global).*system"), (raw, r"Unsupported operand")):
+        with _raises_one_line(rf"not a readable checkpoint .*{refused}"):
+            load_checkpoint(path, "gan")
+    assert not marker.exists()

@@ -111,7 +111,7 @@ BAD = [
     (["--task", "denoise", "--noise-std", "0.1", "--input", "{d}/inf.npy"], "NaN or infinite"),
     (["--task", "denoise", "--noise-std", "0.1", "--input", "{d}/cube.npy"], "must be a 2-D image"),
     (["--task", "denoise", "--noise-std", "0.1", "--input", "{d}/rgb.png"], "grayscale PNG"),
-    (["--task", "denoise", "--noise-std", "0.1", "--input", "{d}/strings.npy"], "numeric array"),
+    (["--task", "denoise", "--noise-std", "0.1", "--input", "{d}/strings.npy"], "must hold floats"),
     (["--task", "denoise", "--noise-std", "0", "--input", "{d}/ok.npy"], "--noise-std must be > 0"),
     (["--task", "denoise", "--noise-std", "-0.1", "--input", "{d}/ok.npy"], "--noise-std must be > 0"),
     (["--task", "denoise", "--noise-std", "nan", "--input", "{d}/ok.npy"], "--noise-std must be > 0"),

