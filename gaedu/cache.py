@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -24,7 +25,7 @@ from typing import TypeVar
 import torch
 from torch import nn
 
-from gaedu.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from gaedu.checkpoint import CheckpointError, check_finite_weights, load_checkpoint, save_checkpoint
 
 M = TypeVar("M", bound=nn.Module)
 
@@ -82,6 +83,7 @@ def cached(
             _same_settings(payload, config)
             model = build(payload["config"])
             model.load_state_dict(payload["state"]["model"])
+            check_finite_weights(model, path)
             return model.eval(), dict(payload.get("info", {}))
         except (CheckpointError, RuntimeError, KeyError, TypeError, ValueError) as err:
             print(f"gaedu: the cached {kind} at {path} cannot be used ({err}); training a new one", file=sys.stderr)
@@ -95,6 +97,8 @@ def cached(
 
 #: Temporary files older than this (a write killed by SIGKILL or a power loss) are removed from the cache.
 STALE_SECONDS = 24 * 3600
+#: The free space the cache folder needs before a model is trained into it (the largest entry is a few MB).
+MIN_FREE = 64 * 2**20
 
 
 def _same_settings(payload: dict, config: dict) -> None:
@@ -123,6 +127,9 @@ def _prepare(path: Path, kind: str) -> bool:
         handle, probe = tempfile.mkstemp(prefix=".probe.", suffix=".probe", dir=path.parent)
         os.close(handle)
         os.unlink(probe)
+        free = shutil.disk_usage(path.parent).free
+        if free < MIN_FREE:
+            raise OSError(f"{free / 2**20:.0f} MB free, {MIN_FREE // 2**20} MB needed")
         return True
     except OSError as err:
         print(f"gaedu: the model cache {path.parent} cannot be written ({err.strerror or err}); the {kind} is "

@@ -140,4 +140,13 @@ def load_model(
         lines = [line.strip() for line in str(err).splitlines() if line.strip()]
         reason = " ".join(lines[:2])[:200] if lines else type(err).__name__  # load_state_dict says what on line 2
         raise CheckpointError(f"{path} does not describe a gaedu {kind}: {reason}") from None
+    check_finite_weights(model, path)
     return model.to("cpu" if device is None else get_device(device)).eval()
+
+
+def check_finite_weights(model: nn.Module, path: str | os.PathLike) -> None:
+    """Raise :class:`CheckpointError` if a weight or buffer of ``model`` (loaded from ``path``) is NaN or infinite."""
+    bad = [name for name, value in model.state_dict().items()
+           if value.is_floating_point() and not bool(torch.isfinite(value).all())]  # fmt: skip
+    if bad:
+        raise CheckpointError(f"{path} holds NaN or infinite weights ({bad[0]}{', ...' if len(bad) > 1 else ''})")

@@ -611,6 +611,7 @@ def sample(
     steps_per_level: int = LANGEVIN_STEPS,
     every: int = 0,
     batch_size: int = 1000,
+    progress: bool = False,
 ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     """Draw ``n`` images from a score model, clipped to [0, 1], on the CPU.
 
@@ -628,6 +629,7 @@ def sample(
             :data:`DIFFUSION_LEVELS`).
         every: also return the frames (see the samplers), for an animation.
         batch_size: chains run together; the draw depends on it (the noise is drawn batch by batch).
+        progress: show a progress bar over the images drawn.
 
     Returns:
         ``(n, *shape)`` images, or ``(images, frames)`` with ``every`` (frames
@@ -644,6 +646,7 @@ def sample(
     generator = torch.Generator().manual_seed(seed)
     sigmas = noise_levels(config.sigma_max, config.sigma_min, steps, rho=7.0 if method == "diffusion" else None)
     images, frames = [], []
+    bar = tqdm(total=n, desc="sampling", unit="image", disable=not progress, leave=False)
     for start in range(0, n, batch_size):
         m = min(batch_size, n - start)
         x0 = (0.5 + config.sigma_max * torch.randn((m, *config.shape), generator=generator)).to(device)
@@ -654,6 +657,8 @@ def sample(
                                         generator=generator, every=every)  # fmt: skip
         images.append(x.clamp(0, 1).cpu())
         frames.append(path.cpu())
+        bar.update(m)
+    bar.close()
     images = torch.cat(images)
     return (images, torch.cat(frames, dim=1)) if every else images
 

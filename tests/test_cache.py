@@ -86,3 +86,24 @@ def test_stale_temporary_files_are_removed_fresh_ones_kept(folder):
     os.utime(stale, (day_ago, day_ago))
     _cached(7, [])
     assert not stale.exists() and fresh.exists()
+
+
+def test_a_cache_folder_without_room_is_said_before_training(folder, capsys, monkeypatch):
+    full = shutil.disk_usage(folder)._replace(free=1000)
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: full)
+    model, _ = _cached(8, [])
+    assert model.out_features == 8 and not cache.cached_path("toy", {"width": 8}).exists()
+    assert "MB needed" in capsys.readouterr().err
+
+
+def test_nan_weights_in_the_cache_are_trained_again(folder, capsys):
+    import torch
+
+    trained = []
+    _cached(9, trained)
+    path = cache.cached_path("toy", {"width": 9})
+    payload = torch.load(path, weights_only=True)
+    payload["state"]["model"]["weight"].fill_(float("nan"))
+    torch.save(payload, path)
+    assert torch.isfinite(_cached(9, trained)[0].weight).all() and trained == [9, 9]
+    assert "NaN or infinite weights" in capsys.readouterr().err

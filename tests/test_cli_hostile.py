@@ -232,7 +232,21 @@ def test_nan_weights_write_nothing(checkpoint, folder):
     save_checkpoint(checkpoint, "gan", payload["config"], state, payload["info"])
     before = {p.name for p in folder.iterdir()}
     result = run("sample", "--checkpoint", str(checkpoint), "--n", "3", "--out", str(folder / "s.npy"))
-    _assert_one_line_error(result, "NaN or infinite values")
+    _assert_one_line_error(result, "holds NaN or infinite weights")  # found at loading, before any sampling
+    _nothing_written(folder, before)
+
+
+def test_a_result_that_is_not_finite_is_refused(folder, monkeypatch):
+    """The last check before writing, whatever made the result: nothing is written."""
+    import gaedu.restoration
+
+    class Broken:
+        image, seconds = torch.full((32, 32), float("nan")), 0.0
+
+    monkeypatch.setattr(gaedu.restoration, "restore", lambda *args, **kwargs: Broken())
+    before = {p.name for p in folder.iterdir()}
+    _assert_one_line_error(run(*RESTORE, "--input", str(folder / "ok.npy"), "--out", str(folder / "y.png")),
+                           "restored pixels hold NaN or infinite values")  # fmt: skip
     _nothing_written(folder, before)
 
 
@@ -287,3 +301,20 @@ def test_a_day_old_temporary_file_of_the_same_output_is_removed(folder):
         os.utime(path, (day_ago, day_ago))
     assert run(*RESTORE, "--input", str(folder / "ok.npy"), "--out", str(folder / "y.npy")).returncode == 0
     assert not stale.exists() and fresh.exists() and other.exists()
+
+
+def test_nan_weights_in_a_score_model_are_named_at_loading(tmp_path):
+    """Not "lower the step size": the checkpoint is what is broken."""
+    path = tmp_path / "s.pt"
+    assert run("train-score", "--steps", "2", "--quiet", "--device", "cpu", "--out", str(path)).returncode == 0
+    payload = load_checkpoint(path, "score")
+    state = {name: {k: torch.full_like(v, float("nan")) if v.is_floating_point() else v for k, v in part.items()}
+             for name, part in payload["state"].items()}  # fmt: skip
+    save_checkpoint(path, "score", payload["config"], state, payload["info"])
+    result = run("sample", "--checkpoint", str(path), "--n", "3", "--out", str(tmp_path / "x.npy"))
+    _assert_one_line_error(result, "holds NaN or infinite weights")
+    assert not (tmp_path / "x.npy").exists()
+
+
+def test_cache_jobs_are_bounded():
+    _assert_one_line_error(run("cache", "--jobs", "100000", "--plan"), "from 1 to 64")
