@@ -134,19 +134,26 @@ def dihedral(image: torch.Tensor, k: int, *, inverse: bool = False) -> torch.Ten
 
 
 @torch.no_grad()
-def denoise(model: Denoiser, image: torch.Tensor, sigma: float, *, transform: int | None = None) -> torch.Tensor:
+def denoise(model: Denoiser, image: torch.Tensor, sigma: float, *, transform: int | None = None, bar=None) -> torch.Tensor:
     """``D(image, σ)``, same shape and dtype as ``image``: the posterior mean, one Tweedie step.
 
     ``transform=k`` denoises the ``k``-th rotation or reflection (:func:`dihedral`) and turns the
     result back: natural images look alike in all eight, the network's errors do not, so
     varying ``k`` from call to call averages some of the errors away. ``transform='all'``
-    averages all eight (Timofte et al. 2016's self-ensemble), eight times the cost.
+    averages all eight (Timofte et al. 2016's self-ensemble), eight times the cost; ``bar``,
+    a tqdm progress bar, is then advanced by one after each of the eight.
     """
     sigma = check_number("sigma", sigma, low=0.0)
     batch, shape = _as_batch(image)
     batch = batch.to(device_of(model), torch.float32)
     if transform == "all":
-        out = torch.stack([dihedral(model(dihedral(batch, k), sigma), k, inverse=True) for k in range(8)]).mean(0)
+        def turned(k: int) -> torch.Tensor:
+            done = dihedral(model(dihedral(batch, k), sigma), k, inverse=True)
+            if bar is not None:
+                bar.update(1)
+            return done
+
+        out = torch.stack([turned(k) for k in range(8)]).mean(0)
     elif transform is None:
         out = model(batch, sigma)
     else:

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from gaedu._validation import check_choice, check_int, check_nonnegative, check_positive
 from gaedu.metrics import psnr
@@ -342,6 +343,7 @@ def learned_prior(
     coupling: float | None = None,
     cg_steps: int = 30,
     clean: torch.Tensor | None = None,
+    progress: bool = False,
 ) -> RestorationResult:
     r"""Restore by ascent on :math:`\log p(y \mid x) + \log p_σ(x)` with a learned denoiser as the prior.
 
@@ -357,7 +359,8 @@ def learned_prior(
       :func:`gaedu.denoiser.denoise`). Inpainting starts from the TV inpainting, deblurring from ``y``.
 
     Unspecified settings come from ``PRIOR_SCHEDULES``. ``model`` is a
-    :class:`gaedu.denoiser.Denoiser`; ``clean``, if given, only records PSNR per iteration.
+    :class:`gaedu.denoiser.Denoiser`; ``clean``, if given, only records PSNR per iteration;
+    ``progress`` shows a progress bar over the denoiser's passes.
     """
     from gaedu.denoiser import denoise
 
@@ -373,8 +376,10 @@ def learned_prior(
     result = RestorationResult(image=problem.observed)
     y = problem.observed.double()
     sigma_n = problem.noise_std
+    bar = tqdm(total=8 if problem.task == "denoise" else k_total, desc="learned prior", unit="pass",
+               disable=not progress, leave=False)  # fmt: skip
     if problem.task == "denoise":
-        x = denoise(model, y, sigma_n, transform="all")
+        x = denoise(model, y, sigma_n, transform="all", bar=bar)
         if clean is not None:
             result.psnrs.append(image_psnr(x, clean))
             result.steps.append(1)
@@ -395,11 +400,13 @@ def learned_prior(
                 alpha = check_positive("coupling", settings["coupling"]) * sigma_n**2 / s**2
                 x = _conjugate_gradient(lambda v, a=alpha: operator.adjoint(operator(v)) + a * v, rhs_data + alpha * z, z, cg_steps)
             z = denoise(model, x, float(s), transform=k - 1)
+            bar.update(1)
             if clean is not None:
                 result.psnrs.append(image_psnr(torch.where(operator.mask, y, z) if isinstance(operator, Mask) and sigma_n == 0 else x, clean))
                 result.steps.append(k)
         if isinstance(operator, Mask) and sigma_n == 0:
             x = torch.where(operator.mask, y, z)
+    bar.close()
     result.image = x.clamp(0, 1).to(problem.observed.dtype)
     result.seconds = time.perf_counter() - start
     result.info = settings
@@ -496,7 +503,7 @@ def restore(problem: Problem, method: str = "prior", *, seed: int = 0, model=Non
             from gaedu.denoiser import load_denoiser
 
             model = load_denoiser(progress=progress)
-        result = learned_prior(problem, model)
+        result = learned_prior(problem, model, progress=progress)
     elif method == "tv":
         result = tv_restore(problem)
     else:

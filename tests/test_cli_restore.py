@@ -74,6 +74,8 @@ def test_denoise_default_method_is_the_learned_prior(camera, tmp_path, monkeypat
     assert result.returncode == 0, result.stderr
     assert used == [1] and "by prior" in result.stdout
     assert image_psnr(torch.from_numpy(np.load(out)), camera) > image_psnr(problem.observed, camera) + 4
+    again = run("restore", "--task", "denoise", "--noise-std", "0.1", "--input", str(noisy), "--out", str(out))
+    assert again.returncode == 0 and "learned prior" in again.stderr  # its progress bar
 
 
 def test_an_8_bit_png_is_read_as_values_in_0_1(tmp_path):
