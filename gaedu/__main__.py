@@ -108,6 +108,13 @@ def _output(text: str, *reading: str | None, size: int = 0) -> Path:
     return path
 
 
+def _npy(text: str) -> str:
+    """Refuse an output name for a ``.npy`` array that does not end in ``.npy`` (``samples.png`` would not be a PNG)."""
+    if not text.lower().endswith(".npy"):
+        raise UsageError(f"{text}: the output is a NumPy array: name it <something>.npy")
+    return text
+
+
 def _finite(array: np.ndarray, what: str) -> np.ndarray:
     """Refuse a result with NaN or infinite values (nothing is written), else return it."""
     if not np.isfinite(array).all():
@@ -181,7 +188,7 @@ def _sample(args: argparse.Namespace) -> None:
     from gaedu.device import get_device
 
     device = get_device(args.device)
-    out = _output(args.out, args.checkpoint, size=args.n * 28 * 28 * 4)
+    out = _output(_npy(args.out), args.checkpoint, size=args.n * 28 * 28 * 4)
     kind = checkpoint_kind(args.checkpoint, ("gan", "score"))  # the checkpoint says what it holds
     if kind == "score":
         from gaedu.score import load_score, sample
@@ -300,7 +307,7 @@ def _reconstruct(args: argparse.Namespace) -> None:
     from gaedu.device import get_device
 
     device = get_device(args.device)
-    out = _output(args.out, args.checkpoint, args.input)
+    out = _output(_npy(args.out), args.checkpoint, args.input)
     model = load_autoencoder(args.checkpoint, device=device)
     images = _read_images(Path(args.input), model.image_shape)
     output = _finite(reconstruct(model, images).numpy().astype(np.float32), "reconstructions").clip(0, 1)

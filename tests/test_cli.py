@@ -34,7 +34,7 @@ def run(*args, cwd=None):
 
 
 def test_the_program_reports_an_error_in_one_line_with_status_2(tmp_path):
-    result = run_program("sample", "--checkpoint", str(tmp_path / "none.pt"), "--n", "3", "--out", str(tmp_path / "x"))
+    result = run_program("sample", "--checkpoint", str(tmp_path / "none.pt"), "--n", "3", "--out", str(tmp_path / "x.npy"))
     _assert_one_line_error(result, "no checkpoint at")
 
 

@@ -69,19 +69,33 @@ def test_eps_named_png_is_refused_as_input_and_as_mask(folder):
     _nothing_written(folder, before)
 
 
-@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace, the process tracer")
-def test_no_command_starts_another_program(folder):
-    """Under a process tracer: an EPS file named .png (which Pillow would hand to Ghostscript) starts nothing."""
-    (folder / "x.png").write_bytes(EPS)
+def _traced(command: list[str], folder: Path) -> tuple[subprocess.CompletedProcess, list[str]]:
+    """Run ``python -m gaedu command`` under strace; return its result and the programs it started."""
     log = folder / "trace.log"
-    command = ["strace", "-f", "-qq", "-e", "trace=execve", "-o", str(log), sys.executable, "-m", "gaedu", *RESTORE,
-               "--input", str(folder / "x.png"), "--out", str(folder / "y.png")]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
-    if "Operation not permitted" in result.stderr and not log.exists():
-        pytest.skip("this machine forbids tracing")
-    assert result.returncode == 2 and "not a readable PNG file" in result.stderr
+    traced = ["strace", "-f", "-qq", "-e", "trace=execve", "-o", str(log), sys.executable, "-m", "gaedu", *command]
+    result = subprocess.run(traced, capture_output=True, text=True, timeout=300)
+    if not log.exists():
+        pytest.skip(f"this machine forbids tracing: {result.stderr.strip()[:200]}")
     started = [line for line in log.read_text().splitlines() if "execve(" in line and "= 0" in line]
-    assert len(started) == 1 and sys.executable.rsplit("/", 1)[-1] in started[0], started  # python itself, nothing else
+    log.unlink()
+    return result, started
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace, the process tracer")
+def test_no_command_starts_another_program(folder, checkpoint):
+    """Under a process tracer: an EPS file named .png (which Pillow would hand to Ghostscript) starts nothing, and
+    neither do a restoration and a sampling that succeed: the only program started is python itself."""
+    (folder / "x.png").write_bytes(EPS)
+    Image.fromarray(np.full((32, 32), 128, dtype=np.uint8)).save(folder / "ok.png")
+    commands = [
+        ([*RESTORE, "--input", str(folder / "x.png"), "--out", str(folder / "y.png")], 2),
+        ([*RESTORE, "--input", str(folder / "ok.png"), "--out", str(folder / "y.png")], 0),
+        (["sample", "--checkpoint", str(checkpoint), "--n", "3", "--out", str(folder / "s.npy")], 0),
+    ]
+    for command, status in commands:
+        result, started = _traced(command, folder)
+        assert result.returncode == status, result.stderr
+        assert len(started) == 1 and sys.executable.rsplit("/", 1)[-1] in started[0], started
 
 
 def test_an_image_that_declares_too_many_pixels_is_refused_before_decoding(folder):
@@ -173,10 +187,11 @@ def test_an_output_that_is_the_file_being_read_is_refused(folder):
 
 
 def test_sample_refuses_to_overwrite_its_checkpoint(checkpoint):
-    data = checkpoint.read_bytes()
-    result = run("sample", "--checkpoint", str(checkpoint), "--n", "3", "--out", str(checkpoint))
+    named_npy = checkpoint.rename(checkpoint.with_suffix(".npy"))  # a checkpoint under an array's name
+    data = named_npy.read_bytes()
+    result = run("sample", "--checkpoint", str(named_npy), "--n", "3", "--out", str(named_npy))
     _assert_one_line_error(result, "also the file this command reads")
-    assert checkpoint.read_bytes() == data
+    assert named_npy.read_bytes() == data
 
 
 def test_a_folder_without_room_is_refused_before_any_work(folder, monkeypatch):
@@ -331,3 +346,10 @@ def test_an_output_folder_this_process_cannot_write_is_refused_before_training(f
     monkeypatch.setattr("gaedu.gan.train_gan", lambda *args, **kwargs: started.append(1))
     _assert_one_line_error(run("train-gan", "--steps", "1", "--out", str(folder / "g.pt")), "Permission denied")
     assert started == [] and not (folder / "g.pt").exists()
+
+
+def test_an_array_output_must_be_named_npy(checkpoint, folder):
+    before = {p.name for p in folder.iterdir()}
+    result = run("sample", "--checkpoint", str(checkpoint), "--n", "3", "--out", str(folder / "samples.png"))
+    _assert_one_line_error(result, "name it <something>.npy")
+    _nothing_written(folder, before)
