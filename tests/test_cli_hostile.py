@@ -353,3 +353,18 @@ def test_an_array_output_must_be_named_npy(checkpoint, folder):
     result = run("sample", "--checkpoint", str(checkpoint), "--n", "3", "--out", str(folder / "samples.png"))
     _assert_one_line_error(result, "name it <something>.npy")
     _nothing_written(folder, before)
+
+
+def test_a_failed_write_says_why_without_the_temporary_files_name(checkpoint, folder, monkeypatch):
+    import errno
+
+    def full(file, array):
+        file.write(b"\x93NUMPY")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(np, "save", full)
+    before = {p.name for p in folder.iterdir()}
+    result = run("sample", "--checkpoint", str(checkpoint), "--n", "3", "--out", str(folder / "s.npy"))
+    _assert_one_line_error(result, f"cannot write {folder / 's.npy'}: No space left on device")
+    assert ".tmp" not in result.stderr
+    _nothing_written(folder, before)
