@@ -63,6 +63,14 @@ def test_checker_calls_are_split_from_the_answer_even_over_several_lines():
     assert checks == "check_a(x)\ncheck_b(\n    y,\n)"
 
 
+def test_checker_calls_are_found_by_parsing_not_by_counting_brackets():
+    """A bracket in a string, a checker call nested in other code, and a name that only starts like one."""
+    code = 'x = ")"\ncheck_a(x, "(")\nif x:\n    check_b(x)\ncheck_c_result = 3\nprint(check_a)\ny = 2'
+    answer, checks = classroom._split_checks(code)
+    assert checks == 'check_a(x, "(")'
+    assert answer == 'x = ")"\nif x:\n    check_b(x)\ncheck_c_result = 3\nprint(check_a)\ny = 2'
+
+
 def test_every_chapter_with_exercises_is_an_assignment_graded_by_its_checkers(tmp_path):
     graded = classroom.write_sources(tmp_path)
     assert list(graded) == [path.stem for path in CHAPTERS]

@@ -71,19 +71,25 @@ def _text(cell: dict) -> str:
 
 
 def _split_checks(code: str) -> tuple[str, str]:
-    """Split solution code into (answer, checker calls): the top-level ``check_…(…)`` statements go to the second."""
-    answer, checks, lines = [], [], code.splitlines()
-    i = 0
-    while i < len(lines):
-        if _CHECK_LINE.match(lines[i]):
-            call = [lines[i]]
-            while sum(s.count("(") - s.count(")") for s in call) > 0:  # a call over several lines
-                i += 1
-                call.append(lines[i])
-            checks.extend(call)
-        else:
-            answer.append(lines[i])
-        i += 1
+    """Split solution code into (answer, checker calls): the top-level ``check_…(…)`` statements go to the second.
+
+    The statements are found by parsing the code (:mod:`ast`), so a call over several lines, or one
+    whose arguments hold brackets in strings, moves as a whole; code that does not parse is all answer.
+    """
+    import ast
+
+    lines = code.splitlines()
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code.strip("\n"), ""
+    checked: set[int] = set()
+    for node in tree.body:
+        call = node.value if isinstance(node, ast.Expr) else None
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and _CHECK_LINE.match(call.func.id + "("):
+            checked.update(range(node.lineno - 1, node.end_lineno))
+    answer = [line for i, line in enumerate(lines) if i not in checked]
+    checks = [line for i, line in enumerate(lines) if i in checked]
     return re.sub(r"\n{4,}", "\n\n\n", "\n".join(answer)).strip("\n"), "\n".join(checks)
 
 
