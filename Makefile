@@ -63,6 +63,7 @@ unit-test:
 lint: install
 	$(BIN)/ruff check gaedu tests bench tools book
 	$(BIN)/ruff format --check book
+	$(BIN)/lint-imports --no-cache
 
 # The student edition: every notebook without its solution cells, and an HTML
 # book in which solutions are absent (built from the full build's executed notebooks).

@@ -6,9 +6,9 @@ nothing is printed. Heavy optional dependencies (scikit-learn, matplotlib) are
 imported only by the functions that need them.
 """
 
+from gaedu._version import __version__
 from gaedu.device import available_devices, get_device, set_seed
 from gaedu.report import results, table
 from gaedu.zoo import pretrained
 
-__all__ = ["available_devices", "get_device", "pretrained", "results", "set_seed", "table"]
-__version__ = "0.1.0"
+__all__ = ["__version__", "available_devices", "get_device", "pretrained", "results", "set_seed", "table"]

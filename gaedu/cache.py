@@ -25,6 +25,7 @@ from typing import TypeVar
 import torch
 from torch import nn
 
+from gaedu._version import __version__
 from gaedu.checkpoint import CheckpointError, check_finite_weights, load_checkpoint, save_checkpoint
 
 M = TypeVar("M", bound=nn.Module)
@@ -40,9 +41,7 @@ def cache_dir() -> Path:
 
 def cache_key(kind: str, config: dict) -> str:
     """A short hash of ``kind``, ``config`` (JSON-serialisable) and the gaedu and torch versions."""
-    import gaedu
-
-    text = json.dumps({"kind": kind, "config": config, "gaedu": gaedu.__version__, "torch": torch.__version__}, sort_keys=True)
+    text = json.dumps({"kind": kind, "config": config, "gaedu": __version__, "torch": torch.__version__}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

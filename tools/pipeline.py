@@ -70,8 +70,10 @@ class Job:
 
 
 #: The linter: the package's rules (pyproject.toml) on the code, the page width on the notebooks
-#: (book/ruff.toml: 88 columns, formatted by ``ruff format``).
-LINT = ["sh", "-c", f"{BIN / 'ruff'} check gaedu tests bench tools book && {BIN / 'ruff'} format --check book"]
+#: (book/ruff.toml: 88 columns, formatted by ``ruff format``), and the package's layers
+#: (import-linter's contract in pyproject.toml).
+LINT = ["sh", "-c", f"{BIN / 'ruff'} check gaedu tests bench tools book && {BIN / 'ruff'} format --check book"
+       f" && {BIN / 'lint-imports'} --no-cache"]  # fmt: skip
 
 def _pytest(name: str, *args: str, needs: list[str] | None = None, slots: int = 1) -> Job:
     junit = ROOT / "_build" / "junit" / f"{name}.xml"
