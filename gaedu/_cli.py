@@ -110,16 +110,22 @@ def _finite(array: np.ndarray, what: str) -> np.ndarray:
     return array
 
 
-def _write_npy(path: Path, array: np.ndarray) -> None:
-    """Write ``array`` to ``path`` atomically (see :func:`gaedu._io.atomic_write`)."""
+def _write(path: Path, write) -> None:
+    """Write ``path`` atomically by ``write(file)`` (:func:`gaedu._io.atomic_write`); a failure is one line,
+    with the system's reason and without the temporary file's name."""
     from gaedu._io import atomic_write
 
     if not path.parent.is_dir():
         raise UsageError(f"cannot write {path}: the folder {path.parent} does not exist")
     try:
-        atomic_write(path, lambda file: np.save(file, array))
-    except OSError as err:  # the system's reason, without the temporary file's name
+        atomic_write(path, write)
+    except OSError as err:
         raise UsageError(f"cannot write {path}: {err.strerror or 'write error'}") from None
+
+
+def _write_npy(path: Path, array: np.ndarray) -> None:
+    """Write ``array`` to ``path`` atomically, as ``.npy``."""
+    _write(path, lambda file: np.save(file, array))
 
 
 def _npy_shape(path: Path) -> tuple[int, ...] | None:
@@ -227,17 +233,10 @@ def _read_array(path: Path, what: str) -> np.ndarray:
 
 def _write_image(path: Path, image: np.ndarray) -> None:
     """Write a 2-D image in [0, 1] atomically: ``.npy`` float32, or a 16-bit grayscale ``.png``."""
-    from gaedu._io import atomic_write
+    if path.suffix.lower() == ".npy":
+        _write_npy(path, image.astype(np.float32))
+    else:
+        from PIL import Image
 
-    if not path.parent.is_dir():
-        raise UsageError(f"cannot write {path}: the folder {path.parent} does not exist")
-    try:
-        if path.suffix.lower() == ".npy":
-            atomic_write(path, lambda file: np.save(file, image.astype(np.float32)))
-        else:
-            from PIL import Image
-
-            pixels = np.round(image.astype(np.float64) * 65535).astype(np.uint16)
-            atomic_write(path, lambda file: Image.fromarray(pixels).save(file, format="PNG"))
-    except OSError as err:  # the system's reason, without the temporary file's name
-        raise UsageError(f"cannot write {path}: {err.strerror or 'write error'}") from None
+        pixels = np.round(image.astype(np.float64) * 65535).astype(np.uint16)
+        _write(path, lambda file: Image.fromarray(pixels).save(file, format="PNG"))
