@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from gaedu._version import __version__
-from gaedu.checkpoint import CheckpointError, check_finite_weights, load_checkpoint, save_checkpoint
+from gaedu.checkpoint import CheckpointError, load_checkpoint, load_model, save_checkpoint
 
 M = TypeVar("M", bound=nn.Module)
 
@@ -77,14 +77,16 @@ def cached(
     """
     path = cached_path(kind, config)
     if path.is_file():
-        try:
-            payload = load_checkpoint(path, kind)
+        info: dict = {}
+
+        def rebuild(payload: dict) -> tuple[M, dict]:  # for checkpoint.load_model, which checks the rest
             _same_settings(payload, config)
-            model = build(payload["config"])
-            model.load_state_dict(payload["state"]["model"])
-            check_finite_weights(model, path)
-            return model.eval(), dict(payload.get("info", {}))
-        except (CheckpointError, RuntimeError, KeyError, TypeError, ValueError) as err:
+            info.update(payload.get("info", {}))
+            return build(payload["config"]), payload["state"]["model"]
+
+        try:
+            return load_model(path, kind, rebuild), info
+        except CheckpointError as err:
             print(f"gaedu: the cached {kind} at {path} cannot be used ({err}); training a new one", file=sys.stderr)
     keep = _prepare(path, kind)
     model, info = train()
