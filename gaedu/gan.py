@@ -44,6 +44,7 @@ from gaedu import distributed
 from gaedu._validation import check_choice, check_fraction, check_int, check_nonnegative, check_positive
 from gaedu.checkpoint import load_model, save_checkpoint
 from gaedu.nets import check_conv_shape, conv_down, conv_up, device_of, frozen, mlp, seeded
+from gaedu.optim import update_ema
 
 GeneratorObjective = Literal["non-saturating", "saturating"]
 GENERATOR_OBJECTIVES = ("non-saturating", "saturating")
@@ -296,11 +297,6 @@ class GANResult:
         return self.ema_generator if self.ema_generator is not None else self.generator
 
 
-@torch.no_grad()
-def _update_ema(ema: nn.Module, model: nn.Module, decay: float) -> None:
-    torch._foreach_lerp_(list(ema.parameters()), list(model.parameters()), 1 - decay)
-
-
 def _check_samples(x_real: Any, config: GANConfig) -> torch.Tensor:
     if not isinstance(x_real, torch.Tensor):
         raise ValueError(f"x_real must be a torch.Tensor, got {type(x_real).__name__}")
@@ -376,8 +372,8 @@ def train_gan(
         z = torch.randn(part.local_batch, config.latent_dim, generator=noise).to(device)
         regularize = step % config.r1_every == 0
         x_fake = training_step(generator_ddp, discriminator_ddp, opt_d, opt_g, x_real[index], z, config, regularize=regularize)
-        if ema is not None:  # warm-up: early on, average over the few steps there have been
-            _update_ema(ema, generator, min(config.ema, (1 + step) / (10 + step)))
+        if ema is not None:
+            update_ema(ema, generator, config.ema, step)
         if step % HISTORY_EVERY == 0 or step == config.num_steps:
             with torch.no_grad():
                 v = value(discriminator, x_real[index], x_fake).item()

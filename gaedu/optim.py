@@ -134,3 +134,14 @@ class GradientAscent(Optimizer):
             torch._foreach_add_(params, torch._foreach_add(directions, buffers, alpha=-momentum), alpha=lr)
         else:  # θ ← θ + η b = θ − η c
             torch._foreach_add_(params, buffers, alpha=-lr)
+
+
+@torch.no_grad()
+def update_ema(average: torch.nn.Module, model: torch.nn.Module, target: float, step: int) -> None:
+    r"""One step of a weight average (EMA) of ``model`` into ``average``, as both trainers keep one.
+
+    The decay is :math:`\min(\text{target}, (1 + t)/(10 + t))` at step :math:`t`: early on the
+    average spans the few steps there have been, later it forgets with rate ``1 - target``.
+    """
+    decay = min(target, (1 + step) / (10 + step))
+    torch._foreach_lerp_(list(average.parameters()), list(model.parameters()), 1 - decay)

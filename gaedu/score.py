@@ -52,6 +52,7 @@ from gaedu._validation import check_choice, check_fraction, check_int, check_num
 from gaedu.checkpoint import load_model, save_checkpoint
 from gaedu.device import get_device
 from gaedu.nets import device_of, seeded
+from gaedu.optim import update_ema
 
 #: A score function of a noise level: ``score(x, sigma) -> ∇ log p_sigma(x)``, same shape as ``x``.
 ScoreFn = Callable[[torch.Tensor, float], torch.Tensor]
@@ -570,9 +571,7 @@ def train_score(
         opt.step()
         schedule.step()
         if ema is not None:
-            with torch.no_grad():
-                decay = min(config.ema, (1 + step) / (10 + step))
-                torch._foreach_lerp_(list(ema.parameters()), list(model.parameters()), 1 - decay)
+            update_ema(ema, model, config.ema, step)
         running.append(loss.item())
         if step % 50 == 0 or step == config.num_steps:
             result.history["step"].append(step)

@@ -239,3 +239,19 @@ def test_zero_lr_is_allowed_and_does_nothing():
     theta.sum().backward()
     opt.step()
     assert torch.equal(theta.detach(), torch.ones(2))
+
+
+def test_update_ema_warms_up_then_forgets_at_the_target_rate():
+    from torch import nn
+
+    from gaedu.optim import update_ema
+
+    model, average = nn.Linear(1, 1, bias=False), nn.Linear(1, 1, bias=False)
+    with torch.no_grad():
+        model.weight.fill_(1.0)
+        average.weight.fill_(0.0)
+    update_ema(average, model, target=0.999, step=0)  # decay min(0.999, 1/10): mostly the new weights
+    assert average.weight.item() == pytest.approx(0.9)
+    update_ema(average, model, target=0.5, step=10_000)  # decay 0.5 once warmed up
+    assert average.weight.item() == pytest.approx(0.95)
+    assert not average.weight.requires_grad or average.weight.grad is None
