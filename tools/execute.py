@@ -38,12 +38,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from student_edition import toc_entries  # noqa: E402
+from student_edition import chapter_notebooks  # noqa: E402
 
 
 def notebooks(root: Path) -> list[Path]:
-    """Return the table of contents' notebooks, in reading order."""
-    return [root / f"{entry}.ipynb" for entry in toc_entries(root) if (root / f"{entry}.ipynb").exists()]
+    """Return the table of contents' notebooks, in reading order (:func:`student_edition.chapter_notebooks`)."""
+    return chapter_notebooks(root)
 
 
 def _hash_files(digest, root: Path, files: list[Path]) -> None:

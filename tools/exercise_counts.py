@@ -57,10 +57,10 @@ def count(path: Path) -> tuple[list[str], set[str]]:
 
 
 def chapters() -> list[Path]:
-    """The chapter notebooks in the order of ``_toc.yml``."""
-    toc = (ROOT / "_toc.yml").read_text(encoding="utf-8")
-    paths = [ROOT / f"{name}.ipynb" for name in re.findall(r"file:\s*(\S+)", toc)]
-    return [p for p in paths if p.exists()]
+    """The chapter notebooks in the order of ``_toc.yml`` (:func:`student_edition.chapter_notebooks`)."""
+    from student_edition import chapter_notebooks
+
+    return chapter_notebooks(ROOT)
 
 
 def table() -> tuple[str, int, int]:

@@ -95,7 +95,10 @@ def stale_phrases(notebook: Path, allowed: list[str]) -> list[str]:
 
 
 def chapters() -> list[Path]:
-    return sorted(p for p in (ROOT / "book").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    """The chapter notebooks, sorted by path (from :func:`student_edition.chapter_notebooks`)."""
+    from student_edition import chapter_notebooks
+
+    return sorted(chapter_notebooks(ROOT))
 
 
 def allowed_for(notebook: Path, allow: dict | None = None) -> list[str]:

@@ -50,6 +50,11 @@ def toc_entries(root: Path) -> list[str]:
     return entries
 
 
+def chapter_notebooks(root: Path = ROOT) -> list[Path]:
+    """The book's notebooks, in the order of its table of contents: the one chapter list every tool uses."""
+    return [root / f"{entry}.ipynb" for entry in toc_entries(root) if (root / f"{entry}.ipynb").exists()]
+
+
 def is_solution(cell: dict) -> bool:
     """Whether a cell belongs to a solution (tagged ``solution``)."""
     return SOLUTION_TAG in cell.get("metadata", {}).get("tags", [])
