@@ -53,7 +53,7 @@ import tomllib
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from exercise_counts import _LABEL, _SOLUTION  # noqa: E402
-from student_edition import ROOT, is_solution, toc_entries  # noqa: E402
+from student_edition import ROOT, chapter_notebooks, is_solution  # noqa: E402
 
 SCHEMA = 3  # nbgrader's cell-metadata schema
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -62,8 +62,7 @@ _CHECK_LINE = re.compile(r"^check_\w+\(")
 
 def chapters(root: Path = ROOT) -> list[Path]:
     """The chapter notebooks that have exercises, in the order of ``_toc.yml``."""
-    found = [root / f"{entry}.ipynb" for entry in toc_entries(root)]
-    return [path for path in found if path.exists() and "{exercise-start}" in path.read_text(encoding="utf-8")]
+    return [path for path in chapter_notebooks(root) if "{exercise-start}" in path.read_text(encoding="utf-8")]
 
 
 def _text(cell: dict) -> str:
