@@ -25,7 +25,7 @@ from typing import TypeVar
 import torch
 from torch import nn
 
-from gaedu._version import __version__
+from gaedu import _version
 from gaedu.checkpoint import CheckpointError, load_checkpoint, load_model, save_checkpoint
 
 M = TypeVar("M", bound=nn.Module)
@@ -41,7 +41,7 @@ def cache_dir() -> Path:
 
 def cache_key(kind: str, config: dict) -> str:
     """A short hash of ``kind``, ``config`` (JSON-serialisable) and the gaedu and torch versions."""
-    text = json.dumps({"kind": kind, "config": config, "gaedu": __version__, "torch": torch.__version__}, sort_keys=True)
+    text = json.dumps({"kind": kind, "config": config, "gaedu": _version.__version__, "torch": torch.__version__}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -284,7 +284,7 @@ def test_a_changed_key_retrains(tiny_zoo, monkeypatch):
     assert len(trainings) == 2
     monkeypatch.setattr(gaedu.autoencoder, "MNIST28_AE", dataclasses.replace(gaedu.autoencoder.MNIST28_AE, lr=2e-3))
     gaedu.pretrained("mnist28-ae-8", progress=False)  # another setting: another model
-    monkeypatch.setattr(gaedu, "__version__", "9.9.9")
+    monkeypatch.setattr(gaedu._version, "__version__", "9.9.9")  # where the cache reads it
     gaedu.pretrained("mnist28-ae-8", progress=False)  # another package version: another model
     assert len(trainings) == 4 and len(list(folder.glob("mnist28-ae-8-*.pt"))) == 4
 
