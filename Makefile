@@ -1,6 +1,6 @@
 # Two commands on a fresh machine with python3:
 #   make book   build the HTML book into _build/html, executing the notebooks that changed
-#   make test   the full suite (tools/pipeline.py): lint, unit tests, every chapter built and checked, the built
+#   make test   the full suite (python -m tools.pipeline): lint, unit tests, every chapter built and checked, the built
 #               book's pages, browser, student and PDF tests, and a time report in _build/test-report.json
 #   make check  the fast tier: lint, unit tests, and the chapters whose code changed
 #   make student  the student edition in _build/student: notebooks and HTML without solutions
@@ -16,7 +16,7 @@ ASSETS := node_modules/.installed
 # reported before failing (--keep-going). `_config.yml` makes a failing cell fail too.
 # `make book` is incremental: it executes again only the notebooks whose code changed
 # (or all of them when the gaedu package, the book's other files or the model cache
-# changed: tools/execute.py) and Sphinx reads again only the pages that changed.
+# changed: tools.execute) and Sphinx reads again only the pages that changed.
 # FRESH=1 executes every notebook and rebuilds every page (--all).
 BOOK_ROOT  ?= .
 BOOK_FLAGS := --builder html -W -n --keep-going $(if $(FRESH),--all)
@@ -28,23 +28,23 @@ book: install
 	$(MAKE) --no-print-directory cache
 	$(MAKE) --no-print-directory build-book
 
-# The full suite, what CI runs: tools/pipeline.py runs every check as a job, one
+# The full suite, what CI runs: tools.pipeline runs every check as a job, one
 # single-threaded process per core, longest first (from the last run's times), and ends
 # with a time report (printed, and in _build/test-report.json). Each chapter is executed
-# exactly twice: by the build, and by its check run (tools/check_run.py), which repeats
+# exactly twice: by the build, and by its check run (tools.check_run), which repeats
 # nbval's comparison of every `# NBVAL_CHECK_OUTPUT` cell and gives nbgrader's and
 # Otter's verdicts on the graded exercises; the run fails if a chapter ran more often.
 # Beside them: the linter, the model cache (filled if anything is missing, two workers),
 # the unit tests, the Sphinx build (-W -n), the built book's tests (pages, browser,
 # student edition, PDF) and the real nbgrader and Otter on the smallest chapter.
 test: install
-	$(BIN)/python tools/pipeline.py test
+	$(BIN)/python -m tools.pipeline test
 
 # The fast tier for contributors (a few minutes): the linter, the unit tests on both cores
 # (no book builds), and the build and check run of the chapters whose code changed since
 # the last build. It ends by saying what it did not run; `make test` runs everything.
 check: install
-	$(BIN)/python tools/pipeline.py check
+	$(BIN)/python -m tools.pipeline check
 
 # The models the book loads (the restoration chapter's learned prior and its Deep
 # Image Prior fits, and the models of gaedu.zoo), trained once per machine into the model
@@ -70,11 +70,11 @@ lint: install
 student: install
 	$(MAKE) --no-print-directory cache
 	$(MAKE) --no-print-directory build-book
-	$(BIN)/python tools/student_edition.py
+	$(BIN)/python -m tools.student_edition
 
 # The PDF edition: Jupyter Book's LaTeX builder and XeLaTeX (latexmk), with the executed
 # notebooks' outputs from the build's cache (executing only what changed, as `make book`
-# does), then tools/check_pdf.py: every chapter in the outline, no LaTeX error, missing
+# does), then tools.check_pdf: every chapter in the outline, no LaTeX error, missing
 # character or undefined reference in the log. Needs TeX Live (README: Debian packages).
 pdf: install
 	$(MAKE) --no-print-directory cache
@@ -85,16 +85,16 @@ build-pdf:
 	@for tool in $(LATEX_TOOLS); do command -v $$tool >/dev/null || { echo "$$tool not found: install TeX Live (Debian: apt-get install texlive-xetex texlive-latex-extra texlive-fonts-recommended texlive-lang-cjk texlive-lang-chinese latex-cjk-common latexmk fonts-noto-cjk fonts-dejavu-core)"; exit 1; }; done
 	$(BIN)/python -m gaedu cache --check
 	@# Under make test (GAEDU_PIPELINE=1) and its tests (REQUIRE_CACHED=1) the PDF takes the HTML build's outputs and executes nothing.
-	$(BIN)/python tools/execute.py --root $(BOOK_ROOT) $(if $(or $(GAEDU_PIPELINE),$(REQUIRE_CACHED)),--require-cached)
+	$(BIN)/python -m tools.execute --root $(BOOK_ROOT) $(if $(or $(GAEDU_PIPELINE),$(REQUIRE_CACHED)),--require-cached)
 	$(BIN)/jupyter-book build $(BOOK_ROOT) --builder pdflatex -W -n --keep-going
-	$(BIN)/python tools/check_pdf.py --root $(BOOK_ROOT)
+	$(BIN)/python -m tools.check_pdf --root $(BOOK_ROOT)
 
 # The graded assignments: nbgrader source and released notebooks in _build/classroom/nbgrader
 # and Otter-Grader master notebooks in _build/classroom/otter,
-# made from the chapters' solutions and checkers (tools/classroom.py; add --check to run
+# made from the chapters' solutions and checkers (tools.classroom; add --check to run
 # nbgrader validate and otter assign on all of them, about fifteen minutes on two cores).
 classroom: install
-	$(BIN)/python tools/classroom.py
+	$(BIN)/python -m tools.classroom
 
 install: $(STAMP) $(ASSETS)
 
@@ -111,13 +111,13 @@ $(ASSETS): package.json package-lock.json
 	@touch $(ASSETS)
 
 # The build itself, without the install step (the tests call it from inside the venv):
-# tools/execute.py runs every notebook, two at a time, into the build's cache; the
+# tools.execute runs every notebook, two at a time, into the build's cache; the
 # build takes their outputs from it; then the executed notebooks are written to
 # _build/jupyter_execute for the student edition. MODELS=none: a book that loads no
 # model (the tests' small books) does not look at the model cache.
 build-book:
 	$(if $(filter none,$(MODELS)),,$(BIN)/python -m gaedu cache --check)
-	$(BIN)/python tools/execute.py --root $(BOOK_ROOT) $(EXECUTE_FLAGS)
+	$(BIN)/python -m tools.execute --root $(BOOK_ROOT) $(EXECUTE_FLAGS)
 	$(MAKE) --no-print-directory book-html
 
 # Sphinx alone, on notebooks already executed into the build's cache (make test's scheduler
@@ -126,7 +126,7 @@ book-html:
 	rm -rf $(BOOK_ROOT)/_build/jupyter_execute
 	@# A failed build forgets Sphinx's saved pages, so the next one reads every page again and repeats its warnings.
 	$(BIN)/jupyter-book build $(BOOK_ROOT) $(BOOK_FLAGS) || { rm -rf $(BOOK_ROOT)/_build/.doctrees; exit 1; }
-	$(BIN)/python tools/execute.py --root $(BOOK_ROOT) --write-executed
+	$(BIN)/python -m tools.execute --root $(BOOK_ROOT) --write-executed
 	@touch $(BOOK_ROOT)/_build/html/.built  # when this build finished: the tests reuse a build newer than every source
 	@echo "The book is in $(BOOK_ROOT)/_build/html/index.html"
 

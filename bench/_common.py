@@ -1,7 +1,7 @@
 """What every benchmark starts with: its command line, its device and a banner saying where it runs.
 
-The scripts in ``bench/`` import this as ``_common`` (Python puts the script's own
-folder first on ``sys.path``), so they run as ``.venv/bin/python bench/<name>.py``.
+The benchmarks import this as ``bench._common``: ``bench`` is a package, and each benchmark
+runs from the repository root as a module, ``.venv/bin/python -m bench.<name>``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Execute every chapter notebook from a cold kernel and print seconds per notebook and the total.
 
-Usage: .venv/bin/python bench/book.py [--fresh-clone] [NOTEBOOK ...]
+Usage: .venv/bin/python -m bench.book [--fresh-clone] [NOTEBOOK ...]
 
 With --fresh-clone it also clones this repository's committed state into a
 temporary folder and times `make book` there (install included).
@@ -17,6 +17,8 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+from tools.student_edition import chapter_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_S = 60.0
@@ -48,9 +50,7 @@ def fresh_clone_make_book() -> float:
 def main(argv: list[str]) -> int:
     fresh = "--fresh-clone" in argv
     argv = [a for a in argv if a != "--fresh-clone"]
-    paths = [Path(a).resolve() for a in argv] or sorted(
-        p for p in (ROOT / "book").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
-    )
+    paths = [Path(a).resolve() for a in argv] or sorted(chapter_notebooks(ROOT))  # the one chapter list, by path
     total, slow = 0.0, []
     print(f"{'notebook':<58} {'seconds':>8}")
     for path in paths:

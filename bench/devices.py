@@ -1,6 +1,6 @@
 """Print what gaedu sees on this machine and check seeding and data on every device.
 
-Usage: .venv/bin/python bench/devices.py
+Usage: .venv/bin/python -m bench.devices
 
 For each available device: the time of a 2048×2048 float32 matrix product
 (the median of torch.utils.benchmark's blocked_autorange), whether
@@ -15,7 +15,7 @@ import os
 import torch
 
 import gaedu
-from _common import device_name, median_seconds, preamble
+from bench._common import device_name, median_seconds, preamble
 from gaedu.data import load_digits
 
 

@@ -1,6 +1,6 @@
 """Measure the book's digits GAN against the classical baselines, and the ring GANs.
 
-Usage: .venv/bin/python bench/gan.py [--device D] [--steps N] [--no-ring]
+Usage: .venv/bin/python -m bench.gan [--device D] [--steps N] [--no-ring]
 
 Digits: FD (the Fréchet distance in the features of a digit classifier, 1000
 samples against the 450 test digits), class coverage and wall time of the GAN
@@ -20,7 +20,7 @@ import time
 
 import torch
 
-from _common import preamble
+from bench._common import preamble
 from gaedu.baselines import fit_gmm, fit_kde
 from gaedu.classifier import train_digit_classifier
 from gaedu.data import load_digits, ring_of_gaussians

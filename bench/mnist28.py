@@ -1,6 +1,6 @@
 """Measure the 28×28 models against their baselines: the convolutional GAN, the source's dense GAN, KDE, mixture, PCA.
 
-Usage: .venv/bin/python bench/mnist28.py [--seeds 0 1 2] [--samples-seeds 3]
+Usage: .venv/bin/python -m bench.mnist28 [--seeds 0 1 2] [--samples-seeds 3]
 
 Generation: the FD (Fréchet distance in the features of the 28×28 judge, 1000 samples
 against the 1000 test digits; mean and spread over ``--samples-seeds`` sets of
@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 import gaedu
-from _common import preamble
+from bench._common import preamble
 from gaedu.autoencoder import reconstruct
 from gaedu.data import load_mnist
 from gaedu.gan import sample

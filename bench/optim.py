@@ -1,6 +1,6 @@
 """Time one GradientAscent step against torch.optim.SGD(maximize=True, foreach=True).
 
-Usage: .venv/bin/python bench/optim.py [--device D] [--seconds S]
+Usage: .venv/bin/python -m bench.optim [--device D] [--seconds S]
 
 The model has about 10 M parameters (ten 1000×1000 linear layers). Gradients
 are filled once; each timed step is the optimizer update alone, timed with
@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 import gaedu
-from _common import median_seconds, preamble
+from bench._common import median_seconds, preamble
 from gaedu.optim import GradientAscent
 
 SETTINGS = {

@@ -1,6 +1,6 @@
 """The test pipeline's time: the last `make test` and `make check` beside the targets and the old pipeline's figures.
 
-Usage: .venv/bin/python bench/pipeline.py [--fresh-clone]
+Usage: .venv/bin/python -m bench.pipeline [--fresh-clone]
 
 Reads ``_build/test-report.json`` (written by ``make test``) and ``_build/check-report.json``
 (``make check``). With --fresh-clone it first clones this repository's committed state

@@ -1,6 +1,6 @@
 """Measure the book's k = 8 autoencoder against PCA with 8 components on the test split.
 
-Usage: .venv/bin/python bench/reconstruction.py [--device D] [--latent-dim K] [--loss l1|l2]
+Usage: .venv/bin/python -m bench.reconstruction [--device D] [--latent-dim K] [--loss l1|l2]
 
 Prints the mean test PSNR and SSIM of PCA (fitted on the training split,
 reconstructions clipped to [0, 1]) and of the autoencoder trained with the
@@ -15,7 +15,7 @@ import time
 import numpy as np
 import torch
 
-from _common import preamble
+from bench._common import preamble
 from gaedu.autoencoder import AEConfig, reconstruct, train_autoencoder
 from gaedu.data import load_digits
 from gaedu.metrics import psnr, ssim

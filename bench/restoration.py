@@ -1,6 +1,6 @@
 """Restore the four test photographs with every method and every scikit-image baseline, in one run.
 
-Usage: .venv/bin/python bench/restoration.py [--photos camera,astronaut,...] [--dip] [--tune]
+Usage: .venv/bin/python -m bench.restoration [--photos camera,astronaut,...] [--dip] [--tune]
 
 For each photograph (128×128, grayscale) and task (denoising σ = 0.1; inpainting with
 half the pixels missing; deblurring, Gaussian σ = 1.5 px, noise 0.01) it prints PSNR,
@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from _common import preamble
+from bench._common import preamble
 from gaedu import restoration as R
 from gaedu.data import load_photo
-from gaedu.denoiser import TEST_PHOTOS, TRAIN_PHOTOS, load_denoiser
 from gaedu.metrics import psnr, ssim
-from gaedu.operators import TASKS, degrade
+from gaedu.restoration import TASKS, degrade
+from gaedu.restoration.denoiser import TEST_PHOTOS, TRAIN_PHOTOS, load_denoiser
 
 LIBRARY_BEST = {"denoise": ("nl-means",), "inpaint": ("biharmonic",), "deblur": ("richardson-lucy", "wiener")}
 
@@ -88,7 +88,7 @@ def main() -> None:
                     r = R.baseline(problem, b)
                     rows[f"skimage {b}"] = (r.image, r.seconds)
             if args.dip:
-                from gaedu.dip import deep_image_prior
+                from gaedu.restoration.dip import deep_image_prior
 
                 r = deep_image_prior(problem, steps=2000 if task != "inpaint" else 1500, seed=0, device=device)
                 rows["Deep Image Prior"] = (r.image, r.seconds)

@@ -1,6 +1,6 @@
 """Measure the score model of the 8×8 digits against the GAN and the KDE, and annealed Langevin on the ring.
 
-Usage: .venv/bin/python bench/score.py [--device D] [--seeds 0 1 2] [--steps N] [--no-ring] [--no-digits]
+Usage: .venv/bin/python -m bench.score [--device D] [--seeds 0 1 2] [--steps N] [--no-ring] [--no-digits]
 
 Digits, per training seed (trained here, not taken from the cache): the score model's
 training time, the time to sample 1000 digits with annealed Langevin (the book's
@@ -27,7 +27,7 @@ import time
 import numpy as np
 import torch
 
-from _common import preamble
+from bench._common import preamble
 from gaedu.baselines import fit_kde
 from gaedu.classifier import train_digit_classifier
 from gaedu.data import load_digits, ring_of_gaussians

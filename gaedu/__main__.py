@@ -181,8 +181,7 @@ def _restore(args: argparse.Namespace) -> None:
     import torch
 
     from gaedu.device import get_device
-    from gaedu.operators import Blur, Identity, Mask, Problem
-    from gaedu.restoration import restore
+    from gaedu.restoration import Blur, Identity, Mask, Problem, restore
 
     if Path(args.out).suffix.lower() not in (".png", ".npy"):
         raise UsageError(f"{args.out}: the output must be a .png or .npy file")
@@ -317,8 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--device", default=None)
     rec.set_defaults(run=_reconstruct)
 
-    from gaedu.operators import TASKS
-    from gaedu.restoration import METHODS
+    from gaedu.restoration import METHODS, TASKS
 
     res = commands.add_parser("restore", help="restore a grayscale photograph: denoise, inpaint or deblur")
     res.add_argument("--task", required=True, choices=TASKS)

@@ -33,7 +33,7 @@ from tqdm.auto import tqdm
 
 from gaedu import distributed
 from gaedu._validation import check_choice, check_fraction, check_images, check_int, check_nonnegative, check_positive
-from gaedu.checkpoint import load_model, save_checkpoint
+from gaedu.checkpoint import load_network, save_networks
 from gaedu.metrics import psnr
 from gaedu.nets import check_conv_shape, conv_down, conv_up, device_of, mlp, seeded
 
@@ -327,7 +327,7 @@ def reconstruct(model: Autoencoder, images: torch.Tensor, *, batch_size: int = 4
 def save_autoencoder(path: str | os.PathLike, result: AEResult, info: dict | None = None) -> Path:
     """Write the trained autoencoder of ``result`` to a checkpoint (see :mod:`gaedu.checkpoint`); return the path."""
     info = {"best_step": result.best_step, **(info or {})}
-    return save_checkpoint(path, "autoencoder", result.config.to_dict(), {"model": result.model.state_dict()}, info)
+    return save_networks(path, "autoencoder", result.config.to_dict(), {"model": result.model}, info)
 
 
 def load_autoencoder(path: str | os.PathLike, *, device: str | torch.device | None = None) -> Autoencoder:
@@ -336,11 +336,7 @@ def load_autoencoder(path: str | os.PathLike, *, device: str | torch.device | No
     Raises:
         gaedu.checkpoint.CheckpointError: the file is missing, corrupt, foreign or inconsistent.
     """
-
-    def build(payload: dict) -> tuple[Autoencoder, dict]:
-        return Autoencoder.from_config(AEConfig(**payload["config"])), payload["state"]["model"]
-
-    return load_model(path, "autoencoder", build, device=device)
+    return load_network(path, "autoencoder", lambda c: Autoencoder.from_config(AEConfig(**c)), ("model",), device=device)
 
 
 #: The 28×28 convolutional autoencoder (``python -m gaedu train-ae --dataset mnist28``,

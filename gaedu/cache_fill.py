@@ -69,8 +69,8 @@ class Item:
 def items() -> list[Item]:
     """Every item the book loads from the model cache, in the order ``python -m gaedu cache`` has always filled it."""
     from gaedu.cache import cached_path
-    from gaedu.denoiser import DenoiserConfig
-    from gaedu.dip import dip_study_config
+    from gaedu.restoration.denoiser import DenoiserConfig
+    from gaedu.restoration.dip import dip_study_config
     from gaedu.zoo import BASELINE_DATASETS, SEEDED, SEEDS, _baseline_config, _recipe, names
 
     out = [Item("denoiser", 0, cached_path("denoiser", DenoiserConfig().to_dict())),
@@ -144,8 +144,8 @@ def _order(todo: list[Item]) -> list[Item]:
 
 def train_item(name: str, seed: int, progress: bool = True) -> float:
     """Train (or load) one item into the cache; return the seconds it took."""
-    from gaedu.denoiser import load_denoiser
-    from gaedu.dip import dip_study
+    from gaedu.restoration.denoiser import load_denoiser
+    from gaedu.restoration.dip import dip_study
     from gaedu.zoo import baseline_choice, pretrained
 
     start = time.perf_counter()

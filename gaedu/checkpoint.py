@@ -144,6 +144,34 @@ def load_model(
     return model.to("cpu" if device is None else get_device(device)).eval()
 
 
+def save_networks(path: str | os.PathLike, kind: str, config: dict, networks: dict[str, nn.Module | None],
+                  info: dict | None = None) -> Path:  # fmt: skip
+    """Write the weights of ``networks`` (by name; ``None`` entries are left out) to a checkpoint of ``kind``.
+
+    The shared half of every ``save_*`` function: a GAN saves its generator, discriminator and
+    weight average, a score model its network and weight average, an autoencoder its network.
+    """
+    state = {name: network.state_dict() for name, network in networks.items() if network is not None}
+    return save_checkpoint(path, kind, config, state, info)
+
+
+def load_network(path: str | os.PathLike, kind: str, build: Callable[[dict[str, Any]], M], names: tuple[str, ...], *,
+                 device: str | torch.device | None = None) -> M:  # fmt: skip
+    """Load one network from a checkpoint written by :func:`save_networks`, in eval mode.
+
+    ``build(config)`` makes a fresh network from the saved settings; its weights are the first
+    of ``names`` the checkpoint holds (``('ema_generator', 'generator')``: the weight average
+    when there is one). Errors are :func:`load_model`'s.
+    """
+
+    def rebuild(payload: dict[str, Any]) -> tuple[M, dict[str, Any]]:
+        state = payload["state"]
+        name = next((name for name in names if name in state), names[-1])
+        return build(payload["config"]), state[name]
+
+    return load_model(path, kind, rebuild, device=device)
+
+
 def check_finite_weights(model: nn.Module, path: str | os.PathLike) -> None:
     """Raise :class:`CheckpointError` if a weight or buffer of ``model`` (loaded from ``path``) is NaN or infinite."""
     bad = [name for name, value in model.state_dict().items()

@@ -145,3 +145,14 @@ def update_ema(average: torch.nn.Module, model: torch.nn.Module, target: float, 
     """
     decay = min(target, (1 + step) / (10 + step))
     torch._foreach_lerp_(list(average.parameters()), list(model.parameters()), 1 - decay)
+
+
+def record_evaluation(history: dict[str, list], step: int, numbers: dict[str, float]) -> None:
+    """Append an evaluation's ``{name: number}`` to a trainer's history as ``'eval_<name>'``, and the step as ``'eval_step'``.
+
+    The one record both trainers keep for their ``evaluate`` callback (:func:`gaedu.gan.train_gan`,
+    :func:`gaedu.score.train_score`).
+    """
+    for name, number in numbers.items():
+        history.setdefault(f"eval_{name}", []).append(number)
+    history.setdefault("eval_step", []).append(step)

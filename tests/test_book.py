@@ -5,16 +5,13 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from conftest import ROOT, build_book
-
-sys.path.insert(0, str(ROOT / "tools"))
-from student_edition import load_config, toc_entries  # noqa: E402
+from tools.student_edition import load_config, toc_entries
 
 NOTEBOOKS = sorted((ROOT / "book").rglob("*.ipynb"))
 NOTEBOOKS = [nb for nb in NOTEBOOKS if ".ipynb_checkpoints" not in nb.parts]
@@ -180,7 +177,7 @@ def test_a_sound_page_builds(tmp_path):
 
 
 def test_the_fingerprint_follows_the_package_the_book_and_the_model_cache(tmp_path, monkeypatch):
-    import execute
+    from tools import execute
 
     (tmp_path / "gaedu").mkdir()
     (tmp_path / "book").mkdir()
@@ -368,8 +365,7 @@ def test_figures_are_opaque_so_they_read_in_dark_mode(built_book):
 
 
 def test_pages_are_made_accessible_where_the_theme_is_not():
-    sys.path.insert(0, str(ROOT / "book" / "_ext"))
-    import offline
+    import offline  # book/_ext, on pytest's pythonpath as on Sphinx's (pyproject.toml)
 
     page = (
         '<figure class="align-default" id="fig-a">\n<img alt="../_images/abc.png" src="../_images/abc.png" />\n'

@@ -26,14 +26,10 @@ import nbformat
 import pytest
 
 from conftest import BIN, ROOT
+from tools import check_run, classroom, execute, exercise_counts
+from tools.student_edition import chapter_notebooks
 
-sys.path.insert(0, str(ROOT / "tools"))
-import check_run  # noqa: E402
-import classroom  # noqa: E402
-import execute  # noqa: E402
-import exercise_counts  # noqa: E402
-
-CHAPTERS = execute.notebooks(ROOT)
+CHAPTERS = chapter_notebooks(ROOT)
 GRADED = {path.stem for path in classroom.chapters()}
 RESULTS = ROOT / "_build" / "check"
 
@@ -41,7 +37,7 @@ RESULTS = ROOT / "_build" / "check"
 def _result(chapter: Path) -> dict:
     path = RESULTS / f"{chapter.stem}.json"
     if not path.is_file():
-        pytest.fail(f"no check run result for {chapter.stem} ({path}): run tools/check_run.py {chapter.relative_to(ROOT)}",
+        pytest.fail(f"no check run result for {chapter.stem} ({path}): run python -m tools.check_run {chapter.relative_to(ROOT)}",
                     pytrace=False)  # fmt: skip
     return json.loads(path.read_text(encoding="utf-8"))
 
@@ -167,8 +163,8 @@ def _prepare(root: Path) -> Path:
     models = root / "models"
     models.mkdir(exist_ok=True)
     env = {"GAEDU_CACHE_DIR": str(models), "PATH": f"{BIN}:/usr/bin:/bin"}
-    run = subprocess.run([sys.executable, str(ROOT / "tools" / "execute.py"), "--root", str(root), "--fresh"],
-                         capture_output=True, text=True, env=env)  # fmt: skip
+    run = subprocess.run([sys.executable, "-m", "tools.execute", "--root", str(root), "--fresh"],
+                         cwd=ROOT, capture_output=True, text=True, env=env)  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
     out = root / "classroom"
     graded = classroom.write_sources(out, root=root)

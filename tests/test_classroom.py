@@ -5,8 +5,8 @@ The structural tests run without executing a notebook. The tests marked ``classr
 satisfy their checkers) and on every released one (which must fail: the answers are gone),
 and ``otter assign`` on every master notebook (which runs the tests against the solutions
 and fails if one does not pass); they execute every chapter three more times, so ``make
-test`` leaves them to instructors (``pytest -m classroom``, or ``tools/classroom.py
---check``) and asks the same questions of each chapter's check run (tests/test_check_run.py).
+test`` leaves them to instructors (``pytest -m classroom``, or ``python -m
+tools.classroom --check``) and asks the same questions of each chapter's check run (tests/test_check_run.py).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 import ast
 import json
 import re
-import sys
 import textwrap
 from pathlib import Path
 
@@ -22,10 +21,7 @@ import pytest
 import yaml
 
 from conftest import ROOT
-
-sys.path.insert(0, str(ROOT / "tools"))
-import classroom  # noqa: E402
-import exercise_counts  # noqa: E402
+from tools import classroom, exercise_counts
 
 WINDOW = 6  # a run of this many words from an answer must not appear in the released notebook
 CHAPTERS = classroom.chapters()
@@ -198,10 +194,10 @@ def test_otter_assign_passes_the_solutions(chapter, checked):
 @pytest.mark.graded
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
 def test_otter_releases_no_answer(chapter):
-    """Otter's student notebook (make test's `tools/classroom.py --prepare`, in _build/classroom) holds no answer."""
+    """Otter's student notebook (make test's `python -m tools.classroom --prepare`, in _build/classroom) holds no answer."""
     folder = ROOT / "_build" / "classroom" / "otter"
     if not (folder / chapter.stem / "student").is_dir():
-        pytest.fail(f"no Otter student notebook for {chapter.stem}: run tools/classroom.py --prepare", pytrace=False)
+        pytest.fail(f"no Otter student notebook for {chapter.stem}: run python -m tools.classroom --prepare", pytrace=False)
     master = _cells(folder / f"{chapter.stem}.ipynb")
     solution = re.compile(r"# BEGIN SOLUTION\n(.*?)# END SOLUTION", re.S)
     answers = [m for c in master if c["cell_type"] == "code" for m in solution.findall(_source(c))]

@@ -8,8 +8,7 @@ import torch
 from PIL import Image
 
 from gaedu.data import load_photo
-from gaedu.operators import degrade
-from gaedu.restoration import baseline, image_psnr
+from gaedu.restoration import baseline, degrade, image_psnr
 from test_cli import _assert_one_line_error, run, run_program
 
 
@@ -58,13 +57,13 @@ def test_inpaint_round_trip_with_a_png_mask_keeps_observed_pixels(camera, tmp_pa
 
 
 def test_denoise_default_method_is_the_learned_prior(camera, tmp_path, monkeypatch):
-    from gaedu import denoiser
-    from gaedu.denoiser import DenoiserConfig, train_denoiser
+    import gaedu.restoration
+    from gaedu.restoration.denoiser import DenoiserConfig, train_denoiser
 
     small = train_denoiser(DenoiserConfig(channels=12, depth=4, num_steps=120, batch_size=16, patch=32, lr=3e-3,
                                           sizes=(128,), photos=("coffee", "china")), device="cpu", progress=False)  # fmt: skip
     used = []
-    monkeypatch.setattr(denoiser, "load_denoiser", lambda **kwargs: used.append(1) or small.model)
+    monkeypatch.setattr(gaedu.restoration, "load_denoiser", lambda **kwargs: used.append(1) or small.model)
     problem = degrade(camera, "denoise")
     noisy = tmp_path / "noisy.npy"
     np.save(noisy, problem.observed.numpy())  # values outside [0, 1] are allowed in a noisy .npy

@@ -1112,12 +1112,7 @@ def test_the_leak_guards_catch_the_old_hints():
 
 
 def _exercise_counts():
-    import sys
-
-    from conftest import ROOT
-
-    sys.path.insert(0, str(ROOT / "tools"))
-    import exercise_counts
+    from tools import exercise_counts
 
     return exercise_counts
 
@@ -1125,7 +1120,7 @@ def _exercise_counts():
 def test_instructors_page_states_the_counts_the_notebooks_have():
     counts = _exercise_counts()
     text = counts.PAGE.read_text(encoding="utf-8")
-    assert counts.page(text) == text, "run: .venv/bin/python tools/exercise_counts.py --write"
+    assert counts.page(text) == text, "run: .venv/bin/python -m tools.exercise_counts --write"
 
 
 def test_exercise_counting_sees_checks_in_solutions_and_ignores_imports_and_comments(tmp_path):

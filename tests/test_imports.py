@@ -6,7 +6,10 @@ import sys
 
 import gaedu
 
-MODULES = sorted(f"gaedu.{m.name}" for m in pkgutil.iter_modules(gaedu.__path__) if m.name != "__main__")
+MOVED = {"gaedu.operators": "gaedu.restoration", "gaedu.denoiser": "gaedu.restoration.denoiser", "gaedu.dip": "gaedu.restoration.dip"}
+MODULES = sorted(
+    m.name for m in pkgutil.walk_packages(gaedu.__path__, "gaedu.") if m.name != "gaedu.__main__" and m.name not in MOVED
+)
 
 
 def test_every_module_imports_silently_and_lazily():
@@ -47,3 +50,57 @@ def test_the_layers_hold_and_an_upward_import_breaks_them(tmp_path):
         file.write("\n\ndef _upward():\n    import gaedu.zoo  # noqa: F401\n")
     result = _lint_imports(tmp_path, tmp_path)
     assert result.returncode == 1 and "gaedu.device is not allowed to import gaedu.zoo" in result.stdout, result.stdout
+
+
+def test_a_moved_module_still_imports_warns_once_and_forwards_every_name():
+    import importlib
+    import warnings
+
+    for old, new in MOVED.items():
+        sys.modules.pop(old, None)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            alias = importlib.import_module(old)
+        assert [str(w.message).split(";")[0] for w in caught] == [f"{old} moved to {new}"]
+        assert caught[0].category is DeprecationWarning
+        target = importlib.import_module(new)
+        assert all(getattr(alias, name) is getattr(target, name) for name in dir(target) if not name.startswith("__"))
+
+
+def _cycles(graph, modules) -> list[list[str]]:
+    """Every import cycle among ``modules`` (depth-first search), each as the chain that closes it."""
+    state, found = {}, []
+
+    def visit(module, chain):
+        state[module] = "open"
+        for imported in sorted(graph.find_modules_directly_imported_by(module) & modules):
+            if state.get(imported) == "open":
+                found.append(chain[chain.index(imported) :] + [imported])
+            elif imported not in state:
+                visit(imported, chain + [imported])
+        state[module] = "done"
+
+    for module in sorted(modules):
+        if module not in state:
+            visit(module, [module])
+    return found
+
+
+def test_the_import_graph_has_no_cycle():
+    import grimp
+
+    graph = grimp.build_graph("gaedu")
+    # a package's __init__ re-exports its modules (gaedu.restoration -> gaedu.restoration.tv): not a dependency of theirs
+    packages = {m for m in graph.modules if graph.find_children(m)}
+    modules = graph.modules - packages
+    assert _cycles(graph, modules) == []
+
+
+def test_the_cycle_search_finds_a_cycle():
+    class Graph:  # a -> b -> c -> a, and c -> d
+        edges = {"a": {"b"}, "b": {"c"}, "c": {"a", "d"}, "d": set()}
+
+        def find_modules_directly_imported_by(self, module):
+            return self.edges[module]
+
+    assert _cycles(Graph(), {"a", "b", "c", "d"}) == [["a", "b", "c", "a"]]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -10,10 +9,8 @@ import pytest
 import yaml
 from sphinx.errors import ExtensionError
 
+import offline  # book/_ext, on pytest's pythonpath as on Sphinx's (pyproject.toml)
 from conftest import ROOT
-
-sys.path.insert(0, str(ROOT / "book" / "_ext"))
-import offline  # noqa: E402
 
 
 def _fake_mathjax(root: Path) -> Path:

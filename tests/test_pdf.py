@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import re
-import sys
 
 import pytest
 import yaml
 
+import pdf as pdf_extension  # book/_ext, on pytest's pythonpath as on Sphinx's (pyproject.toml)
 from conftest import ROOT, make
-
-sys.path.insert(0, str(ROOT / "tools"))
-sys.path.insert(0, str(ROOT / "book" / "_ext"))
-import check_pdf  # noqa: E402
-import pdf as pdf_extension  # noqa: E402
+from tools import check_pdf
 
 CLEAN = "This is XeTeX, Version 3.141592653\nOutput written on gaedu.pdf (378 pages).\n"
 

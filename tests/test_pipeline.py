@@ -8,10 +8,8 @@ import sys
 import pytest
 
 from conftest import ROOT
-
-sys.path.insert(0, str(ROOT / "tools"))
-import pipeline  # noqa: E402
-from pipeline import Job  # noqa: E402
+from tools import pipeline
+from tools.pipeline import Job
 
 
 def _job(name: str, seconds: float = 0.2, needs=(), code: int = 0, slots: int = 1, trace=None) -> Job:
@@ -76,12 +74,13 @@ def test_executions_are_counted_and_a_third_one_is_caught(tmp_path):
 
 
 def test_make_test_executes_each_chapter_twice_and_make_check_only_the_changed(monkeypatch):
-    import execute
+    from tools import execute
+    from tools.student_edition import chapter_notebooks
 
     jobs = pipeline.test_jobs()
-    chapters = execute.notebooks(ROOT)
-    runs = [job for job in jobs if job.argv[1:2] in (["tools/execute.py"], ["tools/check_run.py"]) and
-            ("--notebook" in job.argv or job.argv[1] == "tools/check_run.py")]  # fmt: skip
+    chapters = chapter_notebooks(ROOT)
+    runs = [job for job in jobs if job.argv[1:3] in (["-m", "tools.execute"], ["-m", "tools.check_run"]) and
+            ("--notebook" in job.argv or job.argv[2] == "tools.check_run")]  # fmt: skip
     assert len(runs) == 2 * len(chapters)
     assert {job.argv[-1] for job in runs} == {str(p.relative_to(ROOT)) for p in chapters}
     monkeypatch.setattr(execute, "stale", lambda root, code_only=False: chapters[:1])
@@ -109,15 +108,15 @@ def test_every_job_of_make_test_can_run():
 @pytest.mark.parametrize(
     ("tool", "args", "message"),
     [
-        ("check_run.py", ["book/nowhere.ipynb"], "no such notebook: book/nowhere.ipynb"),
-        ("execute.py", ["--notebook", "README.md"], "no such notebook: README.md"),
-        ("pipeline.py", ["test", "--slots", "0"], "--slots must be at least 1, got 0"),
-        ("pipeline.py", ["everything"], "invalid choice: 'everything'"),
+        ("check_run", ["book/nowhere.ipynb"], "no such notebook: book/nowhere.ipynb"),
+        ("execute", ["--notebook", "README.md"], "no such notebook: README.md"),
+        ("pipeline", ["test", "--slots", "0"], "--slots must be at least 1, got 0"),
+        ("pipeline", ["everything"], "invalid choice: 'everything'"),
     ],
 )
 def test_a_bad_argument_is_one_line_and_runs_nothing(tool, args, message):
     import subprocess
 
-    result = subprocess.run([sys.executable, str(ROOT / "tools" / tool), *args], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", f"tools.{tool}", *args], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 2
     assert message in result.stderr.strip().splitlines()[-1] and result.stdout == ""

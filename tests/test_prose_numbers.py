@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 
 import pytest
 import yaml
 
 from conftest import ROOT
-
-sys.path.insert(0, str(ROOT / "tools"))
-import prose_numbers  # noqa: E402
+from tools import prose_numbers
 
 CHAPTERS = prose_numbers.chapters()
 ALLOW = yaml.safe_load(prose_numbers.ALLOW.read_text()) or {}

@@ -16,7 +16,27 @@ from skimage.restoration import denoise_tv_chambolle
 
 from gaedu import cache
 from gaedu.data import PHOTOS, load_photo, photo_side
-from gaedu.denoiser import (
+from gaedu.metrics import psnr, ssim
+from gaedu.restoration import (
+    Blur,
+    Identity,
+    Mask,
+    Problem,
+    baseline,
+    choose_weight,
+    degrade,
+    gaussian_kernel,
+    image_psnr,
+    learned_prior,
+    random_mask,
+    restore,
+    sure,
+    tv,
+    tv_map,
+    tv_objective,
+    tv_subgradient_ascent,
+)
+from gaedu.restoration.denoiser import (
     TEST_PHOTOS,
     TRAIN_PHOTOS,
     Denoiser,
@@ -26,21 +46,7 @@ from gaedu.denoiser import (
     score,
     train_denoiser,
 )
-from gaedu.dip import deep_image_prior
-from gaedu.metrics import psnr, ssim
-from gaedu.operators import Blur, Identity, Mask, Problem, degrade, gaussian_kernel, random_mask
-from gaedu.restoration import (
-    baseline,
-    choose_weight,
-    image_psnr,
-    learned_prior,
-    restore,
-    sure,
-    tv,
-    tv_map,
-    tv_objective,
-    tv_subgradient_ascent,
-)
+from gaedu.restoration.dip import deep_image_prior
 
 
 @pytest.fixture(scope="module")
@@ -419,3 +425,61 @@ def test_load_denoiser_uses_the_cache(tmp_path, monkeypatch):
         torch.testing.assert_close(a, b)
     assert isinstance(second, Denoiser) and not second.training
     assert dataclasses.replace(config, seed=1) != config
+
+
+# ----------------------------------------------------------------------------- a reader's operator
+
+
+def _half(x):  # the exercise's downsampling: the mean of each 2×2 block
+    return torch.nn.functional.avg_pool2d(x[None, None], 2)[0, 0]
+
+
+def _half_adjoint(v):
+    return v.repeat_interleave(2, -2).repeat_interleave(2, -1) / 4
+
+
+def test_a_readers_operator_restores_through_problem(small_denoiser):
+    from gaedu.restoration import Linear, adjoint_gap, tv_restore
+
+    clean = load_photo("camera", 128).double()
+    operator = Linear(_half, _half_adjoint, name="2×2 block mean")
+    noise = torch.randn(64, 64, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    problem = Problem("super-resolution", operator(clean) + 0.01 * noise, operator, 0.01)
+    assert adjoint_gap(operator, problem.observed) < 1e-14 and not problem.exact and not problem.projected
+    start = problem.start()  # Aᵀy / Aᵀ1: each observed value copied over its block
+    torch.testing.assert_close(start, problem.observed.repeat_interleave(2, 0).repeat_interleave(2, 1))
+    assert 0.24 < problem.normal_bound() < 0.26  # ‖AᵀA‖ = 1/4, by power iteration
+    tv_result = tv_restore(problem, clean=clean)
+    prior_result = learned_prior(problem, small_denoiser.model, clean=clean)
+    for result in (tv_result, prior_result):
+        assert result.image.shape == (128, 128)
+        assert image_psnr(result.image, clean) > image_psnr(start, clean) + 0.5
+    assert tv_result.info["scores"] is not None  # the discrepancy principle chose the weight
+    exact = Problem("super-resolution", operator(clean), operator, 0.0)  # exact data, no projection: fitted
+    restored = tv_restore(exact).image.double()
+    assert exact.exact and (operator(restored) - exact.observed).abs().max() < 0.02
+
+
+def test_a_wrong_adjoint_or_a_foreign_operator_is_refused():
+    from gaedu.restoration import Linear
+
+    y = torch.rand(8, 8, dtype=torch.float64)
+    with pytest.raises(ValueError, match="adjoint is not the adjoint of forward"):
+        Problem("super-resolution", y, Linear(_half, lambda v: v.repeat_interleave(2, -2).repeat_interleave(2, -1)), 0.01)
+    with pytest.raises(ValueError, match="maps an image of shape"):
+        Problem("super-resolution", y, Linear(lambda x: x, _half_adjoint), 0.01)
+    with pytest.raises(ValueError, match="wrap two functions in Linear"):
+        Problem("super-resolution", y, _half, 0.01)
+    with pytest.raises(ValueError, match="two functions"):
+        Linear(_half, None)
+    with pytest.raises(ValueError, match="task must be a name"):
+        Problem("", y, Linear(_half, _half_adjoint), 0.01)
+    with pytest.raises(ValueError, match="tasks denoise, inpaint, deblur, not 'super-resolution'"):
+        baseline(Problem("super-resolution", y, Linear(_half, _half_adjoint), 0.01), "wiener")
+
+
+def test_exact_inpainting_is_projected_and_keeps_the_observed_pixels(camera):
+    problem = degrade(camera[:64, :64], "inpaint")
+    assert problem.exact and problem.projected
+    result = tv_map(problem, 1.0, eps=0.03, steps=50)
+    torch.testing.assert_close(result.image[problem.mask], problem.observed[problem.mask].to(result.image.dtype))

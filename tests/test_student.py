@@ -13,9 +13,7 @@ import nbformat
 import pytest
 
 from conftest import ROOT
-
-sys.path.insert(0, str(ROOT / "tools"))
-import student_edition  # noqa: E402
+from tools import student_edition
 
 pytestmark = pytest.mark.book
 
@@ -51,7 +49,7 @@ def edition(built_book, tmp_path_factory):
 
 
 def _chapters():
-    return [ROOT / f"{e}.ipynb" for e in student_edition.toc_entries(ROOT) if (ROOT / f"{e}.ipynb").exists()]
+    return student_edition.chapter_notebooks(ROOT)
 
 
 def _outputs(cell) -> str:

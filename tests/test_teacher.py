@@ -10,18 +10,13 @@ whose blank release once scored a point, and it has three graded exercises.
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from conftest import ROOT
-
-sys.path.insert(0, str(ROOT / "tools"))
-import classroom  # noqa: E402
-import execute  # noqa: E402
-import teacher  # noqa: E402
+from tools import classroom, execute, teacher
 
 CHAPTER = "core-concepts"
 COURSE = ROOT / "_build" / "classroom"
@@ -36,7 +31,7 @@ def _expected(points: float, written: float = 0.0) -> dict[str, tuple[float, flo
 @pytest.fixture(scope="module")
 def points() -> float:
     if not (COURSE / "otter" / CHAPTER / "autograder").is_dir():
-        pytest.fail(f"no Otter autograder for {CHAPTER}: run tools/classroom.py --prepare first", pytrace=False)
+        pytest.fail(f"no Otter autograder for {CHAPTER}: run python -m tools.classroom --prepare first", pytrace=False)
     return float(len(classroom.source_notebook(ROOT / "book" / "foundations" / f"{CHAPTER}.ipynb")[1]))
 
 

@@ -6,7 +6,7 @@ with ``!``), any character the fonts lack ("Missing character", which prints a
 blank), and any undefined reference or citation. It then reads the PDF's outline
 and fails unless every page of the table of contents is a chapter of it.
 
-Usage: .venv/bin/python tools/check_pdf.py [--root .]
+Usage: .venv/bin/python -m tools.check_pdf [--root .]
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ import re
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from student_edition import toc_entries  # noqa: E402
+from tools.student_edition import toc_entries
 
 PROBLEMS = (
     (re.compile(r"^! .*"), "error"),

@@ -36,7 +36,7 @@ graded part sees the state a fresh ``nbgrader validate`` would. The result, with
 cell's seconds, goes to ``_build/check/<chapter>.json``, which ``tests/test_check_run.py``
 reads; one line is appended to ``_build/executions.jsonl`` (the pipeline counts them).
 
-Usage: .venv/bin/python tools/check_run.py book/<part>/<chapter>.ipynb [--classroom _build/classroom] [--out _build/check]
+Usage: .venv/bin/python -m tools.check_run book/<part>/<chapter>.ipynb [--classroom _build/classroom] [--out _build/check]
 """
 
 from __future__ import annotations
@@ -55,9 +55,9 @@ from types import SimpleNamespace
 
 import nbformat
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from execute import record_execution  # noqa: E402
-from student_edition import ROOT  # noqa: E402
+from tools import classroom as course
+from tools.execute import record_execution
+from tools.student_edition import ROOT
 
 #: What ``--nbval-lax`` leaves out of the comparison (nbval's ``IPyNbFile.skip_compare`` without nbdime).
 SKIP_COMPARE = ("metadata", "traceback", "prompt_number", "output_type", "name", "execution_count",
@@ -363,8 +363,6 @@ def student(source, kind: str):
     """The nbgrader source with every answer handed in by one simulated student: ``"own words"``
     (right, with his own names), ``"retyped"`` (the same, each answer in another type a student may
     hand in) or ``"wrong"`` (every answer wrong)."""
-    import classroom as course
-
     notebook = copy.deepcopy(source)
     for index, cell in enumerate(notebook.cells):
         if cell.metadata.get("nbgrader", {}).get("solution") and course.BEGIN in cell.source:
@@ -393,8 +391,6 @@ def check_chapter(chapter: Path, classroom: Path, out: Path, root: Path = ROOT, 
 
     ``ref``: the build's executed chapter to compare with (default: from the build's cache).
     """
-    import classroom as course
-
     chapter = chapter.resolve()
     name = chapter.stem
     notebook = nbformat.read(chapter, as_version=4)
@@ -407,7 +403,7 @@ def check_chapter(chapter: Path, classroom: Path, out: Path, root: Path = ROOT, 
     tests_dir = classroom / "otter" / name / "autograder" / "tests"
     graded = body < len(notebook.cells) and source_path.is_file()
     if body < len(notebook.cells) and not graded:
-        result["problems"].append(f"no nbgrader source for {name}: run tools/classroom.py --out {classroom} first")
+        result["problems"].append(f"no nbgrader source for {name}: run python -m tools.classroom --prepare --out {classroom} first")
     if graded:
         source = nbformat.read(source_path, as_version=4)
         released = nbformat.read(release_path, as_version=4)
@@ -490,7 +486,7 @@ def verdicts(result: dict) -> list[str]:
         wrong += [f"Otter's test {q} fails the right answer in another type: {why}"
                   for q, why in students.get("retyped", {}).items() if why]  # fmt: skip
         wrong += [f"the release fails a cell that is not a grade cell: {s!r}" for s in release["failed"]
-                  if not re.match(r"check_\w+\(", s)]  # fmt: skip
+                  if not course.is_grade_code(s)]  # fmt: skip
         wrong += [f"the release changes the locked cell {s!r}" for s in release["changed"] + release["type_changed"]]
         wrong += [f"Otter's test {q} fails on the solutions: {why}" for q, why in result["otter"].items() if why]
     return wrong
@@ -499,7 +495,7 @@ def verdicts(result: dict) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("chapters", nargs="+", help="chapter notebooks")
-    parser.add_argument("--classroom", default=str(ROOT / "_build" / "classroom"), help="tools/classroom.py's --out")
+    parser.add_argument("--classroom", default=str(ROOT / "_build" / "classroom"), help="tools.classroom's --out")
     parser.add_argument("--out", default=str(ROOT / "_build" / "check"), help="where the results go")
     args = parser.parse_args(argv)
     for chapter in args.chapters:

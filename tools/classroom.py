@@ -31,33 +31,36 @@ source of truth. ``--check`` then runs ``nbgrader validate`` on every source not
 (each must pass) and every released one (each must fail), and ``otter assign`` on every
 master (each must succeed), two at a time.
 
-Usage: .venv/bin/python tools/classroom.py [--out _build/classroom] [--check]
+Usage: .venv/bin/python -m tools.classroom [--out _build/classroom] [--check]
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import builtins
 import copy
+import io
 import os
 import re
 import shutil
 import signal
 import subprocess
+import symtable
 import sys
 import tempfile
+import tokenize
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import nbformat
 import tomllib
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from exercise_counts import _LABEL, _SOLUTION  # noqa: E402
-from student_edition import ROOT, chapter_notebooks, is_solution  # noqa: E402
+from tools.exercise_counts import _LABEL, _SOLUTION
+from tools.student_edition import ROOT, chapter_notebooks, is_solution
 
 SCHEMA = 3  # nbgrader's cell-metadata schema
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
-_CHECK_LINE = re.compile(r"^check_\w+\(")
 
 
 def chapters(root: Path = ROOT) -> list[Path]:
@@ -69,14 +72,27 @@ def _text(cell: dict) -> str:
     return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
 
 
+def _is_check(statement: ast.stmt) -> bool:
+    """Whether a statement is a checker call standing alone, ``check_…(…)`` (a grade cell's kind of statement)."""
+    call = statement.value if isinstance(statement, ast.Expr) else None
+    return isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id.startswith("check_")
+
+
+def is_grade_code(code: str) -> bool:
+    """Whether ``code`` is what a grade cell holds: checker calls (:func:`_is_check`) and nothing else."""
+    try:
+        body = ast.parse(code).body
+    except SyntaxError:
+        return False
+    return bool(body) and all(_is_check(statement) for statement in body)
+
+
 def _split_checks(code: str) -> tuple[str, str]:
     """Split solution code into (answer, checker calls): the top-level ``check_…(…)`` statements go to the second.
 
     The statements are found by parsing the code (:mod:`ast`), so a call over several lines, or one
     whose arguments hold brackets in strings, moves as a whole; code that does not parse is all answer.
     """
-    import ast
-
     lines = code.splitlines()
     try:
         tree = ast.parse(code)
@@ -84,8 +100,7 @@ def _split_checks(code: str) -> tuple[str, str]:
         return code.strip("\n"), ""
     checked: set[int] = set()
     for node in tree.body:
-        call = node.value if isinstance(node, ast.Expr) else None
-        if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and _CHECK_LINE.match(call.func.id + "("):
+        if _is_check(node):
             checked.update(range(node.lineno - 1, node.end_lineno))
     answer = [line for i, line in enumerate(lines) if i not in checked]
     checks = [line for i, line in enumerate(lines) if i in checked]
@@ -102,15 +117,20 @@ def _meta(grade_id: str, *, solution: bool, grade: bool, locked: bool, points: i
 def _starting_point(stub: str) -> str:
     """The exercise's starting code, without its commented-out checker call: it names the answer
     (``best_lr = None  # your code here``), outside the solution region, so that a blank
-    submission resets the name rather than leave the chapter's own value of it to be graded."""
-    kept = [line for line in stub.splitlines() if not line.lstrip().startswith("# check_")]
+    submission resets the name rather than leave the chapter's own value of it to be graded.
+
+    The call is a comment, which :mod:`ast` does not keep: the comments are found by Python's own
+    tokenizer (:mod:`tokenize`), so a line of a string that starts with ``# check_`` stays.
+    """
+    tokens = tokenize.generate_tokens(io.StringIO(stub).readline)
+    commented = {token.start[0] for token in tokens if token.type == tokenize.COMMENT
+                 and token.string.startswith("# check_") and not token.line[: token.start[1]].strip()}  # fmt: skip
+    kept = [line for number, line in enumerate(stub.splitlines(), start=1) if number not in commented]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip("\n")
 
 
 def _defined(code: str) -> set[str]:
     """The names a piece of code binds at its top level (assignments, functions, classes)."""
-    import ast
-
     names = set()
     for node in ast.parse(code).body:
         if isinstance(node, ast.FunctionDef | ast.ClassDef):
@@ -123,8 +143,6 @@ def _defined(code: str) -> set[str]:
 
 def answer_names(checks: str) -> list[str]:
     """The names a grade cell's checker calls read: each argument must be a plain name (or a tuple of them)."""
-    import ast
-
     names = []
     for node in ast.parse(checks).body:
         if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
@@ -252,9 +270,10 @@ def source_notebook(path: Path) -> tuple[nbformat.NotebookNode, list[str]]:
 
 
 def _free_names(code: str) -> list[str]:
-    """The global names that ``code`` reads (builtins left out, lambdas and comprehensions looked into), in order of first use."""
-    import builtins
-    import symtable
+    """The global names that ``code`` reads (builtins left out, lambdas and comprehensions looked into), in order of first use.
+
+    :mod:`symtable` says which names are global; their first use is where :mod:`ast` first finds each.
+    """
 
     def globals_of(table: symtable.SymbolTable) -> set[str]:
         found = {name for name in table.get_identifiers() if table.lookup(name).is_global()}
@@ -262,7 +281,11 @@ def _free_names(code: str) -> list[str]:
 
     body = "def _test():\n" + "\n".join(f"    {line}" for line in code.splitlines())
     names = globals_of(symtable.symtable(body, "<checks>", "exec").get_children()[0]) - set(dir(builtins))
-    return sorted(names, key=lambda name: re.search(rf"\b{name}\b", code).start())
+    first: dict[str, tuple[int, int]] = {}
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Name) and node.id in names:
+            first[node.id] = min(first.get(node.id, (node.lineno, node.col_offset)), (node.lineno, node.col_offset))
+    return sorted(names, key=lambda name: (first.get(name, (len(code) + 1, 0)), name))
 
 
 def otter_test(label: str, checks: str) -> str:
@@ -439,7 +462,7 @@ def otter_assign(master: str | Path, run_tests: bool = True) -> str:
     Otter writes ``autograder/`` (the solutions, the tests, the autograder zip for
     Gradescope-style graders) and ``student/`` (solutions replaced by ``...``), and
     first runs the tests against the solutions, failing if any does not pass (not with
-    ``run_tests=False``: ``make test``'s check run, ``tools/check_run.py``, runs Otter's
+    ``run_tests=False``: ``make test``'s check run, :mod:`tools.check_run`, runs Otter's
     tests in the chapter's second execution instead). Return "" on success, else the end
     of Otter's report.
     """
@@ -513,7 +536,7 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     parser.add_argument(
         "--prepare", action="store_true",
-        help="also write Otter's student and autograder folders without running the tests (what tools/check_run.py reads)",
+        help="also write Otter's student and autograder folders without running the tests (what tools.check_run reads)",
     )  # fmt: skip
     parser.add_argument("--chapters", nargs="*", default=None, help="only these chapters (their stems)")
     args = parser.parse_args(argv)

@@ -23,7 +23,7 @@ with the cached outputs, as the pages show them) to ``_build/jupyter_execute``,
 where nbval and the student edition read them: myst-nb 1.x writes the source
 notebook there without its outputs when they come from the cache.
 
-Usage: .venv/bin/python tools/execute.py [--root .] [--timeout 300] [--fresh] [--write-executed]
+Usage: .venv/bin/python -m tools.execute [--root .] [--timeout 300] [--fresh] [--write-executed]
 """
 
 from __future__ import annotations
@@ -37,13 +37,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from student_edition import chapter_notebooks  # noqa: E402
-
-
-def notebooks(root: Path) -> list[Path]:
-    """Return the table of contents' notebooks, in reading order (:func:`student_edition.chapter_notebooks`)."""
-    return chapter_notebooks(root)
+from tools.student_edition import chapter_notebooks
 
 
 def _hash_files(digest, root: Path, files: list[Path]) -> None:
@@ -103,7 +97,7 @@ def write_executed(root: Path) -> int:
 
     cache = get_cache(root / "_build" / ".jupyter_cache")
     missing = []
-    for notebook in notebooks(root):
+    for notebook in chapter_notebooks(root):
         try:
             _, executed = cache.merge_match_into_notebook(nbformat.read(notebook, as_version=4))
         except KeyError:
@@ -137,7 +131,7 @@ def stale(root: Path, *, code_only: bool = False) -> list[Path]:
 
     path = root / "_build" / ".jupyter_cache"
     stamp = path / "gaedu-fingerprint"
-    found = notebooks(root)
+    found = chapter_notebooks(root)
     if not path.is_dir() or (not code_only and (not stamp.is_file() or stamp.read_text() != fingerprint(root))):
         return found
     cache = get_cache(path)
@@ -171,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{len(todo)} notebooks are not in the build's cache as they are now ({names}); "
                   "build the book first (make book): this build must not execute them", file=sys.stderr)  # fmt: skip
             return 1
-        print(f"all {len(notebooks(root))} notebooks are in the build's cache: nothing to execute")
+        print(f"all {len(chapter_notebooks(root))} notebooks are in the build's cache: nothing to execute")
         return 0
     os.environ["OMP_NUM_THREADS"] = "1"  # inherited by every kernel
     from jupyter_cache import get_cache
@@ -200,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     stamp.write_text(current)
     pages.parent.mkdir(parents=True, exist_ok=True)
     pages.write_text(sphinx_fingerprint(root))
-    found = notebooks(root)
+    found = chapter_notebooks(root)
     if not found:
         return 0
     for notebook in found:

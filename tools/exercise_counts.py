@@ -1,20 +1,24 @@
 """Count the exercises of every chapter and those that an automatic checker confirms.
 
 An exercise is a ``{exercise-start}`` directive with a ``:label:``; it counts as
-*checked* when a cell of the exercise, or of its solution (``{solution-start} label``),
-calls a checker of :mod:`gaedu.exercises` (a call ``check_…(``, not an import or a comment).
+*checked* when a code cell of the exercise, or of its solution (``{solution-start} label``),
+calls a checker of :mod:`gaedu.exercises` (a call ``check_…(…)`` that :mod:`ast` finds in the
+cell, not an import, a comment or a string; a cell that does not parse calls nothing).
 ``book/back/instructors.md`` states these counts; ``tests/test_exercises.py`` checks
 that it states them right.
 
-Usage: .venv/bin/python tools/exercise_counts.py           (prints the table)
-       .venv/bin/python tools/exercise_counts.py --write   (writes it into instructors.md)
+Usage: .venv/bin/python -m tools.exercise_counts           (prints the table)
+       .venv/bin/python -m tools.exercise_counts --write   (writes it into instructors.md)
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from pathlib import Path
+
+from tools.student_edition import chapter_notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "book" / "back" / "instructors.md"
@@ -22,7 +26,6 @@ _BLOCK = re.compile(r"(<!-- exercise-counts: start -->\n).*?(<!-- exercise-count
 _SENTENCE = re.compile(r"Of the book's (\d+) exercises, (\d+) end with a call to a checker")
 _LABEL = re.compile(r"\{exercise-start\}[^\n]*\n(?:[^\n]*\n)*?:label:\s*(\S+)")
 _SOLUTION = re.compile(r"\{solution-start\}\s*(\S+)")
-_CALL = re.compile(r"^(?!\s*(?:from\b|import\b|#)).*\bcheck_\w+\(", re.M)
 
 
 def title(path: Path) -> str:
@@ -32,6 +35,20 @@ def title(path: Path) -> str:
     if match is None:
         raise ValueError(f"{path.relative_to(ROOT)}: the first cell has no '# ' title")
     return match.group(1).strip()
+
+
+def calls_checker(code: str) -> bool:
+    """Whether ``code`` calls a checker: a call of a function ``check_…``, by its name or as an attribute."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:  # Markdown, or code that is not plain Python
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+            if name.startswith("check_"):
+                return True
+    return False
 
 
 def count(path: Path) -> tuple[list[str], set[str]]:
@@ -47,7 +64,7 @@ def count(path: Path) -> tuple[list[str], set[str]]:
         if found := _SOLUTION.search(text):
             solution = found.group(1)
         current = solution or exercise
-        if current is not None and _CALL.search(text):
+        if current is not None and cell.get("cell_type", "code") == "code" and calls_checker(text):
             checked.add(current)
         if "{exercise-end}" in text:
             exercise = None
@@ -56,18 +73,11 @@ def count(path: Path) -> tuple[list[str], set[str]]:
     return labels, checked & set(labels)
 
 
-def chapters() -> list[Path]:
-    """The chapter notebooks in the order of ``_toc.yml`` (:func:`student_edition.chapter_notebooks`)."""
-    from student_edition import chapter_notebooks
-
-    return chapter_notebooks(ROOT)
-
-
 def table() -> tuple[str, int, int]:
     """The Markdown table of counts per chapter, and the book's totals (exercises, checked)."""
     rows = ["| chapter | exercises | with a checker |", "| --- | ---: | ---: |"]
     total = checked_total = 0
-    for path in chapters():
+    for path in chapter_notebooks(ROOT):  # the one chapter list, in the order of _toc.yml
         labels, checked = count(path)
         if labels:
             rows.append(f"| {title(path)} | {len(labels)} | {len(checked)} |")

@@ -9,16 +9,16 @@ jobs that wait for it, by the seconds the last run recorded in
 ``_build/logs/<job>.log``; a failed job's end is printed, the jobs that need it are not
 run, and the others go on, so one run reports every failure.
 
-``make test`` (``tools/pipeline.py test``) runs, for each chapter, exactly two
-executions: the build's (``tools/execute.py --notebook``) and the check run's
-(``tools/check_run.py``), which carries nbval's comparison and the nbgrader and Otter
+``make test`` (``python -m tools.pipeline test``) runs, for each chapter, exactly two
+executions: the build's (``tools.execute --notebook``) and the check run's
+(``tools.check_run``), which carries nbval's comparison and the nbgrader and Otter
 verdicts. Beside them: the linter, the unit tests, the classroom files, the Sphinx build,
 the built book's tests (pages, browser, student edition, PDF) and a conformance run of
 the real ``nbgrader validate`` and ``otter assign`` on the smallest chapter. It ends with
 the time report (printed, and written to ``_build/test-report.json``) and fails if a
 chapter was executed more than twice.
 
-``make check`` (``tools/pipeline.py check``) is the fast tier: the linter, the unit tests
+``make check`` (``python -m tools.pipeline check``) is the fast tier: the linter, the unit tests
 on both cores without the small book builds, and the build and check run of the chapters
 whose code changed since the last build; it says what it did not run.
 """
@@ -35,14 +35,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from student_edition import ROOT  # noqa: E402
+from tools.student_edition import ROOT, chapter_notebooks
 
 BIN = Path(sys.executable).parent
 PY = str(BIN / "python")
 REPORT = ROOT / "_build" / "test-report.json"
 #: The seconds of each job and of each test file, as measured by a `make test` on the 2-core CPU the book is
-#: tested on, for a run with no report of its own yet (a fresh clone, CI): `tools/pipeline.py seconds` rewrites it.
+#: tested on, for a run with no report of its own yet (a fresh clone, CI): `python -m tools.pipeline seconds` rewrites it.
 SECONDS = Path(__file__).with_name("pipeline-seconds.json")
 #: The most times ``make test`` may execute one chapter: the build and the check run.
 MAX_EXECUTIONS = 2
@@ -109,18 +108,17 @@ def unit_jobs(marks: str, needs: list[str] | None = None, parts: int = 2) -> lis
 
 def test_jobs() -> list[Job]:
     """The jobs of ``make test``."""
-    import classroom
-    import execute
+    from tools import classroom
 
-    chapters = execute.notebooks(ROOT)
+    chapters = chapter_notebooks(ROOT)
     graded = {p.stem for p in classroom.chapters()}
     jobs = [Job("cache", [PY, "-m", "gaedu", "cache", "--jobs", "2"], slots=2),
             Job("lint", LINT),
-            Job("prepare", [PY, "tools/execute.py", "--fresh", "--prepare"], ["cache"]),
-            Job("classroom", [PY, "tools/classroom.py", "--prepare"])]  # fmt: skip
+            Job("prepare", [PY, "-m", "tools.execute", "--fresh", "--prepare"], ["cache"]),
+            Job("classroom", [PY, "-m", "tools.classroom", "--prepare"])]  # fmt: skip
     for path in chapters:
-        jobs.append(Job(f"build:{path.stem}", [PY, "tools/execute.py", "--notebook", _rel(path)], ["prepare"]))
-        jobs.append(Job(f"check:{path.stem}", [PY, "tools/check_run.py", _rel(path)],
+        jobs.append(Job(f"build:{path.stem}", [PY, "-m", "tools.execute", "--notebook", _rel(path)], ["prepare"]))
+        jobs.append(Job(f"check:{path.stem}", [PY, "-m", "tools.check_run", _rel(path)],
                         [f"build:{path.stem}"] + (["classroom"] if path.stem in graded else [])))  # fmt: skip
     builds = [f"build:{p.stem}" for p in chapters]
     jobs += [
@@ -140,8 +138,7 @@ def test_jobs() -> list[Job]:
 
 def check_jobs() -> tuple[list[Job], list[str]]:
     """The jobs of ``make check`` and what it leaves out."""
-    import classroom
-    import execute
+    from tools import classroom, execute
 
     changed = execute.stale(ROOT, code_only=True)
     graded = {p.stem for p in classroom.chapters()}
@@ -149,18 +146,18 @@ def check_jobs() -> tuple[list[Job], list[str]]:
             *unit_jobs(f"not book and {UNIT}")]  # fmt: skip
     if changed:
         jobs.append(Job("cache", [PY, "-m", "gaedu", "cache", "--check"]))
-        jobs.append(Job("prepare", [PY, "tools/execute.py", "--code-only", "--prepare"], ["cache"]))
+        jobs.append(Job("prepare", [PY, "-m", "tools.execute", "--code-only", "--prepare"], ["cache"]))
         names = [p.stem for p in changed if p.stem in graded]
         if names:
-            jobs.append(Job("classroom", [PY, "tools/classroom.py", "--prepare", "--chapters", *names]))
+            jobs.append(Job("classroom", [PY, "-m", "tools.classroom", "--prepare", "--chapters", *names]))
         for path in changed:
-            jobs.append(Job(f"build:{path.stem}", [PY, "tools/execute.py", "--notebook", _rel(path)], ["prepare"]))
-            jobs.append(Job(f"check:{path.stem}", [PY, "tools/check_run.py", _rel(path)],
+            jobs.append(Job(f"build:{path.stem}", [PY, "-m", "tools.execute", "--notebook", _rel(path)], ["prepare"]))
+            jobs.append(Job(f"check:{path.stem}", [PY, "-m", "tools.check_run", _rel(path)],
                             [f"build:{path.stem}"] + (["classroom"] if path.stem in graded else [])))  # fmt: skip
         chosen = " or ".join(f"[{p.stem}]" for p in changed)  # the parametrized tests of these chapters only
         jobs.append(_pytest("graded", "-m", "graded", "-k", chosen, "tests/test_check_run.py",
                             needs=[f"check:{p.stem}" for p in changed]))  # fmt: skip
-    unchanged = len(execute.notebooks(ROOT)) - len(changed)
+    unchanged = len(chapter_notebooks(ROOT)) - len(changed)
     left_out = [f"the build and check run of the {unchanged} chapters whose code is unchanged since the last build",
                 "the package's effect on unchanged chapters (make test runs them all)",
                 "the Sphinx build, the browser, student-edition and PDF tests, the small book builds",

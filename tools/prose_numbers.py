@@ -17,7 +17,7 @@ left over:
   each with a reason. A phrase that no longer occurs in its chapter is reported too,
   so the list cannot go stale.
 
-Usage: .venv/bin/python tools/prose_numbers.py [CHAPTER ...]   (prints what it finds)
+Usage: .venv/bin/python -m tools.prose_numbers [CHAPTER ...]   (prints what it finds)
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ import sys
 from pathlib import Path
 
 import yaml
+
+from tools.student_edition import chapter_notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
 ALLOW = Path(__file__).with_suffix(".yml")
@@ -95,9 +97,7 @@ def stale_phrases(notebook: Path, allowed: list[str]) -> list[str]:
 
 
 def chapters() -> list[Path]:
-    """The chapter notebooks, sorted by path (from :func:`student_edition.chapter_notebooks`)."""
-    from student_edition import chapter_notebooks
-
+    """The chapter notebooks (:func:`tools.student_edition.chapter_notebooks`, the one list), sorted by path."""
     return sorted(chapter_notebooks(ROOT))
 
 

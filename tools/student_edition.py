@@ -10,7 +10,7 @@
   solution cells removed and sphinx-exercise's ``hide_solutions`` on, so no
   notebook runs twice and no solution reaches a page.
 
-Usage: .venv/bin/python tools/student_edition.py [--root .] [--html/--no-html]
+Usage: .venv/bin/python -m tools.student_edition [--root .] [--html/--no-html]
 """
 
 from __future__ import annotations
@@ -80,12 +80,10 @@ def _strip(source: Path, target: Path) -> None:
 def write_notebooks(root: Path, out: Path) -> list[Path]:
     """Write every chapter notebook without its solutions under ``out``; return the paths."""
     written = []
-    for entry in toc_entries(root):
-        source = root / f"{entry}.ipynb"
-        if source.exists():
-            target = out / f"{entry}.ipynb"
-            _strip(source, target)
-            written.append(target)
+    for source in chapter_notebooks(root):
+        target = out / source.relative_to(root)
+        _strip(source, target)
+        written.append(target)
     return written
 
 

@@ -23,6 +23,7 @@ the smallest chapter in ``make test``.
 
 from __future__ import annotations
 
+import ast
 import csv
 import json
 import os
@@ -36,9 +37,7 @@ from pathlib import Path
 
 import nbformat
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import check_run  # noqa: E402
-import classroom  # noqa: E402
+from tools import check_run, classroom
 
 #: The simulated students, in the order they are graded.
 STUDENTS = ("release", "source", "own words", "wrong")
@@ -90,9 +89,21 @@ def otter_student(student_version, submission=None):
     if len(cells) != len(answers):
         raise ValueError(f"Otter's student notebook has {len(cells)} answer cells, the submission {len(answers)} answers")
     for cell, answer in zip(cells, answers, strict=True):
-        head, dots = cell.source.rsplit("...", 1)
-        cell.source = f"{head}{answer}{dots}"
+        cell.source = _fill(cell.source, answer)
     return notebook
+
+
+def _fill(source: str, answer: str) -> str:
+    """Otter's answer cell ``source`` with its placeholder, the last top-level statement ``...`` (found by
+    :mod:`ast`, so a ``...`` in the starting code's functions, strings or comments stays), replaced by ``answer``."""
+    dots = [node for node in ast.parse(source).body if isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant) and node.value.value is Ellipsis]  # fmt: skip
+    if not dots:
+        raise ValueError(f"Otter's answer cell has no `...` for the answer: {source[-200:]!r}")
+    last, lines = dots[-1], source.split("\n")
+    line = lines[last.lineno - 1].encode()  # ast's columns count UTF-8 bytes
+    lines[last.lineno - 1] = line[: last.col_offset].decode() + answer + line[last.end_col_offset :].decode()
+    return "\n".join(lines)
 
 
 def copy_of(notebook):

@@ -1,0 +1,61 @@
+"""The library a practitioner would reach for: scikit-image's restoration methods, as baselines."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from gaedu._validation import check_choice, check_positive
+from gaedu.restoration.problem import Problem
+from gaedu.restoration.result import RestorationResult, check_problem
+
+# The library a practitioner would reach for: scikit-image, with settings chosen on training
+# photographs (bench/restoration.py --tune), never on the photographs the book restores.
+BASELINES = {
+    "denoise": ("tv-chambolle", "nl-means", "wavelet"),
+    "inpaint": ("biharmonic",),
+    "deblur": ("richardson-lucy", "wiener"),
+}
+NLM_H = 0.6  # non-local means' filtering strength h, as a multiple of σ
+RL_ITERATIONS = 10  # Richardson–Lucy's iterations
+
+
+def baseline(problem: Problem, name: str, *, weight: float | None = None) -> RestorationResult:
+    """Restore with a scikit-image method of ``BASELINES[problem.task]``; ``weight`` is TV's (required for it).
+
+    * ``'tv-chambolle'``: ``denoise_tv_chambolle(y, weight)``, the same objective as :func:`tv_map`.
+    * ``'nl-means'``: ``denoise_nl_means`` given the true σ, ``h = NLM_H σ``, 5×5 patches, distance 6.
+    * ``'wavelet'``: ``denoise_wavelet`` (BayesShrink, soft thresholds) given the true σ.
+    * ``'biharmonic'``: ``inpaint_biharmonic``, the smoothest fill of the missing pixels.
+    * ``'richardson-lucy'``: ``richardson_lucy`` with ``RL_ITERATIONS`` iterations and the true kernel.
+    * ``'wiener'``: ``unsupervised_wiener``, which also estimates the noise and the prior.
+    """
+    from skimage import restoration as sk  # scikit-image is slow to import: only when a baseline runs
+
+    check_problem(problem)
+    if problem.task not in BASELINES:
+        raise ValueError(f"scikit-image has baselines for the tasks {', '.join(BASELINES)}, not {problem.task!r}")
+    name = check_choice("baseline", name, BASELINES[problem.task])
+    y = problem.observed.double().numpy()
+    sigma = problem.noise_std
+    start = time.perf_counter()
+    if name == "tv-chambolle":
+        if weight is None:
+            raise ValueError("tv-chambolle needs a weight")
+        out = sk.denoise_tv_chambolle(y, weight=check_positive("weight", weight))
+    elif name == "nl-means":
+        out = sk.denoise_nl_means(y, h=NLM_H * sigma, sigma=sigma, patch_size=5, patch_distance=6, fast_mode=True)
+    elif name == "wavelet":
+        out = sk.denoise_wavelet(y, sigma=sigma, rescale_sigma=True)
+    elif name == "biharmonic":
+        out = sk.inpaint_biharmonic(y, ~problem.operator.mask.numpy())
+    elif name == "richardson-lucy":
+        out = sk.richardson_lucy(y.clip(0, 1), problem.operator.kernel.numpy(), num_iter=RL_ITERATIONS, clip=False)
+    else:
+        out = sk.unsupervised_wiener(y, problem.operator.kernel.numpy(), clip=False, rng=0)[0]
+    image = torch.from_numpy(np.ascontiguousarray(out)).clamp(0, 1).to(problem.observed.dtype)
+    return RestorationResult(image=image, seconds=time.perf_counter() - start, info={"baseline": name})
+
+
