@@ -90,7 +90,7 @@ def main() -> None:
             if args.dip:
                 from gaedu.restoration.dip import deep_image_prior
 
-                r = deep_image_prior(problem, steps=2000 if task != "inpaint" else 1500, seed=0, device=device)
+                r = deep_image_prior(problem, num_steps=2000 if task != "inpaint" else 1500, seed=0, device=device)
                 rows["Deep Image Prior"] = (r.image, r.seconds)
             results = {label: (*quality(image, clean), s) for label, (image, s) in rows.items()}
             for label, (p, q, s) in results.items():

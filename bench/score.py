@@ -76,9 +76,9 @@ def _ring(seeds: list[int]) -> None:
             start = time.perf_counter()
             if name.startswith("annealed"):
                 x, _ = annealed_langevin(score, lopsided, noise_levels(4.0, 0.01, 10), epsilon=0.1 * 0.01**2, steps_per_level=100,
-                                         generator=gen)  # fmt: skip
+                                         rng=gen)  # fmt: skip
             else:
-                x, _ = reverse_diffusion(score, prior, noise_levels(4.0, 0.01, 200, rho=7.0), generator=gen)
+                x, _ = reverse_diffusion(score, prior, noise_levels(4.0, 0.01, 200, rho=7.0), rng=gen)
             seconds = time.perf_counter() - start
             distances = torch.cdist(x, centres)
             near = distances.min(1).values <= 3 * std

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -122,3 +123,21 @@ def check_images(
         low, high = images.min().item(), images.max().item()
         raise ValueError(f"{name} must lie in [0, 1], got values from {low:.3g} to {high:.3g}")
     return images
+
+
+def check_sizes(name: str, value: Any, *, length: int | None = None, minimum: int = 1) -> tuple[int, ...]:
+    """Return ``value`` as a tuple of ints after checking it is a non-empty tuple or list of sizes (of ``length`` if given)."""
+    if not isinstance(value, (tuple, list)) or not value or (length is not None and len(value) != length):
+        what = f"{length} sizes" if length is not None else "a non-empty tuple of sizes"
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+    return tuple(check_int(name, size, minimum=minimum) for size in value)
+
+
+def set_checked(config: Any, name: str, check: Callable[..., Any], **bounds: Any) -> None:
+    """Check the field ``name`` of a (frozen) dataclass with ``check(name, value, **bounds)`` and store what it returns.
+
+    The one way a config validates itself in ``__post_init__``: every field comes out as the
+    plain Python type the check returns (a NumPy integer becomes an ``int``), so the config's
+    ``to_dict`` (and the model cache's key) does not depend on how it was written.
+    """
+    object.__setattr__(config, name, check(name, getattr(config, name), **bounds))

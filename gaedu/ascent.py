@@ -296,7 +296,7 @@ def ascend_many(
     x = _starts(starts)
     lr, num_steps = check_positive("lr", lr), check_int("num_steps", num_steps, minimum=0)
     noise = check_nonnegative("noise", noise)
-    generator = torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
+    rng = torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
     starts_array, path = x.numpy().copy(), [x.clone()] if keep_path else None
     optimizer = GradientAscent([x], lr=lr)
     limit = BLOWUP_FACTOR * (1.0 + x.norm(dim=1))  # (n,)
@@ -308,7 +308,7 @@ def ascend_many(
             (grad,) = torch.autograd.grad(values.sum(), x)  # the starts are independent: one sum, n gradients
         x.requires_grad_(False)
         if noise:
-            grad = grad + noise * torch.randn(x.shape, generator=generator, dtype=x.dtype)
+            grad = grad + noise * torch.randn(x.shape, generator=rng, dtype=x.dtype)
         alive &= torch.isfinite(grad).all(dim=1)
         previous = x.clone()
         x.grad = torch.where(alive[:, None], grad, 0.0)  # a diverged start stays where it is

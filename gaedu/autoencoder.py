@@ -32,7 +32,16 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from gaedu import distributed
-from gaedu._validation import check_choice, check_fraction, check_images, check_int, check_nonnegative, check_positive
+from gaedu._validation import (
+    check_choice,
+    check_fraction,
+    check_images,
+    check_int,
+    check_nonnegative,
+    check_positive,
+    check_sizes,
+    set_checked,
+)
 from gaedu.checkpoint import load_network, save_networks
 from gaedu.metrics import psnr
 from gaedu.nets import check_conv_shape, conv_down, conv_up, device_of, mlp, seeded
@@ -90,19 +99,17 @@ class AEConfig:
 
     def __post_init__(self) -> None:
         for name in ("latent_dim", "hidden", "depth", "num_steps", "batch_size", "eval_every"):
-            object.__setattr__(self, name, check_int(name, getattr(self, name)))
-        object.__setattr__(self, "seed", check_int("seed", self.seed, minimum=0))
-        check_choice("loss", self.loss, LOSSES)
-        check_choice("arch", self.arch, ARCHS)
-        if not isinstance(self.image_shape, (tuple, list)) or len(self.image_shape) != 3:
-            raise ValueError(f"image_shape must be (C, H, W), got {self.image_shape!r}")
-        object.__setattr__(self, "image_shape", tuple(check_int("image_shape", s) for s in self.image_shape))
+            set_checked(self, name, check_int)
+        set_checked(self, "seed", check_int, minimum=0)
+        set_checked(self, "loss", check_choice, choices=LOSSES)
+        set_checked(self, "arch", check_choice, choices=ARCHS)
+        set_checked(self, "image_shape", check_sizes, length=3)
         if self.arch == "conv":
             check_conv_shape(self.image_shape, self.depth)
-        object.__setattr__(self, "lr", check_positive("lr", self.lr))
-        object.__setattr__(self, "weight_decay", check_nonnegative("weight_decay", self.weight_decay))
-        object.__setattr__(self, "val_fraction", check_fraction("val_fraction", self.val_fraction))
-        object.__setattr__(self, "noise", check_nonnegative("noise", self.noise))
+        set_checked(self, "lr", check_positive)
+        set_checked(self, "weight_decay", check_nonnegative)
+        set_checked(self, "val_fraction", check_fraction)
+        set_checked(self, "noise", check_nonnegative)
 
     def to_dict(self) -> dict:
         """Return the configuration as plain Python values (for checkpoints).
@@ -218,8 +225,8 @@ def _mean_psnr(model: nn.Module, images: torch.Tensor, inputs: torch.Tensor | No
     return psnr(model(images if inputs is None else inputs).clamp(0, 1), images).mean().item()
 
 
-def _noisy(images: torch.Tensor, std: float, generator: torch.Generator) -> torch.Tensor:
-    noise = torch.randn(images.shape, generator=generator).to(images.device)
+def _noisy(images: torch.Tensor, std: float, rng: torch.Generator) -> torch.Tensor:
+    noise = torch.randn(images.shape, generator=rng).to(images.device)
     return (images + std * noise).clamp(0, 1)
 
 
@@ -260,8 +267,8 @@ def train_autoencoder(
         x_test = check_images(x_test, "x_test", shape=config.image_shape)
     part = distributed.shard(config.batch_size, device)
     device, process = part.device, part.process
-    noise = torch.Generator().manual_seed(config.seed)
-    order = torch.randperm(len(x_train), generator=noise)
+    rng = torch.Generator().manual_seed(config.seed)
+    order = torch.randperm(len(x_train), generator=rng)
     n_val = round(config.val_fraction * len(x_train))
     if len(x_train) - n_val < 1 or (config.val_fraction > 0 and n_val < 1):
         raise ValueError(f"x_train has {len(x_train)} images: too few to hold out a share of {config.val_fraction}")
@@ -270,7 +277,7 @@ def train_autoencoder(
     x_test = x_test.to(device, torch.float32) if x_test is not None else None
     model = seeded(lambda: Autoencoder.from_config(config), config.seed).to(device)
     if process.distributed:  # the same held-out split and weights everywhere, different minibatches
-        noise.manual_seed(part.data_seed(config.seed))
+        rng.manual_seed(part.data_seed(config.seed))
     trained = distributed.wrap(model, process)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     history: dict[str, list[float]] = {"step": [], "loss": [], "train_psnr": [], "val_psnr": []}
@@ -278,16 +285,16 @@ def train_autoencoder(
         history["test_psnr"] = []
     # a denoising autoencoder is judged on one fixed noisy copy of each image (its own generator,
     # so the minibatches are those of the plain autoencoder with the same seed)
-    damage = torch.Generator().manual_seed(config.seed + 1)
-    noisy = {name: _noisy(images, config.noise, damage) if config.noise and images is not None else None
+    damage_rng = torch.Generator().manual_seed(config.seed + 1)
+    noisy = {name: _noisy(images, config.noise, damage_rng) if config.noise and images is not None else None
              for name, images in (("fit", x_fit), ("val", x_val), ("test", x_test))}
     best, best_step, running = copy.deepcopy(model.state_dict()), 0, []
     best_psnr = -math.inf
     steps = range(1, config.num_steps + 1)
     bar = tqdm(steps, desc="autoencoder", disable=not progress or not process.is_main, mininterval=1.0)
     for step in bar:
-        index = torch.randint(len(x_fit), (part.local_batch,), generator=noise).to(device)
-        inputs = _noisy(x_fit[index], config.noise, damage) if config.noise else None
+        index = torch.randint(len(x_fit), (part.local_batch,), generator=rng).to(device)
+        inputs = _noisy(x_fit[index], config.noise, damage_rng) if config.noise else None
         running.append(training_step(trained, optimizer, x_fit[index], config.loss, inputs))
         if step % config.eval_every == 0 or step == config.num_steps:
             model.eval()

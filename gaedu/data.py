@@ -145,9 +145,9 @@ def _sample_mixture(
     centres: torch.Tensor, n: int, std: float, seed: int, device: str | torch.device | None
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Draw ``n`` points: a centre chosen uniformly, plus isotropic Gaussian noise."""
-    gen = torch.Generator().manual_seed(int(seed))
-    which = torch.randint(len(centres), (int(n),), generator=gen)
-    noise = torch.randn(int(n), 2, generator=gen, dtype=torch.float64)
+    rng = torch.Generator().manual_seed(int(seed))
+    which = torch.randint(len(centres), (int(n),), generator=rng)
+    noise = torch.randn(int(n), 2, generator=rng, dtype=torch.float64)
     samples = centres[which] + std * noise  # (n, 2)
     device = device or "cpu"
     return samples.to(device, torch.float32), centres.to(device, torch.float32)

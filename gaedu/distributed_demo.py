@@ -21,10 +21,10 @@ from gaedu.optim import GradientAscent
 
 def demo_data(n: int = 256, d: int = 5, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """Return fixed data ``(X, y)`` of shapes ``(n, d)`` and ``(n,)`` for the data-parallel demonstration."""
-    noise = torch.Generator().manual_seed(seed)
-    X = torch.randn(n, d, generator=noise, dtype=torch.float64)
+    rng = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, d, generator=rng, dtype=torch.float64)
     w_true = torch.linspace(-1, 1, d, dtype=torch.float64)
-    return X, X @ w_true + 0.1 * torch.randn(n, generator=noise, dtype=torch.float64)
+    return X, X @ w_true + 0.1 * torch.randn(n, generator=rng, dtype=torch.float64)
 
 
 def demo_objective(w: torch.Tensor, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

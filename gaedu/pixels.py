@@ -103,10 +103,10 @@ def maximize_class(
     jitter = check_int("jitter", jitter, minimum=0, maximum=7)
     record_every = check_int("record_every", record_every, minimum=0)
     device = device_of(classifier)
-    noise = torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
+    rng = torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
     n = len(targets)
     if start is None:
-        start = 0.1 * torch.rand(n, 1, 8, 8, generator=noise)
+        start = 0.1 * torch.rand(n, 1, 8, 8, generator=rng)
     start = check_images(start, "start", shape=(1, 8, 8), range01=False)
     if len(start) != n:
         raise ValueError(f"start must hold one image per target ({n}), got {len(start)}")
@@ -122,7 +122,7 @@ def maximize_class(
             for step in range(1, num_steps + 1):
                 shifted = x
                 if jitter:
-                    dy, dx = (int(v) for v in torch.randint(-jitter, jitter + 1, (2,), generator=noise))
+                    dy, dx = (int(v) for v in torch.randint(-jitter, jitter + 1, (2,), generator=rng))
                     shifted = torch.roll(x, shifts=(dy, dx), dims=(2, 3))
                 logits = classifier(shifted)
                 if logits.shape != (n, 10):

@@ -166,7 +166,7 @@ def _score(progress: bool, seed: int):
         result = train_score(x_train, config, progress=progress)
         seconds = time.perf_counter() - start
         start = time.perf_counter()
-        images = sample(result.sampler, SCORE_SAMPLES, seed=1, method="langevin", steps=LANGEVIN_LEVELS,
+        images = sample(result.sampler, SCORE_SAMPLES, seed=1, method="langevin", num_levels=LANGEVIN_LEVELS,
                         steps_per_level=LANGEVIN_STEPS, epsilon=LANGEVIN_EPSILON)  # fmt: skip
         return result.sampler, {"seconds": seconds, "history": result.history, "samples": images,
                                 "sample_seconds": time.perf_counter() - start,

@@ -42,8 +42,8 @@ from gaedu.restoration.denoiser import (
     Denoiser,
     DenoiserConfig,
     denoise,
+    learned_score,
     load_denoiser,
-    score,
     train_denoiser,
 )
 from gaedu.restoration.dip import deep_image_prior
@@ -212,7 +212,7 @@ def test_tv_map_reaches_the_optimum_of_scikit_images_chambolle(camera):
     problem = degrade(camera, "denoise")
     weight = 0.08
     reference = torch.from_numpy(denoise_tv_chambolle(problem.observed.numpy(), weight=weight, eps=1e-9, max_num_iter=5000))
-    ours = tv_map(problem, weight, eps=3e-4, steps=5000, tol=1e-10)
+    ours = tv_map(problem, weight, eps=3e-4, num_steps=5000, tol=1e-10)
     j_ref, j_ours = tv_objective(problem, reference, weight), tv_objective(problem, ours.image, weight)
     assert abs(j_ours - j_ref) <= 1e-3 * abs(j_ref)
     assert abs(image_psnr(ours.image, camera) - image_psnr(reference, camera)) <= 0.05
@@ -225,7 +225,7 @@ def test_subgradient_ascent_approaches_the_same_optimum(camera):
     weight = 0.08
     reference = torch.from_numpy(denoise_tv_chambolle(problem.observed.numpy(), weight=weight, eps=1e-9, max_num_iter=5000))
     j_ref = tv_objective(problem, reference, weight)
-    result = tv_subgradient_ascent(problem, weight, steps=400, step0=0.05)
+    result = tv_subgradient_ascent(problem, weight, num_steps=400, step0=0.05)
     assert result.values[0] < result.values[-1] <= j_ref + 1e-9
     assert abs(result.values[-1] - j_ref) <= 0.01 * abs(j_ref)
 
@@ -234,7 +234,7 @@ def test_sure_estimates_the_squared_error_and_chooses_a_weight_near_the_oracle(c
     problem = degrade(camera, "denoise")
 
     def restore_(y, w):
-        return tv_map(Problem("denoise", y, Identity(), 0.1), w, steps=300, tol=0, restart=False).image
+        return tv_map(Problem("denoise", y, Identity(), 0.1), w, num_steps=300, tol=0, restart=False).image
 
     weights = [0.03, 0.06, 0.1, 0.2]
     errors = [(restore_(problem.observed, w).double() - camera).pow(2).sum().item() for w in weights]
@@ -273,7 +273,7 @@ def test_tv_restore_beats_the_observation_on_every_task(camera):
 
 def test_tv_methods_refuse_bad_arguments(camera):
     problem = degrade(camera[:16, :16], "denoise")
-    for kwargs, match in [({"weight": 0}, "weight"), ({"weight": 0.1, "eps": 0}, "eps"), ({"weight": 0.1, "steps": 0}, "steps"),
+    for kwargs, match in [({"weight": 0}, "weight"), ({"weight": 0.1, "eps": 0}, "eps"), ({"weight": 0.1, "num_steps": 0}, "num_steps"),
                           ({"weight": 0.1, "clean": torch.ones(3, 3)}, "clean")]:  # fmt: skip
         with pytest.raises(ValueError, match=match):
             tv_map(problem, **kwargs)
@@ -329,9 +329,9 @@ def test_the_denoiser_learns(small_denoiser, camera):
 
 def test_tweedie_the_denoiser_is_one_ascent_step_on_the_learned_log_density(small_denoiser, camera):
     model, y, sigma = small_denoiser.model, degrade(camera, "denoise").observed, 0.1
-    torch.testing.assert_close(y + sigma**2 * score(model, y, sigma), denoise(model, y, sigma))
+    torch.testing.assert_close(y + sigma**2 * learned_score(model, y, sigma), denoise(model, y, sigma))
     with pytest.raises(ValueError, match="sigma"):
-        score(model, y, 0.0)
+        learned_score(model, y, 0.0)
     with pytest.raises(ValueError, match="NaN"):
         denoise(model, torch.full((8, 8), math.nan), 0.1)
 
@@ -344,7 +344,7 @@ def test_the_learned_prior_restores_every_task(small_denoiser, camera):
         reference = problem.observed if task != "inpaint" else baseline(problem, "biharmonic").image.double()
         margin = {"denoise": 4.0, "inpaint": -2.0, "deblur": 0.5}[task]
         assert image_psnr(result.image, camera) > image_psnr(reference, camera) + margin, task
-        assert result.psnrs and len(result.psnrs) == len(result.steps)
+        assert result.psnrs and len(result.psnrs) == len(result.recorded_steps)
         if task == "inpaint":  # observed pixels are kept exactly
             torch.testing.assert_close(result.image.double()[problem.mask], problem.observed[problem.mask].clamp(0, 1))
 
@@ -363,23 +363,23 @@ def test_denoiser_config_refuses_bad_settings():
 def test_dip_fits_and_the_discrepancy_rule_stops_it(camera):
     clean = camera[:32, :32]
     problem = degrade(clean, "denoise", noise_std=0.1)
-    result = deep_image_prior(problem, steps=400, lr=0.02, channels=8, clean=clean, device="cpu", record_every=5)
-    assert result.info["stopped"] is not None and result.info["steps"] == result.info["stopped"] < 400
+    result = deep_image_prior(problem, num_steps=400, lr=0.02, channels=8, clean=clean, device="cpu", record_every=5)
+    assert result.info["stopped"] is not None and result.info["steps_taken"] == result.info["stopped"] < 400
     assert result.values[-1] >= -0.1**2 - 1e-9 and result.values[0] < result.values[-1]
     assert len(result.psnrs) == len(result.values)
     assert image_psnr(result.image, clean) > image_psnr(problem.observed, clean)
-    again = deep_image_prior(problem, steps=20, channels=8, device="cpu", stop="none")
-    assert again.info["steps"] == 20 and again.info["stopped"] is None
+    again = deep_image_prior(problem, num_steps=20, channels=8, device="cpu", stop="none")
+    assert again.info["steps_taken"] == 20 and again.info["stopped"] is None
 
 
 def test_dip_refuses_bad_input(camera):
     problem = degrade(camera[:40, :40], "denoise")
     with pytest.raises(ValueError, match="multiples of 16"):
-        deep_image_prior(problem, steps=1)
+        deep_image_prior(problem, num_steps=1)
     good = degrade(camera[:32, :32], "denoise")
     for kwargs, match in [({"lr": 0}, "lr"), ({"stop": "oracle"}, "stop"), ({"average": 1.0}, "average"), ({"seed": -2}, "seed")]:
         with pytest.raises(ValueError, match=match):
-            deep_image_prior(good, steps=1, **kwargs)
+            deep_image_prior(good, num_steps=1, **kwargs)
 
 
 # ---------------------------------------------------------------------------- the model cache
@@ -481,5 +481,5 @@ def test_a_wrong_adjoint_or_a_foreign_operator_is_refused():
 def test_exact_inpainting_is_projected_and_keeps_the_observed_pixels(camera):
     problem = degrade(camera[:64, :64], "inpaint")
     assert problem.exact and problem.projected
-    result = tv_map(problem, 1.0, eps=0.03, steps=50)
+    result = tv_map(problem, 1.0, eps=0.03, num_steps=50)
     torch.testing.assert_close(result.image[problem.mask], problem.observed[problem.mask].to(result.image.dtype))

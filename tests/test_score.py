@@ -89,7 +89,7 @@ def test_langevin_samples_a_gaussian_with_the_known_discretization_bias():
     """For N(m, v) and step η the chain's stationary variance is exactly v / (1 - η / (2v))."""
     m, v, eta = 1.5, 0.5, 0.05
     x0 = torch.zeros(20_000, 1, dtype=torch.float64)
-    x, _ = langevin(gaussian_score(m, v), x0, eta, 400, generator=gen(3))
+    x, _ = langevin(gaussian_score(m, v), x0, eta, 400, rng=gen(3))
     want_var = v / (1 - eta / (2 * v))
     n = len(x)
     assert abs(x.mean().item() - m) < 4 * math.sqrt(want_var / n)
@@ -99,7 +99,7 @@ def test_langevin_samples_a_gaussian_with_the_known_discretization_bias():
 
 def test_langevin_at_a_temperature_samples_p_to_the_power_one_over_t():
     m, v, eta, temperature = 0.0, 1.0, 0.01, 0.25
-    x, _ = langevin(gaussian_score(m, v), torch.zeros(20_000, 1, dtype=torch.float64), eta, 1500, generator=gen(4),
+    x, _ = langevin(gaussian_score(m, v), torch.zeros(20_000, 1, dtype=torch.float64), eta, 1500, rng=gen(4),
                     temperature=temperature)  # fmt: skip
     want = temperature * v / (1 - eta / (2 * v))  # p^(1/T) of N(0, v) is N(0, T v)
     assert abs(x.var().item() - want) < 4 * want * math.sqrt(2 / len(x))
@@ -112,7 +112,7 @@ def test_langevin_stationary_law_of_a_two_mode_density():
     def score(x):
         return mixture_score(x, centres, 0.6, weights=weights)
 
-    x, _ = langevin(score, torch.randn(5000, 1, dtype=torch.float64, generator=gen(5)), 0.01, 2000, generator=gen(6))
+    x, _ = langevin(score, torch.randn(5000, 1, dtype=torch.float64, generator=gen(5)), 0.01, 2000, rng=gen(6))
     grid = torch.linspace(-6, 6, 12001, dtype=torch.float64)
     density = mixture_log_density(grid[:, None], centres, 0.6, weights=weights).exp()
     cdf = np.concatenate([[0], np.cumsum(((density[1:] + density[:-1]) / 2 * (grid[1] - grid[0])).numpy())])
@@ -130,11 +130,11 @@ def test_annealed_langevin_finds_the_weights_plain_langevin_cannot():
 
     sigmas = noise_levels(6.0, 0.05, 15)
     x0 = 6.0 * torch.randn(4000, 1, dtype=torch.float64, generator=gen(7))
-    x, path = annealed_langevin(score, x0, sigmas, epsilon=0.1 * 0.05**2, steps_per_level=50, generator=gen(8))
+    x, path = annealed_langevin(score, x0, sigmas, epsilon=0.1 * 0.05**2, steps_per_level=50, rng=gen(8))
     share = (x > 0).double().mean().item()
     assert abs(share - 0.8) < 0.03
     assert path.shape == (16, 4000, 1)  # the start and one frame per level
-    plain, _ = langevin(lambda x: score(x), x0, 0.004, 750, generator=gen(8))
+    plain, _ = langevin(lambda x: score(x), x0, 0.004, 750, rng=gen(8))
     assert abs((plain > 0).double().mean().item() - 0.5) < 0.03  # each chain stays on its starting side
 
 
@@ -142,7 +142,7 @@ def test_reverse_diffusion_recovers_a_gaussian():
     mu, v = 0.5, 0.09
     sigmas = noise_levels(5.0, 0.01, 300, rho=7.0)
     x0 = mu + 5.0 * torch.randn(20_000, 1, dtype=torch.float64, generator=gen(9))
-    x, path = reverse_diffusion(gaussian_score(mu, v), x0, sigmas, generator=gen(10), denoise=False)
+    x, path = reverse_diffusion(gaussian_score(mu, v), x0, sigmas, rng=gen(10), denoise=False)
     assert abs(x.mean().item() - mu) < 0.01
     assert x.var().item() == pytest.approx(v + 0.01**2, rel=0.05)
     assert path.shape == (2, 20_000, 1)
@@ -153,9 +153,9 @@ def test_samplers_are_seeded_by_their_generator_and_leave_the_global_state_alone
     x0 = torch.zeros(10, 3)
     torch.manual_seed(123)
     before = torch.get_rng_state()
-    a = reverse_diffusion(score, x0, noise_levels(2.0, 0.1, 5), generator=gen(1))[0]
-    b = reverse_diffusion(score, x0, noise_levels(2.0, 0.1, 5), generator=gen(1))[0]
-    c = reverse_diffusion(score, x0, noise_levels(2.0, 0.1, 5), generator=gen(2))[0]
+    a = reverse_diffusion(score, x0, noise_levels(2.0, 0.1, 5), rng=gen(1))[0]
+    b = reverse_diffusion(score, x0, noise_levels(2.0, 0.1, 5), rng=gen(1))[0]
+    c = reverse_diffusion(score, x0, noise_levels(2.0, 0.1, 5), rng=gen(2))[0]
     assert torch.equal(a, b) and not torch.equal(a, c)
     assert torch.equal(torch.get_rng_state(), before)
 
@@ -163,26 +163,26 @@ def test_samplers_are_seeded_by_their_generator_and_leave_the_global_state_alone
 def test_langevin_step_is_ascent_plus_noise():
     x, s = torch.zeros(4, 2), torch.ones(4, 2)
     noise = torch.randn(4, 2, generator=gen(0))
-    torch.testing.assert_close(langevin_step(x, s, 0.5, generator=gen(0)), x + 0.5 * s + 1.0 * noise)
-    torch.testing.assert_close(langevin_step(x, s, 0.5, generator=gen(0), temperature=0), x + 0.5 * s)
+    torch.testing.assert_close(langevin_step(x, s, 0.5, rng=gen(0)), x + 0.5 * s + 1.0 * noise)
+    torch.testing.assert_close(langevin_step(x, s, 0.5, rng=gen(0), temperature=0), x + 0.5 * s)
 
 
 @pytest.mark.parametrize(
     "call, pattern",
     [
-        (lambda: langevin(lambda x: -x, torch.zeros(3, 1), 0.1, 5, generator=None), "torch.Generator"),
-        (lambda: langevin(lambda x: -x, torch.zeros(3, 1), 0.1, 5, generator=0), "torch.Generator"),
-        (lambda: langevin(lambda x: -x, torch.zeros(3, 1), 0.0, 5, generator=gen()), "step"),
-        (lambda: langevin(lambda x: -x, torch.zeros(3, 1), 0.1, -1, generator=gen()), "num_steps"),
-        (lambda: langevin(lambda x: -x, torch.full((3, 1), math.nan), 0.1, 5, generator=gen()), "NaN"),
-        (lambda: langevin(lambda x: -x, [0.0, 1.0], 0.1, 5, generator=gen()), "torch.Tensor"),
-        (lambda: langevin(lambda x: -x[:1], torch.zeros(3, 1), 0.1, 5, generator=gen()), "returned shape"),
-        (lambda: langevin(lambda x: -x, torch.ones(3, 1), 50.0, 400, generator=gen()), "lower the step size"),
+        (lambda: langevin(lambda x: -x, torch.zeros(3, 1), 0.1, 5, rng=None), "torch.Generator"),
+        (lambda: langevin(lambda x: -x, torch.zeros(3, 1), 0.1, 5, rng=0), "torch.Generator"),
+        (lambda: langevin(lambda x: -x, torch.zeros(3, 1), 0.0, 5, rng=gen()), "step"),
+        (lambda: langevin(lambda x: -x, torch.zeros(3, 1), 0.1, -1, rng=gen()), "num_steps"),
+        (lambda: langevin(lambda x: -x, torch.full((3, 1), math.nan), 0.1, 5, rng=gen()), "NaN"),
+        (lambda: langevin(lambda x: -x, [0.0, 1.0], 0.1, 5, rng=gen()), "torch.Tensor"),
+        (lambda: langevin(lambda x: -x[:1], torch.zeros(3, 1), 0.1, 5, rng=gen()), "returned shape"),
+        (lambda: langevin(lambda x: -x, torch.ones(3, 1), 50.0, 400, rng=gen()), "lower the step size"),
         (lambda: annealed_langevin(gaussian_score(0, 1), torch.zeros(3, 1), [0.1, 1.0], epsilon=0.1,
-                                   steps_per_level=2, generator=gen()), "decrease"),
+                                   steps_per_level=2, rng=gen()), "decrease"),
         (lambda: annealed_langevin(gaussian_score(0, 1), torch.zeros(3, 1), [1.0, -0.1], epsilon=0.1,
-                                   steps_per_level=2, generator=gen()), "> 0"),
-        (lambda: reverse_diffusion(gaussian_score(0, 1), torch.zeros(3, 1), [], generator=gen()), "non-empty"),
+                                   steps_per_level=2, rng=gen()), "> 0"),
+        (lambda: reverse_diffusion(gaussian_score(0, 1), torch.zeros(3, 1), [], rng=gen()), "non-empty"),
         (lambda: noise_levels(1.0, 2.0, 5), "below sigma_max"),
         (lambda: noise_levels(1.0, 0.1, 0), "num"),
     ],
@@ -266,23 +266,23 @@ def test_the_score_is_tweedies_formula_of_the_denoiser(small_result):
 
 def test_sample_shapes_range_seeds_and_frames(small_result):
     model = small_result.sampler
-    images = sample(model, 7, seed=3, method="diffusion", steps=20)
+    images = sample(model, 7, seed=3, method="diffusion", num_levels=20)
     assert images.shape == (7, 1, 8, 8) and images.min() >= 0 and images.max() <= 1
-    assert torch.equal(images, sample(model, 7, seed=3, method="diffusion", steps=20))
-    assert not torch.equal(images, sample(model, 7, seed=4, method="diffusion", steps=20))
-    langevin_images, frames = sample(model, 4, method="langevin", steps=3, steps_per_level=5, every=5)
+    assert torch.equal(images, sample(model, 7, seed=3, method="diffusion", num_levels=20))
+    assert not torch.equal(images, sample(model, 7, seed=4, method="diffusion", num_levels=20))
+    langevin_images, frames = sample(model, 4, method="langevin", num_levels=3, steps_per_level=5, every=5)
     assert langevin_images.shape == (4, 1, 8, 8) and frames.shape == (4, 4, 1, 8, 8)
     with pytest.raises(ValueError, match="method"):
         sample(model, 3, method="ddim")
     with pytest.raises(ValueError, match="at least 2"):
-        sample(model, 3, method="diffusion", steps=1)
+        sample(model, 3, method="diffusion", num_levels=1)
 
 
 def test_checkpoint_round_trip_and_wrong_kind(small_result, tmp_path):
     path = save_score(tmp_path / "score.pt", small_result, {"note": "test"})
     loaded = load_score(path)
     assert isinstance(loaded, ScoreNet) and not loaded.training
-    torch.testing.assert_close(sample(loaded, 3, steps=3, steps_per_level=5), sample(small_result.sampler, 3, steps=3, steps_per_level=5))
+    torch.testing.assert_close(sample(loaded, 3, num_levels=3, steps_per_level=5), sample(small_result.sampler, 3, num_levels=3, steps_per_level=5))
     other = save_checkpoint(tmp_path / "gan.pt", "gan", {}, {})
     with pytest.raises(CheckpointError, match="not of kind 'score'"):
         load_score(other)

@@ -220,3 +220,28 @@ def test_check_images_refuses_values_outside_0_1_only_with_range01(low, high, te
     with pytest.raises(ValueError, match=rf"^images must lie in \[0, 1\], got values {text}$"):
         check_images(images)
     assert check_images(images, range01=False) is images
+
+
+def test_every_config_stores_plain_python_values_so_its_cache_key_does_not_depend_on_how_it_was_written():
+    import numpy as np
+
+    from gaedu.autoencoder import AEConfig
+    from gaedu.gan import GANConfig
+    from gaedu.restoration import DenoiserConfig
+    from gaedu.score import ScoreConfig
+
+    for make, field, value in [(GANConfig, "hidden", np.int64(32)), (AEConfig, "latent_dim", np.int32(4)),
+                               (ScoreConfig, "width", np.int16(64)), (DenoiserConfig, "channels", np.int64(8))]:  # fmt: skip
+        config = make(**{field: value})
+        assert type(getattr(config, field)) is int and config.to_dict() == make(**{field: int(value)}).to_dict()
+    assert ScoreConfig(lr=np.float32(0.5)).lr == 0.5 and type(ScoreConfig(lr=np.float32(0.5)).lr) is float
+    assert GANConfig(out_shape=[2]).out_shape == (2,) and DenoiserConfig(photos=["coffee"]).photos == ("coffee",)
+
+
+def test_sizes_are_checked_with_one_line_errors():
+    from gaedu._validation import check_sizes
+
+    assert check_sizes("shape", [1, 8, 8], length=3) == (1, 8, 8)
+    for value, match in [((), "non-empty"), ((1, 8), "3 sizes"), ((1, 0, 8), "integer >= 1"), ("18", "non-empty")]:
+        with pytest.raises(ValueError, match=match):
+            check_sizes("shape", value, length=3 if match == "3 sizes" else None)

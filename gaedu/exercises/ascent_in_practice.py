@@ -134,12 +134,12 @@ def noisy_ascent(seed: int) -> float:
     with :math:`\eta` = :data:`NOISY_LR`, :math:`\sigma` = :data:`NOISY_STD` and :math:`\xi_t \sim \mathcal N(0, I)`
     drawn from a ``torch.Generator`` seeded with ``seed`` (the global random state is untouched).
     """
-    objective, gen = noisy_quadratic(), torch.Generator().manual_seed(int(seed))
+    objective, rng = noisy_quadratic(), torch.Generator().manual_seed(int(seed))
     theta = torch.tensor([2.0, -1.0], dtype=torch.float64)
     for _ in range(NOISY_STEPS):
         point = theta.clone().requires_grad_(True)
         (grad,) = torch.autograd.grad(objective(point), point)
-        theta = theta + NOISY_LR * (grad + NOISY_STD * torch.randn(2, generator=gen, dtype=torch.float64))
+        theta = theta + NOISY_LR * (grad + NOISY_STD * torch.randn(2, generator=rng, dtype=torch.float64))
     return objective.max_value - objective(theta).item()
 
 

@@ -54,8 +54,8 @@ def check_conv_parameters(count: Callable[[int, int, int], Any]) -> None:
 
 
 def _nearest_cases() -> list[tuple[torch.Tensor, torch.Tensor]]:
-    gen = torch.Generator().manual_seed(13)
-    return [(torch.rand(n, d, generator=gen, dtype=torch.float64), torch.rand(m, d, generator=gen, dtype=torch.float64))
+    rng = torch.Generator().manual_seed(13)
+    return [(torch.rand(n, d, generator=rng, dtype=torch.float64), torch.rand(m, d, generator=rng, dtype=torch.float64))
             for n, m, d in ((5, 40, 784), (12, 7, 3), (1, 30, 64))]  # fmt: skip
 
 

@@ -34,9 +34,9 @@ def _descent_model() -> torch.nn.Module:
 def _descent_setup() -> tuple[torch.nn.Module, torch.Tensor, torch.Tensor]:
     """A seeded classifier (:func:`_descent_model`), seeded images ``(32, 1, 8, 8)`` and labels ``(32,)``."""
     model = seeded(_descent_model, 0)
-    gen = torch.Generator().manual_seed(0)
-    x = torch.rand(32, 1, 8, 8, generator=gen)
-    return model, x, torch.randint(10, (32,), generator=gen)
+    rng = torch.Generator().manual_seed(0)
+    x = torch.rand(32, 1, 8, 8, generator=rng)
+    return model, x, torch.randint(10, (32,), generator=rng)
 
 
 def _flat_grad(value: torch.Tensor, model: torch.nn.Module) -> torch.Tensor:

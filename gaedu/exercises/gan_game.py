@@ -39,9 +39,9 @@ def check_simultaneous_radius(answer: Any) -> None:
 
 def check_discriminator_step(discriminator_step: Callable[..., Any]) -> None:
     """Check ``discriminator_step(discriminator, x_real, x_fake, lr)``: one gradient-ascent step of D on V."""
-    gen = torch.Generator().manual_seed(0)
+    rng = torch.Generator().manual_seed(0)
     start = seeded(lambda: Discriminator(GANConfig(hidden=16)), 0)
-    x_real, x_fake = torch.rand(32, 1, 8, 8, generator=gen), torch.rand(32, 1, 8, 8, generator=gen) * 0.5
+    x_real, x_fake = torch.rand(32, 1, 8, 8, generator=rng), torch.rand(32, 1, 8, 8, generator=rng) * 0.5
     theirs, ours = copy.deepcopy(start), copy.deepcopy(start)
     _call(discriminator_step, theirs, x_real, x_fake, 0.1)
     optimizer = GradientAscent(ours.parameters(), lr=0.1)
@@ -119,9 +119,9 @@ def check_extragradient_factor(answer: Any) -> None:
 
 
 def _r1_case() -> tuple[Discriminator, torch.Tensor]:
-    gen = torch.Generator().manual_seed(3)
+    rng = torch.Generator().manual_seed(3)
     discriminator = seeded(lambda: Discriminator(GANConfig(hidden=16)), 1)
-    return discriminator, torch.rand(24, 1, 8, 8, generator=gen)
+    return discriminator, torch.rand(24, 1, 8, 8, generator=rng)
 
 
 def _r1_reference(discriminator: torch.nn.Module, x_real: torch.Tensor, squash: bool = False) -> torch.Tensor:
@@ -174,10 +174,10 @@ def check_r1_penalty(r1_penalty: Callable[..., Any]) -> None:
 def _jacobian_cases() -> list[tuple[torch.nn.Module, torch.Tensor]]:
     from gaedu.gan import Generator
 
-    gen = torch.Generator().manual_seed(5)
+    rng = torch.Generator().manual_seed(5)
     ring = seeded(lambda: Generator(GANConfig(latent_dim=2, hidden=16, out_shape=(2,))), 2)
     digits = seeded(lambda: Generator(GANConfig(latent_dim=6, hidden=16)), 3)
-    return [(ring, torch.randn(7, 2, generator=gen)), (digits, torch.randn(4, 6, generator=gen))]
+    return [(ring, torch.randn(7, 2, generator=rng)), (digits, torch.randn(4, 6, generator=rng))]
 
 
 def check_jacobian_norms(my_norms: Callable[..., Any]) -> None:

@@ -20,9 +20,9 @@ LADDER_RATIO, LADDER_STEPS, LADDER_CHAINS, LADDER_MAX_LEVELS = 0.1, 60, 4000, 30
 
 
 def _cases(seed: int = 5) -> list[tuple[torch.Tensor, torch.Tensor, float, torch.Tensor]]:
-    gen = torch.Generator().manual_seed(seed)
-    return [(torch.randn(n, d, generator=gen, dtype=torch.float64), torch.randn(n, d, generator=gen, dtype=torch.float64),
-             eta, torch.randn(n, d, generator=gen, dtype=torch.float64))
+    rng = torch.Generator().manual_seed(seed)
+    return [(torch.randn(n, d, generator=rng, dtype=torch.float64), torch.randn(n, d, generator=rng, dtype=torch.float64),
+             eta, torch.randn(n, d, generator=rng, dtype=torch.float64))
             for n, d, eta in ((5, 2, 0.01), (3, 64, 0.2), (1, 1, 1.5))]  # fmt: skip
 
 
@@ -111,14 +111,14 @@ def ladder_shares(sigmas, *, seed: int = 0) -> tuple[np.ndarray, float, float]:
 
     centres, weights = _two_modes()
     sigmas = torch.as_tensor(sigmas, dtype=torch.float64)
-    gen = torch.Generator().manual_seed(seed)
-    x0 = float(sigmas[0]) * torch.randn(LADDER_CHAINS, 1, generator=gen, dtype=torch.float64)
+    rng = torch.Generator().manual_seed(seed)
+    x0 = float(sigmas[0]) * torch.randn(LADDER_CHAINS, 1, generator=rng, dtype=torch.float64)
 
     def score(x, sigma):
         return mixture_score(x, centres, LADDER_STD, sigma=sigma, weights=weights)
 
     epsilon = LADDER_RATIO * float(sigmas[-1]) ** 2
-    x, _ = annealed_langevin(score, x0, sigmas, epsilon=epsilon, steps_per_level=LADDER_STEPS, generator=gen)
+    x, _ = annealed_langevin(score, x0, sigmas, epsilon=epsilon, steps_per_level=LADDER_STEPS, rng=rng)
     offsets = x - centres.T  # (chains, 2): the distance to each mode
     near = offsets.abs() <= 3 * LADDER_STD
     spread = float(offsets[near].pow(2).mean().sqrt()) if near.any() else 0.0

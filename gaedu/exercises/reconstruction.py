@@ -16,11 +16,11 @@ from gaedu.metrics import psnr
 
 def _psnr_pairs() -> list[tuple[torch.Tensor, torch.Tensor]]:
     """Pairs of image batches ``(N, 1, 8, 8)`` in ``[0, 1]`` that differ, N = 5, 1, 12 (five first)."""
-    gen = torch.Generator().manual_seed(7)
+    rng = torch.Generator().manual_seed(7)
     pairs = []
     for n, spread in ((5, 0.2), (1, 0.05), (12, 0.5)):
-        x = torch.rand(n, 1, 8, 8, generator=gen)
-        pairs.append((x, (x + spread * torch.randn(n, 1, 8, 8, generator=gen)).clamp(0, 1)))
+        x = torch.rand(n, 1, 8, 8, generator=rng)
+        pairs.append((x, (x + spread * torch.randn(n, 1, 8, 8, generator=rng)).clamp(0, 1)))
     return pairs
 
 
@@ -49,12 +49,12 @@ def check_psnr_by_hand(my_psnr: Callable[[torch.Tensor, torch.Tensor], Any]) -> 
 
 def _similarity_cases() -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
     """Triples ``(x_hat, observed, mask)`` of shape ``(N, 1, 8, 8)``: random, bottom-half and all-known masks."""
-    gen = torch.Generator().manual_seed(11)
+    rng = torch.Generator().manual_seed(11)
     cases = []
     for n, kind in ((6, "random"), (3, "bottom"), (4, "all")):
-        x_hat, observed = torch.rand(n, 1, 8, 8, generator=gen), torch.rand(n, 1, 8, 8, generator=gen)
+        x_hat, observed = torch.rand(n, 1, 8, 8, generator=rng), torch.rand(n, 1, 8, 8, generator=rng)
         if kind == "random":
-            mask = (torch.rand(n, 1, 8, 8, generator=gen) < torch.linspace(0.2, 0.9, n).view(n, 1, 1, 1)).float()
+            mask = (torch.rand(n, 1, 8, 8, generator=rng) < torch.linspace(0.2, 0.9, n).view(n, 1, 1, 1)).float()
             mask[:, :, 0, 0] = 1.0  # at least one known pixel per image
         else:
             mask = torch.ones(n, 1, 8, 8)
@@ -67,11 +67,11 @@ def _similarity_cases() -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
 def check_masked_similarity(similarity: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], Any]) -> None:
     """Check ``similarity(x_hat, observed, mask)``: minus the mean squared error over the known pixels, shape ``(N,)``."""
     got, junk_got, want, known = [], [], [], []
-    gen = torch.Generator().manual_seed(12)
+    rng = torch.Generator().manual_seed(12)
     for x_hat, observed, mask in _similarity_cases():
         n = len(x_hat)
         got.append(_per_image(_call(similarity, x_hat.clone(), observed.clone(), mask.clone()), n, "one number per image"))
-        junk = observed + (1 - mask) * torch.rand(observed.shape, generator=gen)  # other values where pixels are missing
+        junk = observed + (1 - mask) * torch.rand(observed.shape, generator=rng)  # other values where pixels are missing
         junk_got.append(_per_image(_call(similarity, x_hat.clone(), junk, mask.clone()), n, "one number per image"))
         want.append(masked_similarity(x_hat, observed, mask).double().numpy())
         known.append(mask.flatten(1).sum(1).double().numpy())

@@ -20,10 +20,10 @@ def downsample(x: torch.Tensor) -> torch.Tensor:
 
 def check_downsample_adjoint(adjoint: Callable[[torch.Tensor], Any]) -> None:
     """Check ``adjoint(y)``: the adjoint of :func:`downsample`, ``(H/2, W/2) -> (H, W)``."""
-    gen = torch.Generator().manual_seed(11)
+    rng = torch.Generator().manual_seed(11)
     for h, w in ((8, 8), (6, 10), (32, 16)):
-        x = torch.randn(h, w, generator=gen, dtype=torch.float64)
-        y = torch.randn(h // 2, w // 2, generator=gen, dtype=torch.float64)
+        x = torch.randn(h, w, generator=rng, dtype=torch.float64)
+        y = torch.randn(h // 2, w // 2, generator=rng, dtype=torch.float64)
         out = _to_array(_call(adjoint, y.clone()), f"an image of shape ({h}, {w})")
         if out.shape != (h, w):
             _fail(f"for y of shape {tuple(y.shape)} the adjoint must return shape ({h}, {w}), got {out.shape}")
@@ -41,9 +41,9 @@ def check_downsample_adjoint(adjoint: Callable[[torch.Tensor], Any]) -> None:
 
 def check_tv_gradient(tv_gradient: Callable[[torch.Tensor, float], Any]) -> None:
     """Check ``tv_gradient(x, eps)``: the gradient of the smoothed TV ``Σ √(d1² + d2² + ε²)``, shape of ``x``."""
-    gen = torch.Generator().manual_seed(5)
+    rng = torch.Generator().manual_seed(5)
     for shape, eps in (((6, 6), 0.1), ((5, 9), 0.01), ((16, 16), 1.0)):
-        x = torch.rand(*shape, generator=gen, dtype=torch.float64)
+        x = torch.rand(*shape, generator=rng, dtype=torch.float64)
         want = _reference_gradient(x, eps, exact=False).numpy()
         got = _to_array(_call(tv_gradient, x.clone(), eps), f"a gradient of shape {shape}")
         if got.shape != want.shape:
@@ -60,9 +60,9 @@ def check_tv_gradient(tv_gradient: Callable[[torch.Tensor, float], Any]) -> None
 
 def check_shrinkage_sure(sure_shrink: Callable[[torch.Tensor, float, float], Any]) -> None:
     """Check ``sure_shrink(y, a, sigma)``: SURE of the shrinkage denoiser ``x̂ = a·y`` (a number)."""
-    gen = torch.Generator().manual_seed(3)
+    rng = torch.Generator().manual_seed(3)
     for n, a, sigma in ((64, 0.5, 0.1), (100, 0.9, 0.3), (16, 0.0, 1.0), (400, 1.0, 0.05)):
-        y = torch.randn(n, generator=gen, dtype=torch.float64)
+        y = torch.randn(n, generator=rng, dtype=torch.float64)
         n_pix = y.numel()
         want = float((1 - a) ** 2 * (y**2).sum() - n_pix * sigma**2 + 2 * sigma**2 * a * n_pix)
         got = _to_number(_call(sure_shrink, y.clone(), a, sigma), "one number")

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import torch
 from torch import nn
 
-from gaedu._validation import check_choice, check_fraction, check_int, check_nonnegative, check_positive
+from gaedu._validation import (
+    check_choice,
+    check_fraction,
+    check_int,
+    check_nonnegative,
+    check_positive,
+    check_sizes,
+    set_checked,
+)
 from gaedu.nets import check_conv_shape, conv_down, conv_up, mlp
 
 GeneratorObjective = Literal["non-saturating", "saturating"]
@@ -78,28 +86,23 @@ class GANConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        def put(name: str, value: Any) -> None:
-            object.__setattr__(self, name, value)  # the one place a frozen config is written
-
-        if not isinstance(self.out_shape, (tuple, list)) or not self.out_shape:
-            raise ValueError(f"out_shape must be a non-empty tuple of sizes, got {self.out_shape!r}")
-        put("out_shape", tuple(check_int("out_shape", s) for s in self.out_shape))
+        set_checked(self, "out_shape", check_sizes)
         if not isinstance(self.betas, (tuple, list)) or len(self.betas) != 2:
             raise ValueError(f"betas must be two numbers in [0, 1), got {self.betas!r}")
-        put("betas", tuple(check_fraction("betas", b) for b in self.betas))
+        set_checked(self, "betas", lambda name, betas: tuple(check_fraction(name, b) for b in betas))
         for name in ("latent_dim", "hidden", "depth", "pack", "batch_size", "r1_every"):
-            put(name, check_int(name, getattr(self, name)))
-        put("num_steps", check_int("num_steps", self.num_steps, minimum=0))
-        put("seed", check_int("seed", self.seed, minimum=0))
+            set_checked(self, name, check_int)
+        set_checked(self, "num_steps", check_int, minimum=0)
+        set_checked(self, "seed", check_int, minimum=0)
         for name in ("lr_d", "lr_g"):
-            put(name, check_positive(name, getattr(self, name)))
-        put("r1", check_nonnegative("r1", self.r1))
-        put("ema", check_fraction("ema", self.ema))
+            set_checked(self, name, check_positive)
+        set_checked(self, "r1", check_nonnegative)
+        set_checked(self, "ema", check_fraction)
         if self.batch_size % self.pack:
             raise ValueError(f"batch_size ({self.batch_size}) must be a multiple of pack ({self.pack})")
-        check_choice("objective", self.objective, GENERATOR_OBJECTIVES)
-        check_choice("output", self.output, ("sigmoid", "linear"))
-        check_choice("arch", self.arch, ARCHS)
+        set_checked(self, "objective", check_choice, choices=GENERATOR_OBJECTIVES)
+        set_checked(self, "output", check_choice, choices=("sigmoid", "linear"))
+        set_checked(self, "arch", check_choice, choices=ARCHS)
         if self.arch == "conv":
             check_conv_shape(self.out_shape, self.depth)
 

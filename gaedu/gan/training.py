@@ -109,10 +109,10 @@ def train_gan(
     x_real = x_real.to(device, torch.float32)
     generator, discriminator = (net.to(device) for net in seeded(lambda: (Generator(config), Discriminator(config)), config.seed))
     ema = copy.deepcopy(generator).requires_grad_(False) if config.ema > 0 else None
-    noise = torch.Generator().manual_seed(config.seed)
-    fixed_z = torch.randn(FIXED_SAMPLES, config.latent_dim, generator=noise)
+    rng = torch.Generator().manual_seed(config.seed)
+    fixed_z = torch.randn(FIXED_SAMPLES, config.latent_dim, generator=rng)
     if process.distributed:  # different data per process, the same weights everywhere
-        noise.manual_seed(part.data_seed(config.seed))
+        rng.manual_seed(part.data_seed(config.seed))
     generator_ddp, discriminator_ddp = distributed.wrap(generator, process), distributed.wrap(discriminator, process)
     # Adam with maximize=True: both players ascend their own objective
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.lr_d, betas=config.betas, maximize=True)
@@ -121,8 +121,8 @@ def train_gan(
     fixed_z = fixed_z.to(device)
     bar = tqdm(range(1, config.num_steps + 1), desc="GAN", disable=not progress or not process.is_main, mininterval=1.0)
     for step in bar:
-        index = torch.randint(len(x_real), (part.local_batch,), generator=noise).to(device)
-        z = torch.randn(part.local_batch, config.latent_dim, generator=noise).to(device)
+        index = torch.randint(len(x_real), (part.local_batch,), generator=rng).to(device)
+        z = torch.randn(part.local_batch, config.latent_dim, generator=rng).to(device)
         regularize = step % config.r1_every == 0
         x_fake = training_step(generator_ddp, discriminator_ddp, opt_d, opt_g, x_real[index], z, config, regularize=regularize)
         if ema is not None:
@@ -152,8 +152,8 @@ def noise(n: int, latent_dim: int, *, seed: int = 0, batch_size: int = 4096) -> 
     The same seed gives the same noise on every device (move it with ``.to``).
     """
     n, batch_size = check_int("n", n), check_int("batch_size", batch_size)
-    source = torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
-    return torch.cat([torch.randn(min(batch_size, n - start), latent_dim, generator=source)
+    rng = torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
+    return torch.cat([torch.randn(min(batch_size, n - start), latent_dim, generator=rng)
                       for start in range(0, n, batch_size)])  # fmt: skip
 
 

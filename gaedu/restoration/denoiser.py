@@ -8,7 +8,7 @@ gradient of the log-density of noisy images, :math:`p_σ = p * \mathcal N(0, σ^
 
     D(y, σ) = y + σ^2 \nabla_y \log p_σ(y).
 
-So :func:`score` gives (:mod:`gaedu.tweedie`) :math:`\nabla \log p_σ`, and applying the denoiser *is* one ascent
+So :func:`learned_score` gives (:mod:`gaedu.tweedie`) :math:`\nabla \log p_σ`, and applying the denoiser *is* one ascent
 step of size :math:`σ^2` on :math:`\log p_σ`. The network is a DnCNN (Zhang et al. 2017)
 without batch normalisation, told the noise level by an extra input channel (as FFDNet,
 Zhang et al. 2018), so one network serves every :math:`σ` in ``[0, sigma_max]``.
@@ -28,7 +28,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from gaedu._validation import check_int, check_number, check_positive
+from gaedu._validation import check_int, check_number, check_positive, check_sizes, set_checked
 from gaedu.cache import cached
 from gaedu.data import PHOTOS, load_photo, photo_side
 from gaedu.device import get_device
@@ -68,23 +68,21 @@ class DenoiserConfig:
     seed: int = 0
 
     def __post_init__(self):
-        check_int("channels", self.channels)
-        check_int("depth", self.depth, minimum=2)
-        check_int("num_steps", self.num_steps)
-        check_int("batch_size", self.batch_size)
-        check_int("patch", self.patch, minimum=8)
-        check_positive("lr", self.lr)
-        check_positive("sigma_max", self.sigma_max)
-        check_int("seed", self.seed, minimum=0)
-        if not self.sizes:
-            raise ValueError("sizes must name at least one size")
-        for size in self.sizes:
-            check_int("each of sizes", size, minimum=self.patch)
-        if not self.photos:
+        set_checked(self, "channels", check_int)
+        set_checked(self, "depth", check_int, minimum=2)
+        set_checked(self, "num_steps", check_int)
+        set_checked(self, "batch_size", check_int)
+        set_checked(self, "patch", check_int, minimum=8)
+        set_checked(self, "lr", check_positive)
+        set_checked(self, "sigma_max", check_positive)
+        set_checked(self, "seed", check_int, minimum=0)
+        set_checked(self, "sizes", check_sizes, minimum=self.patch)
+        if not isinstance(self.photos, (tuple, list)) or not self.photos:
             raise ValueError("photos must name at least one training photograph")
         unknown = [p for p in self.photos if p not in PHOTOS]
         if unknown:
             raise ValueError(f"unknown photographs {unknown}; choose from {', '.join(PHOTOS)}")
+        set_checked(self, "photos", lambda name, photos: tuple(photos))
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -164,7 +162,7 @@ def denoise(model: Denoiser, image: torch.Tensor, sigma: float, *, transform: in
 
 
 @torch.no_grad()
-def score(model: Denoiser, image: torch.Tensor, sigma: float) -> torch.Tensor:
+def learned_score(model: Denoiser, image: torch.Tensor, sigma: float) -> torch.Tensor:
     r"""The learned :math:`\nabla \log p_σ(x) = (D(x, σ) - x)/σ^2` (Tweedie), same shape as ``image``."""
     sigma = check_positive("sigma", sigma)
     return denoiser_score(image, denoise(model, image, sigma), sigma)
@@ -179,16 +177,16 @@ def _training_images(config: DenoiserConfig) -> list[torch.Tensor]:
     return images
 
 
-def _batch(images, config: DenoiserConfig, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def _batch(images, config: DenoiserConfig, rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """A minibatch of clean crops, randomly rotated and flipped, and their noise levels."""
     p = config.patch
     crops = []
-    for k in torch.randint(len(images), (config.batch_size,), generator=generator).tolist():
+    for k in torch.randint(len(images), (config.batch_size,), generator=rng).tolist():
         image = images[k]
-        i, j = torch.randint(image.shape[0] - p + 1, (2,), generator=generator).tolist()
-        crop = torch.rot90(image[i : i + p, j : j + p], int(torch.randint(4, (1,), generator=generator)))
-        crops.append(crop.flip(1) if torch.rand(1, generator=generator).item() < 0.5 else crop)
-    sigma = torch.rand(config.batch_size, generator=generator) * config.sigma_max
+        i, j = torch.randint(image.shape[0] - p + 1, (2,), generator=rng).tolist()
+        crop = torch.rot90(image[i : i + p, j : j + p], int(torch.randint(4, (1,), generator=rng)))
+        crops.append(crop.flip(1) if torch.rand(1, generator=rng).item() < 0.5 else crop)
+    sigma = torch.rand(config.batch_size, generator=rng) * config.sigma_max
     return torch.stack(crops)[:, None], sigma
 
 
@@ -208,7 +206,7 @@ def train_denoiser(
     """Train a :class:`Denoiser` on crops of the training photographs with fresh Gaussian noise each step."""
     config = config or DenoiserConfig()
     device = get_device(device)
-    generator = torch.Generator().manual_seed(config.seed)
+    rng = torch.Generator().manual_seed(config.seed)
     images = _training_images(config)
     model = seeded(lambda: Denoiser(config.channels, config.depth), config.seed).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
@@ -219,8 +217,8 @@ def train_denoiser(
     start = time.perf_counter()
     bar = tqdm(range(config.num_steps), desc="denoiser", disable=not progress, mininterval=1.0)
     for step in bar:
-        clean, sigma = _batch(images, config, generator)
-        noise = torch.randn(clean.shape, generator=generator)
+        clean, sigma = _batch(images, config, rng)
+        noise = torch.randn(clean.shape, generator=rng)
         loss = denoiser_mse(model, clean.to(device), sigma.to(device), noise.to(device))  # DSM, in its denoiser form
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

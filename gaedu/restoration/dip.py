@@ -77,7 +77,7 @@ class SkipDecoder(nn.Module):
 def deep_image_prior(
     problem: Problem,
     *,
-    steps: int = 1500,
+    num_steps: int = 1500,
     lr: float = 0.01,
     channels: int = 16,
     input_noise: float = 1 / 30,
@@ -95,7 +95,7 @@ def deep_image_prior(
 
     Args:
         problem: from :func:`gaedu.restoration.degrade`, or any :class:`~gaedu.restoration.Problem`; its side lengths must be multiples of 16.
-        steps: the most ascent steps.
+        num_steps: the most ascent steps.
         lr: Adam's learning rate.
         channels: width of the decoder.
         input_noise: each step perturbs ``z`` by this much Gaussian noise (the paper's regulariser).
@@ -115,7 +115,7 @@ def deep_image_prior(
         ``info['stopped']`` the step at which the rule stopped (or ``None``).
     """
     check_problem(problem)
-    steps, channels, record_every = check_int("steps", steps), check_int("channels", channels), check_int("record_every", record_every)
+    num_steps, channels, record_every = check_int("num_steps", num_steps), check_int("channels", channels), check_int("record_every", record_every)
     lr, input_noise = check_positive("lr", lr), check_nonnegative("input_noise", input_noise)
     average = check_fraction("average", average)
     stop = check_choice("stop", stop, STOPS)
@@ -127,8 +127,8 @@ def deep_image_prior(
     check_clean(clean, problem)
     device = get_device(device)
     start = time.perf_counter()
-    generator = torch.Generator().manual_seed(seed)
-    z = (0.1 * torch.rand(1, 32, h, w, generator=generator)).to(device)
+    rng = torch.Generator().manual_seed(seed)
+    z = (0.1 * torch.rand(1, 32, h, w, generator=rng)).to(device)
     net = seeded(lambda: SkipDecoder(32, channels), seed).to(device)
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
     y = problem.observed.to(device, torch.float32)[None, None]
@@ -139,9 +139,9 @@ def deep_image_prior(
     smoothed = None
     stopped = None
     result = RestorationResult(image=problem.observed)
-    bar = tqdm(range(1, steps + 1), desc="deep image prior", disable=not progress, mininterval=1.0)
+    bar = tqdm(range(1, num_steps + 1), desc="deep image prior", disable=not progress, mininterval=1.0)
     for t in bar:
-        noisy_z = z + input_noise * torch.randn(z.shape, generator=generator).to(device) if input_noise else z
+        noisy_z = z + input_noise * torch.randn(z.shape, generator=rng).to(device) if input_noise else z
         out = net(noisy_z)
         loss = ((operator(out) - y).pow(2) * mask).sum() / n_obs  # −J(θ)
         optimizer.zero_grad(set_to_none=True)
@@ -155,10 +155,10 @@ def deep_image_prior(
             callback(t, smoothed[0, 0].detach().cpu())
         if stop == "discrepancy" and stopped is None and threshold > 0 and residual <= threshold:
             stopped, at_stop = t, smoothed[0, 0].clone()
-        last_step = t == steps or (stopped is not None and t >= stopped + patience)
+        last_step = t == num_steps or (stopped is not None and t >= stopped + patience)
         if t % record_every == 0 or last_step or t == stopped:
             result.values.append(-residual)
-            result.steps.append(t)
+            result.recorded_steps.append(t)
             if clean is not None:
                 result.psnrs.append(image_psnr(smoothed[0, 0].cpu(), clean))
         if last_step:
@@ -167,7 +167,7 @@ def deep_image_prior(
     last = smoothed[0, 0].clamp(0, 1).cpu().to(problem.observed.dtype)
     result.image = last if stopped is None else at_stop.clamp(0, 1).cpu().to(problem.observed.dtype)
     result.seconds = time.perf_counter() - start
-    result.info = {"stopped": stopped, "steps": t, "seed": seed, "last": last}
+    result.info = {"stopped": stopped, "steps_taken": t, "seed": seed, "last": last}
     if not math.isfinite(residual):
         raise FloatingPointError("Deep Image Prior diverged (the residual is not finite); lower lr")
     return result
@@ -179,11 +179,12 @@ VARIANTS = {"plain": {"average": 0.0, "input_noise": 0.0}, "regularised": {"aver
 
 
 def dip_study_config(photo: str = "camera", task: str = "denoise", *, seeds: tuple[int, ...] = (0, 1, 2),
-                     steps: int = 600) -> dict:  # fmt: skip
+                     num_steps: int = 600) -> dict:  # fmt: skip
     """The settings :func:`dip_study` caches its result under (the model cache's key)."""
     seeds = tuple(check_int("seed", s, minimum=0) for s in seeds)
-    steps = check_int("steps", steps)
-    return {"photo": photo, "task": task, "seeds": list(seeds), "steps": steps, "variants": VARIANTS, "channels": 16}
+    num_steps = check_int("num_steps", num_steps)
+    # the key stays "steps": it is part of the cache key, and renaming it would fit the study again
+    return {"photo": photo, "task": task, "seeds": list(seeds), "steps": num_steps, "variants": VARIANTS, "channels": 16}
 
 
 def dip_study(
@@ -191,14 +192,14 @@ def dip_study(
     task: str = "denoise",
     *,
     seeds: tuple[int, ...] = (0, 1, 2),
-    steps: int = 600,
+    num_steps: int = 600,
     progress: bool = True,
 ) -> dict:
     """Fit both ``VARIANTS`` of Deep Image Prior with each seed on one degraded photograph; cached.
 
     The observation is ``degrade(load_photo(photo), task, seed=0)``. The plain variant runs
-    all ``steps`` (its discrepancy stop is recorded on the way); the regularised one stops by
-    the rule, after at most ``3 steps`` steps. The first call takes minutes (a progress bar per run) and
+    all ``num_steps`` (its discrepancy stop is recorded on the way); the regularised one stops by
+    the rule, after at most ``3 num_steps`` steps. The first call takes minutes (a progress bar per run) and
     caches the result (:func:`gaedu.cache.cached_result`); later calls load it.
 
     Returns:
@@ -206,8 +207,8 @@ def dip_study(
         ``".../steps"`` (lists), ``".../stopped"`` (the stop step, -1 if none), ``".../seconds"``
         and ``".../image"`` (the restored image at the stop, a tensor).
     """
-    config = dip_study_config(photo, task, seeds=seeds, steps=steps)
-    seeds, steps = tuple(config["seeds"]), config["steps"]
+    config = dip_study_config(photo, task, seeds=seeds, num_steps=num_steps)
+    seeds, num_steps = tuple(config["seeds"]), config["steps"]
 
     def compute() -> dict:
         clean = load_photo(photo)
@@ -215,11 +216,11 @@ def dip_study(
         out: dict = {}
         for variant, settings in VARIANTS.items():
             for seed in seeds:
-                limit, patience = (steps, steps) if variant == "plain" else (3 * steps, 0)
-                r = deep_image_prior(problem, steps=limit, patience=patience, seed=seed, clean=clean, record_every=10,
+                limit, patience = (num_steps, num_steps) if variant == "plain" else (3 * num_steps, 0)
+                r = deep_image_prior(problem, num_steps=limit, patience=patience, seed=seed, clean=clean, record_every=10,
                                      progress=progress, device="cpu", **settings)  # fmt: skip
                 key = f"{variant}/{seed}"
-                out[f"{key}/psnrs"], out[f"{key}/values"], out[f"{key}/steps"] = r.psnrs, r.values, r.steps
+                out[f"{key}/psnrs"], out[f"{key}/values"], out[f"{key}/steps"] = r.psnrs, r.values, r.recorded_steps
                 out[f"{key}/stopped"] = -1 if r.info["stopped"] is None else r.info["stopped"]
                 out[f"{key}/seconds"], out[f"{key}/image"] = r.seconds, r.image
         return out

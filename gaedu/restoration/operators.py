@@ -131,10 +131,10 @@ def adjoint_gap(operator: Operator, y: torch.Tensor, *, seed: int = 0) -> float:
     ``u`` has the shape of ``Aᵀy`` and ``v`` that of ``y``; the gap is rounding (about 1e-16)
     when ``adjoint`` is right, of order 1 when it is not.
     """
-    generator = torch.Generator().manual_seed(seed)
-    v = torch.randn(y.shape, generator=generator, dtype=torch.float64)
+    rng = torch.Generator().manual_seed(seed)
+    v = torch.randn(y.shape, generator=rng, dtype=torch.float64)
     back = operator.adjoint(v)
-    u = torch.randn(back.shape, generator=generator, dtype=torch.float64)
+    u = torch.randn(back.shape, generator=rng, dtype=torch.float64)
     forward = operator(u)
     if not isinstance(forward, torch.Tensor) or forward.shape != y.shape:
         raise ValueError(f"{operator!r} maps an image of shape {tuple(u.shape)} to {tuple(getattr(forward, 'shape', ()))}, "

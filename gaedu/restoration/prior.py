@@ -16,11 +16,11 @@ from gaedu.restoration.result import RestorationResult, check_clean, check_probl
 from gaedu.restoration.total_variation import tv_map
 
 
-def _conjugate_gradient(apply, rhs: torch.Tensor, x: torch.Tensor, steps: int, tol: float = 1e-6) -> torch.Tensor:
+def _conjugate_gradient(apply, rhs: torch.Tensor, x: torch.Tensor, num_steps: int, tol: float = 1e-6) -> torch.Tensor:
     """Solve ``apply(x) = rhs`` for a symmetric positive definite ``apply`` by conjugate gradients from ``x``."""
     r = rhs - apply(x)
     p, rs = r.clone(), (r * r).sum()
-    for _ in range(steps):
+    for _ in range(num_steps):
         if rs.sqrt() <= tol:
             break
         ap = apply(p)
@@ -88,14 +88,14 @@ def learned_prior(
         x = denoise(model, y, sigma_n, transform="all", bar=bar)
         if clean is not None:
             result.psnrs.append(image_psnr(x, clean))
-            result.steps.append(1)
+            result.recorded_steps.append(1)
     else:
         s_max, s_min = check_positive("sigma_max", settings["sigma_max"]), check_positive("sigma_min", settings["sigma_min"])
         s_min = max(s_min, sigma_n)
         sigmas = np.geomspace(s_max, min(s_min, s_max), k_total)
         coupling = check_positive("coupling", settings["coupling"])
         # projected ascent starts from TV's fill of what the data leave open, the rest from the operator's estimate
-        z = tv_map(problem, 1.0, eps=0.03, steps=2000, tol=1e-8).image.double() if problem.projected else problem.start()
+        z = tv_map(problem, 1.0, eps=0.03, num_steps=2000, tol=1e-8).image.double() if problem.projected else problem.start()
         rhs_data = operator.adjoint(y)
         for k, s in enumerate(sigmas, 1):
             if problem.projected:
@@ -107,7 +107,7 @@ def learned_prior(
             bar.update(1)
             if clean is not None:
                 result.psnrs.append(image_psnr(operator.project(z, y) if problem.projected else x, clean))
-                result.steps.append(k)
+                result.recorded_steps.append(k)
         if problem.projected:
             x = operator.project(z, y)
     bar.close()

@@ -91,8 +91,8 @@ class Problem:
 def random_mask(shape: tuple[int, int], missing: float, *, seed: int = 0) -> torch.Tensor:
     """A bool mask in which each pixel is missing (False) with probability ``missing``, seeded."""
     missing = check_fraction("missing", missing)
-    generator = torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
-    return torch.rand(shape, generator=generator) >= missing
+    rng = torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
+    return torch.rand(shape, generator=rng) >= missing
 
 
 def degrade(

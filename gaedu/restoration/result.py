@@ -19,7 +19,7 @@ class RestorationResult:
         image: the restored image, shape ``(H, W)``, clipped to ``[0, 1]``.
         values: the objective after each recorded step (the method's own objective), or empty.
         psnrs: PSNR against ``clean`` after each recorded step, if a clean image was given (for plots only).
-        steps: the step at which each entry of ``values``/``psnrs`` was recorded.
+        recorded_steps: the step at which each entry of ``values``/``psnrs`` was recorded.
         seconds: wall-clock time of the restoration.
         info: anything else the method reports (the stopping step, the weight chosen, ...).
     """
@@ -27,7 +27,7 @@ class RestorationResult:
     image: torch.Tensor
     values: list[float] = field(default_factory=list)
     psnrs: list[float] = field(default_factory=list)
-    steps: list[int] = field(default_factory=list)
+    recorded_steps: list[int] = field(default_factory=list)
     seconds: float = 0.0
     info: dict = field(default_factory=dict)
 

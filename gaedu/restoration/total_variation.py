@@ -96,10 +96,10 @@ def _step(problem: Problem, x: torch.Tensor, size: float, direction: torch.Tenso
     return problem.operator.project(x, problem.observed.double()) if problem.projected else x
 
 
-def _check_common(problem: Problem, weight: float, steps: int, clean: torch.Tensor | None, record_every: int):
+def _check_common(problem: Problem, weight: float, num_steps: int, clean: torch.Tensor | None, record_every: int):
     check_problem(problem)
     check_positive("weight", weight)
-    check_int("steps", steps)
+    check_int("num_steps", num_steps)
     check_int("record_every", record_every)
     check_clean(clean, problem)
 
@@ -109,7 +109,7 @@ def tv_map(
     weight: float,
     *,
     eps: float = 1e-3,
-    steps: int = 3000,
+    num_steps: int = 3000,
     tol: float = 1e-7,
     clean: torch.Tensor | None = None,
     record_every: int = 10,
@@ -119,7 +119,7 @@ def tv_map(
     r"""Maximise the smoothed TV log-posterior :math:`J_ε` by accelerated gradient ascent.
 
     Step :math:`1/L` with :math:`L = \|A^\top A\| + 8w/ε`; Nesterov momentum :math:`(k-1)/(k+2)`,
-    restarted whenever a step lowers :math:`J_ε`. Stops after ``steps`` steps or when a step
+    restarted whenever a step lowers :math:`J_ε`. Stops after ``num_steps`` steps or when a step
     changes :math:`J_ε` by less than ``tol`` times :math:`|J_ε|`. For noise-free inpainting the
     observed pixels are kept fixed (projected ascent) and only TV is climbed.
 
@@ -134,7 +134,7 @@ def tv_map(
     Returns:
         a :class:`RestorationResult` whose ``values`` are :math:`J_ε` at the recorded steps.
     """
-    _check_common(problem, weight, steps, clean, record_every)
+    _check_common(problem, weight, num_steps, clean, record_every)
     eps = check_positive("eps", eps)
     check_nonnegative("tol", tol)
     start = time.perf_counter()
@@ -148,7 +148,7 @@ def tv_map(
     previous, k = x.clone(), 1
     value = objective(x)
     result = RestorationResult(image=x)
-    for t in range(1, steps + 1):
+    for t in range(1, num_steps + 1):
         momentum = (k - 1) / (k + 2)
         z = x + momentum * (x - previous)
         previous = x
@@ -161,9 +161,9 @@ def tv_map(
             new_value = objective(x)
         converged = abs(new_value - value) <= tol * abs(new_value)
         value = new_value
-        if t % record_every == 0 or t == steps or converged:
+        if t % record_every == 0 or t == num_steps or converged:
             result.values.append(value)
-            result.steps.append(t)
+            result.recorded_steps.append(t)
             if clean is not None:
                 result.psnrs.append(image_psnr(x, clean))
         if callback is not None:
@@ -172,7 +172,7 @@ def tv_map(
             break
     result.image = x.clamp(0, 1).to(problem.observed.dtype)
     result.seconds = time.perf_counter() - start
-    result.info = {"steps": t, "weight": weight, "eps": eps, "step_size": step}
+    result.info = {"steps_taken": t, "weight": weight, "eps": eps, "step_size": step}
     return result
 
 
@@ -180,7 +180,7 @@ def tv_subgradient_ascent(
     problem: Problem,
     weight: float,
     *,
-    steps: int = 1000,
+    num_steps: int = 1000,
     step0: float = 0.1,
     clean: torch.Tensor | None = None,
     record_every: int = 10,
@@ -191,25 +191,25 @@ def tv_subgradient_ascent(
     increase ``J`` at every step, so the best iterate so far is returned, as the subgradient
     chapter does; ``values`` holds the best ``J`` up to each recorded step.
     """
-    _check_common(problem, weight, steps, clean, record_every)
+    _check_common(problem, weight, num_steps, clean, record_every)
     step0 = check_positive("step0", step0)
     start = time.perf_counter()
     x = problem.start()
     best, best_value = x.clone(), tv_objective(problem, x, weight)
     result = RestorationResult(image=x)
-    for t in range(1, steps + 1):
+    for t in range(1, num_steps + 1):
         x = _step(problem, x, step0 / math.sqrt(t), _ascent_direction(problem, x, weight, 0.0, exact=True))
         value = tv_objective(problem, x, weight)
         if value > best_value:
             best, best_value = x.clone(), value
-        if t % record_every == 0 or t == steps:
+        if t % record_every == 0 or t == num_steps:
             result.values.append(best_value)
-            result.steps.append(t)
+            result.recorded_steps.append(t)
             if clean is not None:
                 result.psnrs.append(image_psnr(best, clean))
     result.image = best.clamp(0, 1).to(problem.observed.dtype)
     result.seconds = time.perf_counter() - start
-    result.info = {"steps": steps, "weight": weight}
+    result.info = {"steps_taken": num_steps, "weight": weight}
     return result
 
 
@@ -238,7 +238,7 @@ def tv_restore(problem: Problem, *, clean: torch.Tensor | None = None) -> Restor
         eps = 1e-3
 
         def quick(y, w):  # a fixed number of steps: a smooth map of y, as SURE's divergence needs
-            return tv_map(replace(problem, observed=y), w, eps=eps, steps=300, tol=0, restart=False).image
+            return tv_map(replace(problem, observed=y), w, eps=eps, num_steps=300, tol=0, restart=False).image
 
         weight, scores = choose_weight(problem, quick, grid)
     result = tv_map(problem, weight, eps=eps, clean=clean)

@@ -15,7 +15,15 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from gaedu._validation import check_choice, check_fraction, check_int, check_number, check_positive
+from gaedu._validation import (
+    check_choice,
+    check_fraction,
+    check_int,
+    check_number,
+    check_positive,
+    check_sizes,
+    set_checked,
+)
 from gaedu.checkpoint import load_network, save_networks
 from gaedu.device import get_device
 from gaedu.nets import device_of, seeded
@@ -64,20 +72,15 @@ class ScoreConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        def put(name: str, value: Any) -> None:
-            object.__setattr__(self, name, value)
-
-        if not isinstance(self.shape, (tuple, list)) or not self.shape:
-            raise ValueError(f"shape must be a non-empty tuple of sizes, got {self.shape!r}")
-        put("shape", tuple(check_int("shape", s) for s in self.shape))
+        set_checked(self, "shape", check_sizes)
         for name in ("width", "blocks", "batch_size"):
-            put(name, check_int(name, getattr(self, name)))
-        put("num_steps", check_int("num_steps", self.num_steps, minimum=0))
-        put("seed", check_int("seed", self.seed, minimum=0))
+            set_checked(self, name, check_int)
+        set_checked(self, "num_steps", check_int, minimum=0)
+        set_checked(self, "seed", check_int, minimum=0)
         for name in ("sigma_data", "sigma_min", "sigma_max", "p_std", "lr"):
-            put(name, check_positive(name, getattr(self, name)))
-        put("p_mean", check_number("p_mean", self.p_mean))
-        put("ema", check_fraction("ema", self.ema))
+            set_checked(self, name, check_positive)
+        set_checked(self, "p_mean", check_number)
+        set_checked(self, "ema", check_fraction)
         if self.sigma_min >= self.sigma_max:
             raise ValueError(f"sigma_min ({self.sigma_min}) must be below sigma_max ({self.sigma_max})")
 
@@ -188,7 +191,7 @@ def train_score(
 
     Each step draws ``batch_size`` images, a noise level per image
     (:math:`\\log\\sigma \\sim \\mathcal N(p_\\text{mean}, p_\\text{std}^2)`) and the noise,
-    all from a CPU generator seeded with ``config.seed``, and takes one Adam step down
+    all from a CPU random generator seeded with ``config.seed``, and takes one Adam step down
     :func:`dsm_loss` weighted by :func:`preconditioned_weight`.
 
     Args:
@@ -213,14 +216,14 @@ def train_score(
     total = max(config.num_steps, 1)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda i: min(1.0, (i + 1) / 200) * 0.5 * (1 + math.cos(math.pi * min(i, total) / total)))
-    noise = torch.Generator().manual_seed(config.seed)
+    rng = torch.Generator().manual_seed(config.seed)
     result = ScoreResult(config, model, ema, {"step": [], "loss": []})
     bar = tqdm(range(1, config.num_steps + 1), desc="score model", disable=not progress, mininterval=1.0)
     running = []
     for step in bar:
-        index = torch.randint(len(x), (config.batch_size,), generator=noise)
-        sigma = (torch.randn(config.batch_size, generator=noise) * config.p_std + config.p_mean).exp()
-        eps = torch.randn((config.batch_size, *config.shape), generator=noise)
+        index = torch.randint(len(x), (config.batch_size,), generator=rng)
+        sigma = (torch.randn(config.batch_size, generator=rng) * config.p_std + config.p_mean).exp()
+        eps = torch.randn((config.batch_size, *config.shape), generator=rng)
         sigma, eps = sigma.to(device), eps.to(device)
         loss = dsm_loss(model.score, x[index.to(device)], sigma, eps, preconditioned_weight(sigma, config.sigma_data))
         opt.zero_grad(set_to_none=True)
@@ -260,7 +263,7 @@ def sample(
     *,
     seed: int = 0,
     method: str = "langevin",
-    steps: int | None = None,
+    num_levels: int | None = None,
     epsilon: float = LANGEVIN_EPSILON,
     steps_per_level: int = LANGEVIN_STEPS,
     every: int = 0,
@@ -277,9 +280,9 @@ def sample(
         model: a trained :class:`ScoreNet`.
         n: the number of images.
         seed: the seed of the starts and of all the noise.
-        method: ``'langevin'`` (:func:`annealed_langevin`: ``steps`` levels, default
+        method: ``'langevin'`` (:func:`annealed_langevin`: ``num_levels`` levels, default
             :data:`LANGEVIN_LEVELS`, of ``steps_per_level`` steps, step ``epsilon`` at the last)
-            or ``'diffusion'`` (:func:`reverse_diffusion`: ``steps`` levels, default
+            or ``'diffusion'`` (:func:`reverse_diffusion`: ``num_levels`` levels, default
             :data:`DIFFUSION_LEVELS`).
         every: also return the frames (see the samplers), for an animation.
         batch_size: chains run together; the draw depends on it (the noise is drawn batch by batch).
@@ -292,23 +295,23 @@ def sample(
     n, seed = check_int("n", n), check_int("seed", seed, minimum=0)
     method = check_choice("method", method, METHODS)
     config = model.config
-    steps = check_int("steps", steps if steps is not None else (DIFFUSION_LEVELS if method == "diffusion" else LANGEVIN_LEVELS))
+    num_levels = check_int("num_levels", num_levels if num_levels is not None else (DIFFUSION_LEVELS if method == "diffusion" else LANGEVIN_LEVELS))
     batch_size, every = check_int("batch_size", batch_size), check_int("every", every, minimum=0)
-    if method == "diffusion" and steps < 2:
-        raise ValueError("steps must be at least 2 for method='diffusion'")
+    if method == "diffusion" and num_levels < 2:
+        raise ValueError("num_levels must be at least 2 for method='diffusion'")
     device = device_of(model)
-    generator = torch.Generator().manual_seed(seed)
-    sigmas = noise_levels(config.sigma_max, config.sigma_min, steps, rho=7.0 if method == "diffusion" else None)
+    rng = torch.Generator().manual_seed(seed)
+    sigmas = noise_levels(config.sigma_max, config.sigma_min, num_levels, rho=7.0 if method == "diffusion" else None)
     images, frames = [], []
     bar = tqdm(total=n, desc="sampling", unit="image", disable=not progress, leave=False)
     for start in range(0, n, batch_size):
         m = min(batch_size, n - start)
-        x0 = (0.5 + config.sigma_max * torch.randn((m, *config.shape), generator=generator)).to(device)
+        x0 = (0.5 + config.sigma_max * torch.randn((m, *config.shape), generator=rng)).to(device)
         if method == "diffusion":
-            x, path = reverse_diffusion(_model_score(model), x0, sigmas, generator=generator, every=every)
+            x, path = reverse_diffusion(_model_score(model), x0, sigmas, rng=rng, every=every)
         else:
             x, path = annealed_langevin(_model_score(model), x0, sigmas, epsilon=epsilon, steps_per_level=steps_per_level,
-                                        generator=generator, every=every)  # fmt: skip
+                                        rng=rng, every=every)  # fmt: skip
         images.append(x.clamp(0, 1).cpu())
         frames.append(path.cpu())
         bar.update(m)

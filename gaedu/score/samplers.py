@@ -1,7 +1,7 @@
 r"""The samplers: Langevin dynamics, annealed Langevin and reverse diffusion, each a loop of ascent steps plus noise.
 
 Every sampler takes a score function ``score_fn(x, sigma)`` (:data:`gaedu.tweedie.ScoreFn`) and a
-``generator=`` (a :class:`torch.Generator`; the global random state is untouched).
+``rng=`` (a seeded :class:`torch.Generator`; the global random state is untouched).
 """
 
 from __future__ import annotations
@@ -30,12 +30,12 @@ def _check_start(x: Any, name: str = "x0") -> torch.Tensor:
     return x
 
 
-def _check_generator(generator: Any) -> torch.Generator:
-    if generator is None:
-        raise ValueError("generator must be a torch.Generator (seed it, e.g. torch.Generator().manual_seed(0))")
-    if not isinstance(generator, torch.Generator):
-        raise ValueError(f"generator must be a torch.Generator, got {type(generator).__name__}")
-    return generator
+def _check_rng(rng: Any) -> torch.Generator:
+    if rng is None:
+        raise ValueError("rng must be a torch.Generator (seed it, e.g. torch.Generator().manual_seed(0))")
+    if not isinstance(rng, torch.Generator):
+        raise ValueError(f"rng must be a torch.Generator, got {type(rng).__name__}")
+    return rng
 
 
 def _check_sigmas(sigmas: Any) -> torch.Tensor:
@@ -47,9 +47,9 @@ def _check_sigmas(sigmas: Any) -> torch.Tensor:
     return sigmas
 
 
-def _randn(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+def _randn(x: torch.Tensor, rng: torch.Generator) -> torch.Tensor:
     """Standard normal noise shaped like ``x``, drawn on the CPU (the same numbers on every device)."""
-    return torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
+    return torch.randn(x.shape, generator=rng, dtype=x.dtype).to(x.device)
 
 
 def _finite(score: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -87,7 +87,7 @@ def noise_levels(sigma_max: float, sigma_min: float, num: int, *, rho: float | N
 # ----------------------------------------------------------------------------------------------
 
 
-def langevin_step(x: torch.Tensor, score: torch.Tensor, step: float, *, generator: torch.Generator,
+def langevin_step(x: torch.Tensor, score: torch.Tensor, step: float, *, rng: torch.Generator,
                   temperature: float = 1.0) -> torch.Tensor:  # fmt: skip
     r"""One Langevin step: :math:`x + \eta\,s + \sqrt{2\eta\mathcal T}\,\xi`, ascent on :math:`\log p` plus noise.
 
@@ -96,11 +96,11 @@ def langevin_step(x: torch.Tensor, score: torch.Tensor, step: float, *, generato
     """
     step = check_positive("step", step)
     temperature = check_number("temperature", temperature, low=0.0)
-    return x + step * score + math.sqrt(2 * step * temperature) * _randn(x, generator)
+    return x + step * score + math.sqrt(2 * step * temperature) * _randn(x, rng)
 
 
 def langevin(score_fn: Callable[[torch.Tensor], torch.Tensor], x0: torch.Tensor, step: float, num_steps: int, *,
-             generator: torch.Generator, temperature: float = 1.0, every: int = 0) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+             rng: torch.Generator, temperature: float = 1.0, every: int = 0) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
     r"""Run ``num_steps`` Langevin steps (:func:`langevin_step`) from ``x0`` ``(N, ...)``.
 
     Args:
@@ -108,26 +108,26 @@ def langevin(score_fn: Callable[[torch.Tensor], torch.Tensor], x0: torch.Tensor,
         x0: the chains' starts (one chain per row).
         step: the step size :math:`\eta`.
         num_steps: the number of steps, ``>= 0``.
-        generator: the seeded source of the noise.
+        rng: the seeded source of the noise (a :class:`torch.Generator`).
         temperature: :math:`\mathcal T` (1: sample ``p``).
         every: keep the chains every this many steps (0: only the start and the end).
 
     Returns:
         ``(x, path)``: the final points, and the kept points ``(K, N, ...)`` (start included).
     """
-    x, generator = _check_start(x0).clone(), _check_generator(generator)
+    x, rng = _check_start(x0).clone(), _check_rng(rng)
     num_steps, every = check_int("num_steps", num_steps, minimum=0), check_int("every", every, minimum=0)
     path = [x.clone()]
     with torch.no_grad():
         for t in range(1, num_steps + 1):
-            x = langevin_step(x, _finite(score_fn(x), x), step, generator=generator, temperature=temperature)
+            x = langevin_step(x, _finite(score_fn(x), x), step, rng=rng, temperature=temperature)
             if (every and t % every == 0) or (not every and t == num_steps):
                 path.append(x.clone())
     return x, torch.stack(path)
 
 
 def annealed_langevin(score_fn: ScoreFn, x0: torch.Tensor, sigmas, *, epsilon: float, steps_per_level: int,
-                      generator: torch.Generator, denoise: bool = True, every: int = 0) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+                      rng: torch.Generator, denoise: bool = True, every: int = 0) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
     r"""Annealed Langevin dynamics (Song and Ermon 2019): Langevin on :math:`p_{\sigma_i}` for each level in turn.
 
     At level :math:`\sigma_i` it takes ``steps_per_level`` steps of size
@@ -142,14 +142,14 @@ def annealed_langevin(score_fn: ScoreFn, x0: torch.Tensor, sigmas, *, epsilon: f
         sigmas: the decreasing noise levels (:func:`noise_levels`).
         epsilon: the step size at the last level.
         steps_per_level: steps at each level.
-        generator: the seeded source of the noise.
+        rng: the seeded source of the noise (a :class:`torch.Generator`).
         denoise: end with Tweedie's formula.
         every: keep the chains every this many steps (0: one frame per level).
 
     Returns:
         ``(x, path)``: the final points and the kept frames ``(K, N, ...)``, start included.
     """
-    x, generator, sigmas = _check_start(x0).clone(), _check_generator(generator), _check_sigmas(sigmas)
+    x, rng, sigmas = _check_start(x0).clone(), _check_rng(rng), _check_sigmas(sigmas)
     epsilon = check_positive("epsilon", epsilon)
     steps_per_level, every = check_int("steps_per_level", steps_per_level), check_int("every", every, minimum=0)
     path, t = [x.clone()], 0
@@ -157,7 +157,7 @@ def annealed_langevin(score_fn: ScoreFn, x0: torch.Tensor, sigmas, *, epsilon: f
         for sigma in sigmas.tolist():
             eta = epsilon * sigma**2 / sigmas[-1].item() ** 2
             for _ in range(steps_per_level):
-                x = langevin_step(x, _finite(score_fn(x, sigma), x), eta, generator=generator)
+                x = langevin_step(x, _finite(score_fn(x, sigma), x), eta, rng=rng)
                 t += 1
                 if every and t % every == 0:
                     path.append(x.clone())
@@ -170,7 +170,7 @@ def annealed_langevin(score_fn: ScoreFn, x0: torch.Tensor, sigmas, *, epsilon: f
     return x, torch.stack(path)
 
 
-def reverse_diffusion(score_fn: ScoreFn, x0: torch.Tensor, sigmas, *, generator: torch.Generator,
+def reverse_diffusion(score_fn: ScoreFn, x0: torch.Tensor, sigmas, *, rng: torch.Generator,
                       denoise: bool = True, every: int = 0) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
     r"""The diffusion model's ancestral sampler: one noisy ascent step per noise level, from the noisiest down.
 
@@ -189,7 +189,7 @@ def reverse_diffusion(score_fn: ScoreFn, x0: torch.Tensor, sigmas, *, generator:
 
     Args and returns: as :func:`annealed_langevin` (``every`` counts levels; 0 keeps only start and end).
     """
-    x, generator, sigmas = _check_start(x0).clone(), _check_generator(generator), _check_sigmas(sigmas)
+    x, rng, sigmas = _check_start(x0).clone(), _check_rng(rng), _check_sigmas(sigmas)
     every = check_int("every", every, minimum=0)
     levels = sigmas.tolist()
     path = [x.clone()]
@@ -197,7 +197,7 @@ def reverse_diffusion(score_fn: ScoreFn, x0: torch.Tensor, sigmas, *, generator:
         for i, sigma in enumerate(levels[:-1]):
             below = levels[i + 1]
             drop = sigma**2 - below**2  # the step size of this level's ascent
-            x = x + drop * _finite(score_fn(x, sigma), x) + below / sigma * math.sqrt(drop) * _randn(x, generator)
+            x = x + drop * _finite(score_fn(x, sigma), x) + below / sigma * math.sqrt(drop) * _randn(x, rng)
             if every and (i + 1) % every == 0:
                 path.append(x.clone())
         if denoise:
