@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
+
+from gaedu._io import atomic_write, check_writable, sweep_stale
+from gaedu._validation import check_images
 
 
 class UsageError(Exception):
@@ -60,10 +62,7 @@ def _output(text: str, *reading: str | None, size: int = 0) -> Path:
     write, or one with less than ``size`` bytes (and a megabyte) free. An existing plain
     file is replaced.
     """
-    import contextlib
     import glob
-    import shutil
-    import tempfile
 
     if not text.strip():
         raise UsageError("the output path is empty")
@@ -79,20 +78,11 @@ def _output(text: str, *reading: str | None, size: int = 0) -> Path:
     for other in reading:
         if other and path.exists() and Path(other).exists() and os.path.samefile(path, other):
             raise UsageError(f"{path} is also the file this command reads: write the result to another file")
-    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):  # left by a write killed with SIGKILL
-        with contextlib.suppress(OSError):
-            if time.time() - stale.stat().st_mtime > 24 * 3600:
-                stale.unlink()
-    try:  # can this process write there? (root ignores permissions, so only writing tells)
-        handle, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=path.parent)
-        os.close(handle)
-        os.unlink(probe)
+    sweep_stale(path.parent, f".{glob.escape(path.name)}.*.tmp")
+    try:
+        check_writable(path.parent, size + 2**20, prefix=f".{path.name}.")
     except OSError as err:
         raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
-    free = shutil.disk_usage(path.parent).free
-    if free < size + 2**20:
-        raise UsageError(f"cannot write {path}: {free / 2**20:.1f} MB free in {path.parent}, "
-                         f"about {(size + 2**20) / 2**20:.1f} MB needed")  # fmt: skip
     return path
 
 
@@ -113,8 +103,6 @@ def _finite(array: np.ndarray, what: str) -> np.ndarray:
 def _write(path: Path, write) -> None:
     """Write ``path`` atomically by ``write(file)`` (:func:`gaedu._io.atomic_write`); a failure is one line,
     with the system's reason and without the temporary file's name."""
-    from gaedu._io import atomic_write
-
     if not path.parent.is_dir():
         raise UsageError(f"cannot write {path}: the folder {path.parent} does not exist")
     try:
@@ -165,8 +153,6 @@ def _load_npy(path: Path, kinds: str, limit: int | None = None, what: str = "val
 def _read_images(path: Path, shape: tuple[int, ...]):
     """Read a ``.npy`` file of images ``(N, *shape)`` in ``[0, 1]`` as a float32 tensor, or raise UsageError."""
     import torch
-
-    from gaedu._validation import check_images
 
     if not path.is_file():
         raise UsageError(f"no input file at {path}")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -65,3 +67,30 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> 
     finally:
         os.close(folder)
     return path
+
+
+#: A temporary file older than this was left by a write that was killed (SIGKILL, power loss).
+STALE_SECONDS = 24 * 3600
+
+
+def sweep_stale(folder: Path, pattern: str = ".*.tmp") -> None:
+    """Remove the temporary files matching ``pattern`` in ``folder`` that a killed write left behind a day ago or more."""
+    for stale in folder.glob(pattern):
+        try:
+            if time.time() - stale.stat().st_mtime > STALE_SECONDS:
+                stale.unlink()
+        except OSError:
+            pass
+
+
+def check_writable(folder: Path, needed: int, prefix: str = ".probe.") -> None:
+    """Raise ``OSError`` (with a readable reason) unless this process can create a file in ``folder`` with ``needed`` bytes free.
+
+    Only writing tells (root ignores permissions), so a probe file is created and removed.
+    """
+    handle, probe = tempfile.mkstemp(prefix=prefix, suffix=".probe", dir=folder)
+    os.close(handle)
+    os.unlink(probe)
+    free = shutil.disk_usage(folder).free
+    if free < needed:
+        raise OSError(f"{free / 2**20:.1f} MB free in {folder}, about {needed / 2**20:.1f} MB needed")

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from gaedu._validation import check_choice, check_fraction, check_images, check_int
+from gaedu._validation import check_choice, check_fraction, check_images, check_int, check_nonnegative, check_positive
 
 
 @dataclass
@@ -214,8 +214,6 @@ def gaussian_restore(
         ValueError: bad images, shapes that do not match, a mask that is not 0s and 1s,
             a mask with no known pixel, or a bad ``noise_var`` or ``ridge``.
     """
-    from gaedu._validation import check_nonnegative, check_positive
-
     x_train = check_images(x_train, "x_train")
     observed = check_images(observed, "observed", shape=tuple(x_train.shape[1:]), range01=False)
     mask = torch.ones_like(observed) if mask is None else mask

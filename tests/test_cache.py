@@ -9,7 +9,7 @@ import time
 import pytest
 from torch import nn
 
-from gaedu import cache
+from gaedu import _io, cache
 from test_cli_hostile import _flip_a_data_byte
 
 
@@ -82,7 +82,7 @@ def test_stale_temporary_files_are_removed_fresh_ones_kept(folder):
     stale, fresh = folder / ".toy-x.pt.abc.tmp", folder / ".toy-y.pt.def.tmp"
     for path in (stale, fresh):
         path.write_bytes(b"x" * 100)
-    day_ago = time.time() - cache.STALE_SECONDS - 60
+    day_ago = time.time() - _io.STALE_SECONDS - 60
     os.utime(stale, (day_ago, day_ago))
     _cached(7, [])
     assert not stale.exists() and fresh.exists()

@@ -104,3 +104,23 @@ def test_the_cycle_search_finds_a_cycle():
             return self.edges[module]
 
     assert _cycles(Graph(), {"a", "b", "c", "d"}) == [["a", "b", "c", "a"]]
+
+
+def test_gaedu_imports_gaedu_at_the_top_of_its_modules():
+    """A function-level import hides the real graph; only the command line keeps them (its comment says why)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(gaedu.__file__).parent
+    hidden = []
+    for path in sorted(root.rglob("*.py")):
+        if path.name == "__main__.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for inner in ast.walk(node):
+                    if isinstance(inner, ast.ImportFrom) and (inner.module or "").startswith("gaedu"):
+                        hidden.append(f"{path.relative_to(root)}:{inner.lineno}")
+                    elif isinstance(inner, ast.Import) and any(a.name.startswith("gaedu") for a in inner.names):
+                        hidden.append(f"{path.relative_to(root)}:{inner.lineno}")
+    assert hidden == []

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from gaedu.data import load_digits
 from gaedu.exercises._feedback import _call, _fail, _ok, _to_array, _to_number
 from gaedu.objectives import ConcaveQuadratic, CurvedRidge, GaussianBumps
 
@@ -56,8 +57,6 @@ def minibatch_problem() -> tuple[torch.Tensor, torch.Tensor]:
     log-likelihood :math:`\\log p_W(y_i \\mid x_i)` with respect to ``W`` (65 × 10, bias included),
     and ``full`` is their mean, the gradient of :math:`J`.
     """
-    from gaedu.data import load_digits
-
     x, y = load_digits("train")
     X = torch.cat([x.flatten(1), torch.ones(len(x), 1)], dim=1).double()  # (n, 65)
     Y = torch.nn.functional.one_hot(y, 10).double()

@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from gaedu.exercises._feedback import _call, _fail, _ok, _scalar_output, _to_number
+from gaedu.data import load_digits
+from gaedu.exercises._feedback import _call, _fail, _ok, _scalar_output, _to_array, _to_number
 
 
 def bowl_objective(theta: torch.Tensor) -> torch.Tensor:
@@ -52,9 +53,6 @@ def check_supergradient(answer: Any) -> None:
 def check_psnr_mae_pair(answer: Any) -> None:
     """Check a pair ``(recon_a, recon_b)`` of reconstructions of the first test digit, ``load_digits("test")[0][0]``:
     A has the higher PSNR *and* the higher MAE. Each is an 8 × 8 image (any shape with 64 pixels) in [0, 1]."""
-    from gaedu.data import load_digits
-    from gaedu.exercises._feedback import _to_array
-
     if isinstance(answer, (str, bytes)) or not hasattr(answer, "__len__") or len(answer) != 2:
         _fail("a pair (recon_a, recon_b) of two images was expected")
     recon_a, recon_b = answer

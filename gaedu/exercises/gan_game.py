@@ -11,10 +11,12 @@ import numpy as np
 import torch
 
 from gaedu.exercises._feedback import _call, _fail, _ok, _per_image, _to_number
-from gaedu.games import bilinear, play
-from gaedu.gan import Discriminator, GANConfig, value
+from gaedu.games import bilinear, dirac_gan, play
+from gaedu.gan import Discriminator, GANConfig, Generator, value
+from gaedu.metrics import frechet_distance
 from gaedu.nets import seeded
 from gaedu.optim import GradientAscent
+from gaedu.truncation import jacobian_norms
 
 RADIUS_START, RADIUS_LR, RADIUS_STEPS = (1.0, 0.0), 0.1, 50
 
@@ -93,8 +95,6 @@ def check_extragradient_factor(answer: Any) -> None:
     The factor is predicted from the bilinear game (one number below 1) and compared with the
     run of :data:`DIRAC_START`, :data:`DIRAC_LR`, :data:`DIRAC_STEPS`.
     """
-    from gaedu.games import dirac_gan
-
     factor = _to_number(answer, "one factor per step")
     points = play(dirac_gan(), *DIRAC_START, DIRAC_LR, DIRAC_STEPS, "extragradient")
     measured = (math.hypot(*points[-1]) / math.hypot(*points[0])) ** (1 / DIRAC_STEPS)
@@ -172,8 +172,6 @@ def check_r1_penalty(r1_penalty: Callable[..., Any]) -> None:
 
 
 def _jacobian_cases() -> list[tuple[torch.nn.Module, torch.Tensor]]:
-    from gaedu.gan import Generator
-
     rng = torch.Generator().manual_seed(5)
     ring = seeded(lambda: Generator(GANConfig(latent_dim=2, hidden=16, out_shape=(2,))), 2)
     digits = seeded(lambda: Generator(GANConfig(latent_dim=6, hidden=16)), 3)
@@ -182,8 +180,6 @@ def _jacobian_cases() -> list[tuple[torch.nn.Module, torch.Tensor]]:
 
 def check_jacobian_norms(my_norms: Callable[..., Any]) -> None:
     """Check ``my_norms(generator, z)``: the Frobenius norm of ∂G(z)/∂z for each row of ``z``, shape ``(n,)``."""
-    from gaedu.truncation import jacobian_norms
-
     for generator, z in _jacobian_cases():
         got = _per_image(_call(my_norms, generator, z.clone()), len(z), "one norm per noise vector")
         want = jacobian_norms(generator, z).double().numpy()
@@ -231,8 +227,6 @@ def _frechet_variant(a: np.ndarray, b: np.ndarray, *, ddof: int = 1, root: bool 
 
 def check_frechet_distance(my_fd: Callable[..., Any]) -> None:
     """Check ``my_fd(features_a, features_b)``: the Fréchet distance of Gaussians fitted to two ``(n, d)`` arrays."""
-    from gaedu.metrics import frechet_distance
-
     for a, b in _frechet_cases():
         got = _to_number(_call(my_fd, a.copy(), b.copy()), "one distance")
         want = frechet_distance(a, b)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from gaedu.data import load_digits
-from gaedu.exercises._feedback import _fail, _ok, _to_array
+from gaedu.exercises._feedback import _call, _fail, _ok, _to_array
 
 
 def check_mean_digit(answer: Any) -> None:
@@ -65,8 +65,6 @@ def check_task_kinds(answer: Any) -> None:
 def check_left_half_mask(mask_left_half: Any) -> None:
     """Check ``mask_left_half(x)``: a copy of ``x`` (rows of 64 pixels) with the left four columns of each
     8 × 8 image set to NaN and everything else kept; ``x`` itself must not change."""
-    from gaedu.exercises._feedback import _call
-
     if not callable(mask_left_half):
         _fail("a function mask_left_half(x) was expected")
     x = load_digits("test")[0][:5].double().numpy().reshape(5, 64)

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from gaedu.ascent import ascend
 from gaedu.exercises._feedback import _call, _fail, _ok, _to_array, _to_number
 from gaedu.objectives import ConcaveQuadratic, CurvedRidge, GaussianBumps
 from gaedu.optim import GradientAscent
@@ -79,8 +80,6 @@ MOMENTUM_VALUES = (0.0, 0.3, 0.5, 0.7, 0.9)
 
 
 def _steps_to_converge(objective: ConcaveQuadratic, lr: float, num_steps: int, momentum: float = 0.0) -> int:
-    from gaedu.ascent import ascend
-
     return ascend(objective, EXERCISE_START, lr, num_steps, momentum=momentum, tol=1e-6).steps_taken
 
 

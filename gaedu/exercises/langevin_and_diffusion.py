@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from gaedu.exercises._feedback import _call, _fail, _ok, _to_array, _to_number
+from gaedu.score import annealed_langevin, mixture_score
 
 #: The two-mode target of the ladder exercise: modes at ±LADDER_SEPARATION/2, each of
 #: standard deviation LADDER_STD, with weights LADDER_WEIGHTS.
@@ -107,8 +108,6 @@ def ladder_shares(sigmas, *, seed: int = 0) -> tuple[np.ndarray, float, float]:
     is the standard deviation of those chains about their mode (``LADDER_STD`` for a
     perfect sampler).
     """
-    from gaedu.score import annealed_langevin, mixture_score
-
     centres, weights = _two_modes()
     sigmas = torch.as_tensor(sigmas, dtype=torch.float64)
     rng = torch.Generator().manual_seed(seed)

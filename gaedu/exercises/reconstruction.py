@@ -11,7 +11,7 @@ import torch
 
 from gaedu.exercises._feedback import _call, _fail, _ok, _per_image
 from gaedu.inversion import masked_similarity
-from gaedu.metrics import psnr
+from gaedu.metrics import psnr, ssim
 
 
 def _psnr_pairs() -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -112,8 +112,6 @@ def _ssim_stats(x: torch.Tensor, y: torch.Tensor, *, whole: bool, correction: in
 
 def check_ssim_by_hand(my_ssim: Callable[[torch.Tensor, torch.Tensor], Any]) -> None:
     """Check ``my_ssim(x, y)``: the SSIM of each pair of 8×8 images in ``[0, 1]`` (7×7 windows), shape ``(N,)``."""
-    from gaedu.metrics import ssim
-
     got, want, whole, population = [], [], [], []
     for x, y in _psnr_pairs():
         got.append(_per_image(_call(my_ssim, x.clone(), y.clone()), len(x), "one SSIM per image"))

@@ -9,8 +9,8 @@ import numpy as np
 import torch
 
 from gaedu.ascent import ascend
-from gaedu.exercises._feedback import _call, _fail, _ok, _to_array
-from gaedu.objectives import PiecewiseLinear
+from gaedu.exercises._feedback import _call, _fail, _ok, _scalar_output, _to_array
+from gaedu.objectives import ConcaveQuadratic, PiecewiseLinear
 
 
 def kink_objective() -> PiecewiseLinear:
@@ -84,8 +84,6 @@ def check_stalling_tent(tent: Any) -> None:
     """
     import torch
 
-    from gaedu.exercises._feedback import _call, _scalar_output
-
     if not callable(tent):
         _fail("a function tent(x) was expected")
     for value in (-2.0, -0.5, 0.0, 0.25, 1.0, 1.5, 3.0):
@@ -105,8 +103,6 @@ def check_stalling_tent(tent: Any) -> None:
 
 
 def _polyak_cases() -> list[tuple[Any, list[float]]]:
-    from gaedu.objectives import ConcaveQuadratic
-
     kink = kink_objective()
     return [
         (kink, [2.0, 1.0]),

@@ -74,6 +74,25 @@ class SkipDecoder(nn.Module):
         return torch.sigmoid(self.out(h))
 
 
+def _misfit(problem: Problem, device: torch.device):
+    """``−J``: the mean squared misfit ``‖A x − y‖²`` over the observed entries, as a function of an image ``(1, 1, H, W)``."""
+    y = problem.observed.to(device, torch.float32)[None, None]
+    mask = problem.mask.to(device)[None, None]
+    n_obs = mask.sum()
+    return lambda image: ((problem.operator(image) - y).pow(2) * mask).sum() / n_obs
+
+
+def _ascent_step(net: nn.Module, optimizer: torch.optim.Optimizer, z: torch.Tensor, input_noise: float,
+                 rng: torch.Generator, misfit) -> torch.Tensor:  # fmt: skip
+    """One Adam step up ``J(θ) = −misfit(f_θ(z + noise))``; return the network's output (detached)."""
+    noisy_z = z + input_noise * torch.randn(z.shape, generator=rng).to(z.device) if input_noise else z
+    out = net(noisy_z)
+    optimizer.zero_grad(set_to_none=True)
+    misfit(out).backward()  # descending −J is ascending J
+    optimizer.step()
+    return out.detach()
+
+
 def deep_image_prior(
     problem: Problem,
     *,
@@ -131,26 +150,17 @@ def deep_image_prior(
     z = (0.1 * torch.rand(1, 32, h, w, generator=rng)).to(device)
     net = seeded(lambda: SkipDecoder(32, channels), seed).to(device)
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
-    y = problem.observed.to(device, torch.float32)[None, None]
-    mask = problem.mask.to(device)[None, None]
-    n_obs = mask.sum()
-    operator = problem.operator
+    misfit = _misfit(problem, device)
     threshold = problem.noise_std**2
     smoothed = None
     stopped = None
     result = RestorationResult(image=problem.observed)
     bar = tqdm(range(1, num_steps + 1), desc="deep image prior", disable=not progress, mininterval=1.0)
     for t in bar:
-        noisy_z = z + input_noise * torch.randn(z.shape, generator=rng).to(device) if input_noise else z
-        out = net(noisy_z)
-        loss = ((operator(out) - y).pow(2) * mask).sum() / n_obs  # −J(θ)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        out = _ascent_step(net, optimizer, z, input_noise, rng, misfit)
         with torch.no_grad():
-            out = out.detach()
             smoothed = out if smoothed is None or average == 0 else average * smoothed + (1 - average) * out
-            residual = (((operator(smoothed) - y).pow(2) * mask).sum() / n_obs).item()
+            residual = misfit(smoothed).item()
         if callback is not None:
             callback(t, smoothed[0, 0].detach().cpu())
         if stop == "discrepancy" and stopped is None and threshold > 0 and residual <= threshold:
