@@ -15,37 +15,24 @@ from pathlib import Path
 
 import numpy as np
 
-# The one module of gaedu whose gaedu imports sit inside functions: each command imports what it runs,
-# so that --help, a bad argument or a missing file answers before the models' modules load (the
-# whole package adds about 0.3 s to every start on the CPU the book is tested on).
 from gaedu._cli import (  # the files and bounds, checked before any work
     MAX_BLUR_STD,
-    MAX_JOBS,
-    MAX_LATENT,
     MAX_NOISE_STD,
     MAX_PIXELS,
-    MAX_SAMPLES,
-    MAX_SEED,
-    MAX_STEPS,
     UsageError,
-    _bounded,
     _finite,
     _npy,
     _output,
-    _positive,
     _read_array,
     _read_images,
-    _seed,
     _write_image,
     _write_npy,
 )
 
-
-class _Parser(argparse.ArgumentParser):
-    """An argument parser whose errors are one line (no usage dump), with exit status 2."""
-
-    def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message}\n")
+# The one module of gaedu whose gaedu imports sit inside functions: each command imports what it runs,
+# so that --help, a bad argument or a missing file answers before the models' modules load (the
+# whole package adds about 0.3 s to every start on the CPU the book is tested on).
+from gaedu._parser import DATASETS, SAMPLERS, build_parser
 
 
 class _Stopped(BaseException):
@@ -75,10 +62,6 @@ def _train(args: argparse.Namespace, fit, describe) -> None:
             print(f"wrote {out}: {describe(result, seconds, where, info)}")
     finally:
         distributed.teardown()
-
-
-#: --dataset: the digits' side in pixels.
-DATASETS = {"digits8": 8, "mnist28": 28}
 
 
 def _pace(steps: int, seconds: float, where: str) -> str:
@@ -112,36 +95,53 @@ def _sample(args: argparse.Namespace) -> None:
     device = get_device(args.device)
     out = _output(_npy(args.out), args.checkpoint, size=args.n * 28 * 28 * 4)
     kind = checkpoint_kind(args.checkpoint, ("gan", "score"))  # the checkpoint says what it holds
+    score_only = [flag for flag, value in (("--label", args.label), ("--guidance-scale", args.guidance_scale),
+                                           ("--sampler", args.sampler), ("--num-steps", args.num_steps)) if value is not None]  # fmt: skip
     if kind == "score":
-        from gaedu.score import load_score, sample
+        from gaedu.score import load_classifier, load_score, sample
 
         model = load_score(args.checkpoint, device=device)
-        images = sample(model, args.n, seed=args.seed, progress=not args.quiet)  # about 13 ms an image on one core
+        if args.guidance_scale is not None and args.label is None:
+            raise UsageError("--guidance-scale steers toward a class: give --label too")
+        guide = {} if args.label is None else {"label": args.label, "classifier": load_classifier(args.checkpoint, device=device),
+                                               "guidance_scale": 2.0 if args.guidance_scale is None else args.guidance_scale}  # fmt: skip
+        images = sample(model, args.n, seed=args.seed, method=SAMPLERS[args.sampler or "langevin"], num_levels=args.num_steps,
+                        progress=not args.quiet, **guide)  # fmt: skip
     else:
         from gaedu.gan import load_generator, sample
 
+        if score_only:
+            raise UsageError(f"{', '.join(score_only)}: a GAN checkpoint has one way to sample and no classes; "
+                             "these options are for score checkpoints")  # fmt: skip
         images = sample(load_generator(args.checkpoint, device=device), args.n, seed=args.seed)
     images = _finite(images.numpy().astype(np.float32), "samples").clip(0, 1)  # (n, 1, 8, 8) or (n, 1, 28, 28)
     _write_npy(out, images)
-    print(f"wrote {args.out}: {images.shape[0]} samples of shape {images.shape[1:]}")
+    what = "" if args.label is None else f" of class {args.label}"
+    print(f"wrote {args.out}: {images.shape[0]} samples{what} of shape {images.shape[1:]}")
 
 
 def _train_score(args: argparse.Namespace) -> None:
     import dataclasses
 
     from gaedu.data import load_digits
-    from gaedu.score import DIGITS_SCORE, save_score, train_score
+    from gaedu.score import DIGITS_SCORE, ClassifierConfig, save_score, train_noisy_classifier, train_score
 
     config = dataclasses.replace(DIGITS_SCORE, seed=args.seed, **({"num_steps": args.steps} if args.steps is not None else {}))
+    guide = ClassifierConfig(seed=args.seed, **({} if args.classifier_steps is None else {"num_steps": max(args.classifier_steps, 1)}))
+    trained = {"classifier": None}
 
     def fit(process):
         if process.distributed:
             raise UsageError("train-score runs in one process; start it without torchrun")
-        x_real, _ = load_digits("train")
-        return train_score(x_real, config, device=process.device, progress=not args.quiet), save_score, lambda r: {}
+        x_real, labels = load_digits("train")
+        result = train_score(x_real, config, device=process.device, progress=not args.quiet)
+        if args.classifier_steps != 0:
+            trained["classifier"] = train_noisy_classifier(x_real, labels, guide, device=process.device, progress=not args.quiet)
+        return result, lambda out, result, info: save_score(out, result, info, classifier=trained["classifier"]), lambda r: {}
 
     def describe(result, seconds, where, info):
-        return "a score model, " + _pace(config.num_steps, seconds, where)
+        what = "a score model" + (" and its noise-conditional classifier" if trained["classifier"] is not None else "")
+        return f"{what}, {_pace(config.num_steps, seconds, where)}"
 
     _train(args, fit, describe)
 
@@ -267,92 +267,11 @@ def _cache(args: argparse.Namespace) -> None:
     print(f"the model cache {cache_dir()} holds the book's {len(items())} models ({time.perf_counter() - start:.0f} s)")
 
 
-def _add_training_options(command: argparse.ArgumentParser) -> None:
-    """Add the options both trainers take: --dataset, --steps, --seed, --device, --quiet."""
-    command.add_argument("--dataset", choices=tuple(DATASETS), default="digits8",
-                         help="digits8: the 8×8 digits (default); mnist28: the 28×28 MNIST digits")  # fmt: skip
-    command.add_argument("--steps", type=_positive, default=None,
-                         help=f"training steps, at most {MAX_STEPS:,} (default: the book's)")  # fmt: skip
-    command.add_argument("--seed", type=_seed, default=0, help=f"from 0 to {MAX_SEED:,}")
-    command.add_argument("--device", default=None, help="cpu, cuda, cuda:N or mps (default: the best available)")
-    command.add_argument("--quiet", action="store_true", help="no progress bar")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """Return the parser of ``python -m gaedu``."""
-    parser = _Parser(prog="python -m gaedu", description="Train and use the book's models.")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    gan = commands.add_parser("train-gan", help="train the book's digits GAN (8×8 MLP or 28×28 DCGAN) and save a checkpoint")
-    gan.add_argument("--out", required=True, help="checkpoint file to write")
-    _add_training_options(gan)
-    gan.set_defaults(run=_train_gan)
-
-    score = commands.add_parser("train-score", help="train the book's score model of the 8×8 digits and save a checkpoint")
-    score.add_argument("--out", required=True, help="checkpoint file to write")
-    score.add_argument("--steps", type=_positive, default=None,
-                       help=f"training steps, at most {MAX_STEPS:,} (default: the book's)")  # fmt: skip
-    score.add_argument("--seed", type=_seed, default=0, help=f"from 0 to {MAX_SEED:,}")
-    score.add_argument("--device", default=None, help="cpu, cuda, cuda:N or mps (default: the best available)")
-    score.add_argument("--quiet", action="store_true", help="no progress bar")
-    score.set_defaults(run=_train_score)
-
-    smp = commands.add_parser("sample", help="draw digits from a GAN or score-model checkpoint into a .npy file")
-    smp.add_argument("--checkpoint", required=True)
-    smp.add_argument("--n", type=_bounded(1, MAX_SAMPLES, "a positive integer"), required=True,
-                     help=f"number of samples, at most {MAX_SAMPLES:,}")  # fmt: skip
-    smp.add_argument("--out", required=True, help=".npy file to write: float32, shape (N, 1, 8, 8) or (N, 1, 28, 28), in [0, 1]")
-    smp.add_argument("--seed", type=_seed, default=0, help=f"from 0 to {MAX_SEED:,}")
-    smp.add_argument("--device", default=None)
-    smp.add_argument("--quiet", action="store_true", help="no progress bar (a score model's sampling shows one)")
-    smp.set_defaults(run=_sample)
-
-    ae = commands.add_parser("train-ae", help="train a digits autoencoder and save a checkpoint")
-    ae.add_argument("--latent-dim", type=_bounded(1, MAX_LATENT, "a positive integer"), required=True,
-                    help=f"length K of the code, at most {MAX_LATENT}")  # fmt: skip
-    ae.add_argument("--out", required=True, help="checkpoint file to write")
-    ae.add_argument("--loss", choices=("l1", "l2"), default="l2", help="reconstruction error (default: l2)")
-    _add_training_options(ae)
-    ae.set_defaults(run=_train_ae)
-
-    rec = commands.add_parser("reconstruct", help="reconstruct digits from a .npy file with an autoencoder checkpoint")
-    rec.add_argument("--checkpoint", required=True)
-    rec.add_argument("--input", required=True, help=".npy file: float32, shape (N, 1, 8, 8) or (N, 1, 28, 28) as the model reads, in [0, 1]")
-    rec.add_argument("--out", required=True, help=".npy file to write, same shape and range")
-    rec.add_argument("--device", default=None)
-    rec.set_defaults(run=_reconstruct)
-
-    from gaedu.restoration import METHODS, TASKS
-
-    res = commands.add_parser("restore", help="restore a grayscale photograph: denoise, inpaint or deblur")
-    res.add_argument("--task", required=True, choices=TASKS)
-    res.add_argument("--input", required=True,
-                     help="2-D grayscale .png (8 or 16 bit) or .npy float array in [0, 1], at most 2048×2048 pixels")  # fmt: skip
-    res.add_argument("--out", required=True, help=".png (16 bit) or .npy (float32) to write, values in [0, 1]")
-    res.add_argument("--noise-std", type=float, default=None,
-                     help=f"the noise's standard deviation σ (pixels in [0, 1]), at most {MAX_NOISE_STD:g}")  # fmt: skip
-    res.add_argument("--blur-std", type=float, default=None,
-                     help=f"deblur: the Gaussian blur's standard deviation in pixels, at most {MAX_BLUR_STD:g}")  # fmt: skip
-    res.add_argument("--mask", default=None, help="inpaint: .npy bool or .png, nonzero = observed, same shape as the input")
-    res.add_argument("--method", choices=METHODS, default="prior", help="prior (default: the learned prior), tv or dip")
-    res.add_argument("--seed", type=_seed, default=0, help="the seed of --method dip")
-    res.add_argument("--device", default=None, help="cpu (restore runs on the CPU; GAEDU_DEVICE is honoured)")
-    res.add_argument("--quiet", action="store_true", help="no progress bar")
-    res.set_defaults(run=_restore)
-
-    cache = commands.add_parser("cache", help="train and cache the models the book loads (minutes, once per machine)")
-    cache.add_argument("--quiet", action="store_true", help="no progress bars")
-    cache.add_argument("--jobs", type=_bounded(1, MAX_JOBS, "a positive integer"), default=1,
-                       help="train on this many worker processes of one thread each, longest first (default 1)")
-    cache.add_argument("--plan", action="store_true", help="print what is missing and its expected time; train nothing")
-    cache.add_argument("--check", action="store_true", help="as --plan, and fail (status 2) if anything is missing")
-    cache.set_defaults(run=_cache)
-    return parser
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    args = build_parser().parse_args(argv)
+    commands = {"train-gan": _train_gan, "train-score": _train_score, "sample": _sample, "train-ae": _train_ae,
+                "reconstruct": _reconstruct, "restore": _restore, "cache": _cache}  # fmt: skip
+    args = build_parser(commands).parse_args(argv)
     from gaedu.checkpoint import CheckpointError
 
     def stop(signum, frame):

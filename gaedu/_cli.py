@@ -32,6 +32,7 @@ MAX_PIXELS = 2048 * 2048  # restore's images: the learned prior takes about 85 s
 MAX_NOISE_STD = 1.0  # --noise-std: pixels are in [0, 1]
 MAX_BLUR_STD = 50.0  # --blur-std in pixels: the kernel's side is about 6 σ
 MAX_JOBS = 64  # cache --jobs: worker processes of one thread each
+MAX_GUIDANCE = 100.0  # sample --guidance-scale: past a few tens every sample is the class's one caricature
 
 
 def _bounded(low: int, high: int, what: str):
@@ -47,6 +48,17 @@ def _bounded(low: int, high: int, what: str):
         return value
 
     return parse
+
+
+def _scale(text: str) -> float:
+    """An argparse type: the guidance scale, a finite number in ``[0, MAX_GUIDANCE]``."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+    if not 0 <= value <= MAX_GUIDANCE:  # NaN fails too
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to {MAX_GUIDANCE:g}, got {text}")
+    return value
 
 
 _positive = _bounded(1, MAX_STEPS, "a positive integer")

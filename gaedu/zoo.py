@@ -18,6 +18,8 @@ name                      model
 ``'mnist28-ae-K'``        the convolutional autoencoder :data:`gaedu.autoencoder.MNIST28_AE`
                           with a code of ``K`` numbers (K in :data:`AE_CODES`)
 ``'digits8-score'``       the score model :data:`gaedu.score.DIGITS_SCORE` of the 8×8 digits
+``'digits8-guide'``       the noise-conditional classifier ``ClassifierConfig()`` of the 8×8 digits,
+                          which classifier guidance climbs (:mod:`gaedu.score.classifier`)
 ``'digits8-gan'``         the weight-averaged generator of the 8×8 digits GAN, ``GANConfig()``
 ``'digits8-ae'``          the autoencoder ``AEConfig()`` of the 8×8 digits (a code of 8 numbers)
 ``'digits8-ae-K'``        the same with a code of ``K`` numbers (K in :data:`DIGITS8_AE_CODES`;
@@ -71,7 +73,7 @@ SEEDS = (0, 1, 2)
 #: 1000 digits takes longer than a notebook cell should, and three seeds three times as long.
 SCORE_SAMPLES = 1000
 #: The models the book compares over :data:`SEEDS` (``python -m gaedu cache`` trains every seed of each).
-SEEDED = ("digits8-score", "digits8-gan", "ring-gan", "ring-gan-plain", "ring-gan-r1", "ring-gan-average",
+SEEDED = ("digits8-score", "digits8-guide", "digits8-gan", "ring-gan", "ring-gan-plain", "ring-gan-r1", "ring-gan-average",
           *(f"digits8-ae-{k}" for k in DIGITS8_AE_CODES), "digits8-dae")
 #: The ablation of :data:`gaedu.gan.RING_FIXED`: what each variant changes (same learning rate, steps and batch).
 RING_VARIANTS = {"plain": {"r1": 0.0, "ema": 0.0}, "r1": {"ema": 0.0}, "average": {"r1": 0.0}}
@@ -82,7 +84,7 @@ RING_SAMPLES = 10_000
 def names() -> tuple[str, ...]:
     """The names :func:`pretrained` accepts."""
     return ("mnist28-judge", "mnist28-gan", "mnist28-mlp-gan", *(f"mnist28-ae-{k}" for k in AE_CODES),
-            "digits8-score", "digits8-gan", "digits8-ae", *(f"digits8-ae-{k}" for k in DIGITS8_AE_CODES), "digits8-dae",
+            "digits8-score", "digits8-guide", "digits8-gan", "digits8-ae", *(f"digits8-ae-{k}" for k in DIGITS8_AE_CODES), "digits8-dae",
             "ring-gan",
             *(f"ring-gan-{variant}" for variant in RING_VARIANTS))  # fmt: skip
 
@@ -161,6 +163,19 @@ def _score(progress: bool, seed: int):
         score.ScoreConfig(**{k: v for k, v in c.items() if k not in extra}))
 
 
+def _guide(progress: bool, seed: int):
+    config = score.ClassifierConfig(seed=seed)
+
+    def train():
+        x_train, labels = load_digits("train")
+        start = time.perf_counter()
+        model = score.train_noisy_classifier(x_train, labels, config, progress=progress)
+        return model, {"seconds": time.perf_counter() - start}
+
+    return "digits8-guide", {**config.to_dict(), "data": "digits8-train"}, train, lambda c: score.NoisyClassifier(
+        score.ClassifierConfig(**{k: v for k, v in c.items() if k != "data"}))
+
+
 def _small_gan(name: str, progress: bool, seed: int):
     base = gan.GANConfig() if name == "digits8-gan" else gan.RING_FIXED
     config = dataclasses.replace(base, seed=seed, **RING_VARIANTS.get(name.removeprefix("ring-gan-"), {}))
@@ -199,6 +214,8 @@ def _recipe(name: str, progress: bool, seed: int) -> tuple[str, dict, Callable, 
         return _autoencoder(int(name.removeprefix("mnist28-ae-")), progress, seed)
     if name == "digits8-score":
         return _score(progress, seed)
+    if name == "digits8-guide":
+        return _guide(progress, seed)
     if name in ("digits8-gan", "ring-gan") or name.removeprefix("ring-gan-") in RING_VARIANTS:
         return _small_gan(name, progress, seed)
     if name == "digits8-ae":

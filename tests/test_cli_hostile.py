@@ -320,7 +320,7 @@ def test_a_day_old_temporary_file_of_the_same_output_is_removed(folder):
 def test_nan_weights_in_a_score_model_are_named_at_loading(tmp_path):
     """Not "lower the step size": the checkpoint is what is broken."""
     path = tmp_path / "s.pt"
-    assert run("train-score", "--steps", "2", "--quiet", "--device", "cpu", "--out", str(path)).returncode == 0
+    assert run("train-score", "--steps", "2", "--classifier-steps", "0", "--quiet", "--device", "cpu", "--out", str(path)).returncode == 0
     payload = load_checkpoint(path, "score")
     state = {name: {k: torch.full_like(v, float("nan")) if v.is_floating_point() else v for k, v in part.items()}
              for name, part in payload["state"].items()}  # fmt: skip

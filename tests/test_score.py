@@ -273,7 +273,7 @@ def test_sample_shapes_range_seeds_and_frames(small_result):
     langevin_images, frames = sample(model, 4, method="langevin", num_levels=3, steps_per_level=5, every=5)
     assert langevin_images.shape == (4, 1, 8, 8) and frames.shape == (4, 4, 1, 8, 8)
     with pytest.raises(ValueError, match="method"):
-        sample(model, 3, method="ddim")
+        sample(model, 3, method="heun")
     with pytest.raises(ValueError, match="at least 2"):
         sample(model, 3, method="diffusion", num_levels=1)
 

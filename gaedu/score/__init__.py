@@ -32,14 +32,31 @@ on the book's ring of Gaussians; :class:`ScoreNet` and :func:`train_score` learn
 of the 8×8 digits; :func:`posterior_score` adds an observation's log-likelihood for
 reconstruction (posterior sampling).
 
-The package has three modules: :mod:`gaedu.score.mixtures` (mixtures), :mod:`gaedu.score.samplers`
-and :mod:`gaedu.score.model` (the learned score). Tweedie's formula and the DSM loss live in
+The package has five modules: :mod:`gaedu.score.mixtures` (exact scores), :mod:`gaedu.score.samplers`
+(including :func:`ddim`, the deterministic sampler), :mod:`gaedu.score.guidance` (steering a sampler
+toward a class or an observation), :mod:`gaedu.score.model` (the learned score) and
+:mod:`gaedu.score.classifier` (the noise-conditional classifier that guidance climbs). Tweedie's formula and the DSM loss live in
 :mod:`gaedu.tweedie`, shared with the photographs' denoiser; they are re-exported here.
 """
 
 
-from gaedu.score.mixtures import mixture_log_density, mixture_score
+from gaedu.score.classifier import (
+    ClassifierConfig,
+    NoisyClassifier,
+    load_classifier,
+    noisy_accuracy,
+    train_noisy_classifier,
+)
+from gaedu.score.guidance import (
+    classifier_log_likelihood,
+    dps_score,
+    free_guidance,
+    guided_score,
+    likelihood_gradient,
+)
+from gaedu.score.mixtures import mixture_log_density, mixture_log_posterior, mixture_score
 from gaedu.score.model import (
+    DDIM_LEVELS,
     DIFFUSION_LEVELS,
     DIGITS_SCORE,
     LANGEVIN_EPSILON,
@@ -57,6 +74,7 @@ from gaedu.score.model import (
 )
 from gaedu.score.samplers import (
     annealed_langevin,
+    ddim,
     langevin,
     langevin_step,
     noise_levels,
@@ -66,29 +84,42 @@ from gaedu.score.samplers import (
 from gaedu.tweedie import ScoreFn, dsm_loss, tweedie
 
 __all__ = [
+    "DDIM_LEVELS",
     "DIFFUSION_LEVELS",
     "DIGITS_SCORE",
+    "ClassifierConfig",
     "LANGEVIN_EPSILON",
     "LANGEVIN_LEVELS",
     "LANGEVIN_STEPS",
     "METHODS",
+    "NoisyClassifier",
     "ScoreConfig",
     "ScoreFn",
     "ScoreNet",
     "ScoreResult",
     "annealed_langevin",
+    "classifier_log_likelihood",
+    "ddim",
+    "dps_score",
     "dsm_loss",
+    "free_guidance",
+    "guided_score",
     "langevin",
     "langevin_step",
+    "load_classifier",
+    "likelihood_gradient",
     "load_score",
     "mixture_log_density",
+    "mixture_log_posterior",
     "mixture_score",
     "noise_levels",
+    "noisy_accuracy",
     "posterior_score",
     "preconditioned_weight",
     "reverse_diffusion",
     "sample",
     "save_score",
+    "train_noisy_classifier",
     "train_score",
     "tweedie",
 ]

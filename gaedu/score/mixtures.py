@@ -54,3 +54,15 @@ def mixture_score(x, centres, std: float, *, sigma: float = 0.0, weights=None) -
     return -(x - resp @ centres) / var  # Σ_k r_k (x - c_k) = x - Σ_k r_k c_k
 
 
+
+
+def mixture_log_posterior(x, centres, std: float, *, sigma: float = 0.0, weights=None) -> torch.Tensor:
+    r"""Return :math:`\log p_\sigma(k \mid x)` ``(n, k)``: how strongly each mode claims each blurred point.
+
+    It is the exact noise-conditional classifier of the mixture, labels being the modes. Its
+    gradient :math:`\nabla_x \log p_\sigma(k \mid x) = s_k(x, \sigma) - s(x, \sigma)` (the score of
+    mode :math:`k` alone minus the mixture's) is what guidance adds to the score: with scale 1 the
+    sum is the exact score of :math:`p_\sigma(x \mid k)` (:func:`gaedu.score.guidance.guided_score`).
+    """
+    _, _, log_terms = _mixture_terms(x, centres, std, sigma, weights)
+    return torch.log_softmax(log_terms, dim=1)

@@ -1,7 +1,8 @@
-r"""The samplers: Langevin dynamics, annealed Langevin and reverse diffusion, each a loop of ascent steps plus noise.
+r"""The samplers: Langevin dynamics, annealed Langevin, reverse diffusion and DDIM, each a loop of ascent steps.
 
-Every sampler takes a score function ``score_fn(x, sigma)`` (:data:`gaedu.tweedie.ScoreFn`) and a
-``rng=`` (a seeded :class:`torch.Generator`; the global random state is untouched).
+Every sampler takes a score function ``score_fn(x, sigma)`` (:data:`gaedu.tweedie.ScoreFn`); those that
+add noise take an ``rng=`` (a seeded :class:`torch.Generator`; the global random state is untouched).
+:func:`ddim` adds none: it follows the probability-flow ODE.
 """
 
 from __future__ import annotations
@@ -189,15 +190,24 @@ def reverse_diffusion(score_fn: ScoreFn, x0: torch.Tensor, sigmas, *, rng: torch
 
     Args and returns: as :func:`annealed_langevin` (``every`` counts levels; 0 keeps only start and end).
     """
-    x, rng, sigmas = _check_start(x0).clone(), _check_rng(rng), _check_sigmas(sigmas)
+    rng = _check_rng(rng)
+
+    def step(x: torch.Tensor, score: torch.Tensor, sigma: float, below: float) -> torch.Tensor:
+        drop = sigma**2 - below**2  # the step size of this level's ascent
+        return x + drop * score + below / sigma * math.sqrt(drop) * _randn(x, rng)
+
+    return _descend(score_fn, x0, sigmas, step, denoise, every)
+
+
+def _descend(score_fn: ScoreFn, x0: torch.Tensor, sigmas, step, denoise: bool, every: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The loop :func:`reverse_diffusion` and :func:`ddim` share: one ``step(x, score, sigma, below)`` per level, then Tweedie."""
+    x, sigmas = _check_start(x0).clone(), _check_sigmas(sigmas)
     every = check_int("every", every, minimum=0)
     levels = sigmas.tolist()
     path = [x.clone()]
     with torch.no_grad():
         for i, sigma in enumerate(levels[:-1]):
-            below = levels[i + 1]
-            drop = sigma**2 - below**2  # the step size of this level's ascent
-            x = x + drop * _finite(score_fn(x, sigma), x) + below / sigma * math.sqrt(drop) * _randn(x, rng)
+            x = step(x, _finite(score_fn(x, sigma), x), sigma, levels[i + 1])
             if every and (i + 1) % every == 0:
                 path.append(x.clone())
         if denoise:
@@ -205,6 +215,33 @@ def reverse_diffusion(score_fn: ScoreFn, x0: torch.Tensor, sigmas, *, rng: torch
         if not every or len(path) == 1 or not torch.equal(path[-1], x):
             path.append(x.clone())
     return x, torch.stack(path)
+
+
+def ddim(score_fn: ScoreFn, x0: torch.Tensor, sigmas, *, denoise: bool = True,
+         every: int = 0) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+    r"""Deterministic sampling (DDIM, Song, Meng and Ermon 2021): no noise, one network evaluation per level.
+
+    From :math:`x` at level :math:`\sigma_i` to level :math:`\sigma_{i+1}`, with Tweedie's estimate
+    :math:`\hat x_0 = x + \sigma_i^2 s(x, \sigma_i)`:
+
+    .. math::
+
+        x \leftarrow \hat x_0 + \frac{\sigma_{i+1}}{\sigma_i}\,(x - \hat x_0)
+          = x + \sigma_i(\sigma_i - \sigma_{i+1})\, s(x, \sigma_i),
+
+    an ascent step on :math:`\log p_{\sigma_i}` of size :math:`\sigma_i(\sigma_i - \sigma_{i+1})`
+    with no noise added. It is Euler's method on the probability-flow ODE
+    :math:`\mathrm dx/\mathrm d\sigma = -\sigma\,\nabla_x\log p_\sigma(x)` (Song et al. 2021, eq. 13;
+    Karras et al. 2022, eq. 4), whose exact solution carries :math:`p_{\sigma_\text{max}}` to every :math:`p_{\sigma}`.
+    The ancestral step of :func:`reverse_diffusion` climbs further, :math:`\sigma_i^2 - \sigma_{i+1}^2`,
+    about twice as far for close levels, and adds back noise: half of its ascent undoes that noise.
+
+    Args and returns: as :func:`reverse_diffusion`, without ``rng`` (nothing is random after the start).
+    """
+    def step(x: torch.Tensor, score: torch.Tensor, sigma: float, below: float) -> torch.Tensor:
+        return x + sigma * (sigma - below) * score  # ascent, no noise
+
+    return _descend(score_fn, x0, sigmas, step, denoise, every)
 
 
 def posterior_score(score_fn: ScoreFn, observed: torch.Tensor, mask: torch.Tensor, noise_std: float) -> ScoreFn:
