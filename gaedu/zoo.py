@@ -26,6 +26,8 @@ name                      model
                           ``'digits8-ae-8'`` is ``'digits8-ae'``), all with the same budget
 ``'digits8-dae'``         the denoising autoencoder ``AEConfig(noise=DAE_NOISE)``: trained to
                           return the clean digit from a copy with clipped Gaussian noise
+``'ring-score'``          the score model :data:`gaedu.score.RING_SCORE` of the same ring points as
+                          ``'ring-gan'`` (denoising score matching, no sampling kept with it)
 ``'ring-gan'``            the weight-averaged generator of :data:`gaedu.gan.RING_FIXED` on the
                           ring of :data:`RING_SAMPLES` points of ``ring_of_gaussians(seed=0)``
 ``'ring-gan-VARIANT'``    the ablation of ``RING_FIXED`` at its learning rate and budget
@@ -73,7 +75,7 @@ SEEDS = (0, 1, 2)
 #: 1000 digits takes longer than a notebook cell should, and three seeds three times as long.
 SCORE_SAMPLES = 1000
 #: The models the book compares over :data:`SEEDS` (``python -m gaedu cache`` trains every seed of each).
-SEEDED = ("digits8-score", "digits8-guide", "digits8-gan", "ring-gan", "ring-gan-plain", "ring-gan-r1", "ring-gan-average",
+SEEDED = ("digits8-score", "digits8-guide", "digits8-gan", "ring-score", "ring-gan", "ring-gan-plain", "ring-gan-r1", "ring-gan-average",
           *(f"digits8-ae-{k}" for k in DIGITS8_AE_CODES), "digits8-dae")
 #: The ablation of :data:`gaedu.gan.RING_FIXED`: what each variant changes (same learning rate, steps and batch).
 RING_VARIANTS = {"plain": {"r1": 0.0, "ema": 0.0}, "r1": {"ema": 0.0}, "average": {"r1": 0.0}}
@@ -85,7 +87,7 @@ def names() -> tuple[str, ...]:
     """The names :func:`pretrained` accepts."""
     return ("mnist28-judge", "mnist28-gan", "mnist28-mlp-gan", *(f"mnist28-ae-{k}" for k in AE_CODES),
             "digits8-score", "digits8-guide", "digits8-gan", "digits8-ae", *(f"digits8-ae-{k}" for k in DIGITS8_AE_CODES), "digits8-dae",
-            "ring-gan",
+            "ring-score", "ring-gan",
             *(f"ring-gan-{variant}" for variant in RING_VARIANTS))  # fmt: skip
 
 
@@ -176,6 +178,19 @@ def _guide(progress: bool, seed: int):
         score.ClassifierConfig(**{k: v for k, v in c.items() if k != "data"}))
 
 
+def _ring_score(progress: bool, seed: int):
+    config = dataclasses.replace(score.RING_SCORE, seed=seed)
+
+    def train():
+        points = ring_of_gaussians(RING_SAMPLES, seed=0)[0]
+        start = time.perf_counter()
+        result = score.train_score(points, config, progress=progress)
+        return result.sampler, {"seconds": time.perf_counter() - start, "history": result.history}
+
+    return "ring-score", {**config.to_dict(), "data": f"ring-{RING_SAMPLES}-seed0"}, train, lambda c: score.ScoreNet(
+        score.ScoreConfig(**{k: v for k, v in c.items() if k != "data"}))
+
+
 def _small_gan(name: str, progress: bool, seed: int):
     base = gan.GANConfig() if name == "digits8-gan" else gan.RING_FIXED
     config = dataclasses.replace(base, seed=seed, **RING_VARIANTS.get(name.removeprefix("ring-gan-"), {}))
@@ -216,6 +231,8 @@ def _recipe(name: str, progress: bool, seed: int) -> tuple[str, dict, Callable, 
         return _score(progress, seed)
     if name == "digits8-guide":
         return _guide(progress, seed)
+    if name == "ring-score":
+        return _ring_score(progress, seed)
     if name in ("digits8-gan", "ring-gan") or name.removeprefix("ring-gan-") in RING_VARIANTS:
         return _small_gan(name, progress, seed)
     if name == "digits8-ae":

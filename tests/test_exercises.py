@@ -202,6 +202,22 @@ def _weighted_average(gradients, sizes):
 
 
 # checker -> (right answers, wrong answers with a hint to expect, wrong-kind answers with a hint)
+def _good_guided_score(x, sigma):
+    v = ex.GUIDE_STD**2 + sigma**2
+    return ex.guide_prior_score(x, sigma) + (1 - ex.guide_class_probability(x, sigma)) * 2 * ex.GUIDE_MEAN / v
+
+
+def _autograd_guided_score(x, sigma):  # the same by autograd on log p(class 1 | x)
+    x = x.clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(ex.guide_class_probability(x, sigma).log().sum(), x)
+    return ex.guide_prior_score(x.detach(), sigma) + grad
+
+
+def _good_ddim_step(x, score, sigma, below):
+    x0 = x + sigma**2 * score
+    return x0 + (below / sigma) * (x - x0)
+
+
 def _good_adjoint(y):
     return y.repeat_interleave(2, 0).repeat_interleave(2, 1) / 4
 
@@ -522,6 +538,28 @@ CASES = {
             (lambda x, mu, v, sigma: x + sigma**2, "add sigma²"),
         ],
         [(lambda x, mu, v, sigma: None, "None"), (lambda x, mu, v, sigma: 1 / 0, "raised")],
+    ),
+    "check_guided_score": (
+        [_good_guided_score, _autograd_guided_score],
+        [
+            (ex.guide_prior_score, "prior's score alone"),
+            (lambda x, sigma: -(x + ex.GUIDE_MEAN) / (ex.GUIDE_STD**2 + sigma**2), "class 0"),
+            (lambda x, sigma: -(x - ex.GUIDE_MEAN) / ex.GUIDE_STD**2, "ignores the blur"),
+            (lambda x, sigma: ex.guide_prior_score(x, sigma) + ex.guide_class_probability(x, sigma), "Bayes' rule"),
+            (lambda x, sigma: torch.zeros(len(x)), "same shape"),
+        ],
+        [(lambda x, sigma: None, "None"), (lambda x, sigma: 1 / 0, "raised")],
+    ),
+    "check_ddim_step": (
+        [_good_ddim_step, lambda x, score, sigma, below: (x + sigma * (sigma - below) * score).numpy()],
+        [
+            (lambda x, score, sigma, below: x + (sigma**2 - below**2) * score, "ancestral step"),
+            (lambda x, score, sigma, below: x + sigma**2 * score, "jumped"),
+            (lambda x, score, sigma, below: x + sigma**2 * score + (sigma / below) * (-(sigma**2) * score), "upside down"),
+            (lambda x, score, sigma, below: x + sigma * score, "lower level's size"),
+            (lambda x, score, sigma, below: x[:1], "same shape"),
+        ],
+        [(lambda x, score, sigma, below: None, "None"), (lambda x, score, sigma, below: 1 / 0, "raised")],
     ),
     "check_noise_ladder": (
         [np.geomspace(8.0, 0.02, 15), torch.logspace(1, -1.7, 20).tolist()],
@@ -994,6 +1032,8 @@ ANSWER_LEAKS = {
         *(_number(_good_tweedie(*case)) for case in ex.TWEEDIE_CASES), "v * x", "v·x", "v x +", "σ²μ", "σ² μ",
         "sigma**2 * mu", "(v + sigma", "(v + σ²)",
     ],
+    "check_guided_score": ["(1 - p", "1 − p", "1 - p", "2 * GUIDE_MEAN", "-(x - 2)", "−(x − 2)", "(x - GUIDE_MEAN)"],
+    "check_ddim_step": ["below / sigma", "(x - x0)", "sigma * (sigma - below)", "σ(σ − σ", "σ_below/σ", "σᵢ₊₁/σᵢ"],
     "check_noise_ladder": ["geomspace", "logspace", "at least 6", "at least the distance", _number(8.0), _number(0.02)],
     "check_transposed_size": [  # the outputs that are not also an input the hint names
         _number(out) for out in {_good_transposed(*case) for case in ex.TRANSPOSED_CASES} - {v for c in ex.TRANSPOSED_CASES for v in c}

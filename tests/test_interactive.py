@@ -195,6 +195,17 @@ def test_the_method_slider_shows_each_image_as_its_png():
     assert [f["layout"]["annotations"][0]["text"] for f in frames] == ["denoise<br>m0", "denoise<br>m1", "denoise<br>m2"]
 
 
+def test_the_method_slider_names_its_setting_and_takes_a_description():
+    images = [("w = 0", np.zeros((4, 4))), ("w = 2", np.ones((4, 4)))]
+    figure = method_slider({"digits": images}, ["w = 0", "w = 2"], label="guidance scale w", alt="Digits at two scales.")
+    assert figure.label == "guidance scale w" and figure.alt == "Digits at two scales."
+    assert 'aria-label="Digits at two scales."' in figure.to_html() and ">guidance scale w</label>" in figure.to_html()
+    default = method_slider({"digits": images}, ["w = 0", "w = 2"])
+    assert default.label == "method" and default.alt.startswith("The same photograph for digits")
+    with pytest.raises(ValueError, match="label must be a non-empty string"):
+        method_slider({"digits": images}, ["w = 0", "w = 2"], label=" ")
+
+
 @pytest.mark.parametrize(("panels", "positions", "message"), [
     ({}, ["a", "b"], "at least one panel"),
     ({"p": [("a", np.zeros((2, 2)))]}, ["a", "b"], "1 images for 2 positions"),

@@ -1,6 +1,8 @@
 """gaedu.score's deterministic sampler and guidance: DDIM against the probability-flow ODE's closed form, guided
 scores against the exact conditional scores of a mixture, DPS against its closed form on a Gaussian prior."""
 
+import math
+
 import pytest
 import torch
 from scipy import stats
@@ -189,3 +191,31 @@ def test_classifier_settings_and_sampling_by_class_refuse_bad_values(small_model
         sample(model, 2, label=10, classifier=classifier)
     with pytest.raises(ValueError, match="num_levels must be at least 2"):
         sample(model, 2, method="ddim", num_levels=1)
+
+
+def test_bisecting_the_guidance_scale_finds_the_smallest_scale_that_reaches_the_target():
+    from gaedu.exercises import bisect_scale
+
+    def accuracy(w):  # 95 % at w = log 20
+        return 100 * (1 - math.exp(-w))
+
+    found, tried = bisect_scale(accuracy, 1.0, 8.0, rounds=8)
+    assert math.log(20) <= found < 1.02 * math.log(20)
+    assert tried[0] == (8.0, accuracy(8.0)) and len(tried) == 9
+    with pytest.raises(ValueError, match="widen the bracket"):
+        bisect_scale(accuracy, 0.5, 2.0)
+
+
+def test_the_ring_score_model_learns_points_in_the_plane():
+    import dataclasses
+
+    from gaedu.data import ring_of_gaussians
+    from gaedu.score import RING_SCORE, train_score
+
+    points, centres = ring_of_gaussians(2000, seed=0)
+    result = train_score(points, dataclasses.replace(RING_SCORE, num_steps=300, width=32), progress=False)
+    near = centres.float() * 1.1  # just outside each mode: the score points back inward at a small level
+    with torch.no_grad():
+        score = result.sampler.score(near, 0.05)
+    assert score.shape == near.shape and torch.isfinite(score).all()
+    assert ((score * centres.float()).sum(1) < 0).all()

@@ -130,6 +130,19 @@ from gaedu.exercises.restoring_photographs import (
 )
 from gaedu.exercises.scale import GRADIENT_SHARES, SCALED_LR_CASES, check_gradient_average, check_scaled_lr
 from gaedu.exercises.source_code import STABLE_LOGITS_FAKE, STABLE_LOGITS_REAL, check_ae_loss, check_d_objective
+from gaedu.exercises.steering_the_ascent import (
+    GUIDE_MEAN,
+    GUIDE_STD,
+    GUIDE_WEIGHTS,
+    SCALE_BRACKET,
+    SCALE_DIGITS,
+    TARGET_ACCURACY,
+    bisect_scale,
+    check_ddim_step,
+    check_guided_score,
+    guide_class_probability,
+    guide_prior_score,
+)
 from gaedu.exercises.subgradient_ascent import (
     BAND_LR,
     BAND_START,
@@ -267,6 +280,18 @@ __all__ = [
     "check_stationary_temperature",
     "check_tweedie_gaussian",
     "ladder_shares",
+    # steering the ascent
+    "GUIDE_MEAN",
+    "GUIDE_STD",
+    "GUIDE_WEIGHTS",
+    "SCALE_BRACKET",
+    "SCALE_DIGITS",
+    "TARGET_ACCURACY",
+    "bisect_scale",
+    "check_ddim_step",
+    "check_guided_score",
+    "guide_class_probability",
+    "guide_prior_score",
     # ascent at scale
     "GRADIENT_SHARES",
     "SCALED_LR_CASES",

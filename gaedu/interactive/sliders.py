@@ -255,6 +255,8 @@ def method_slider(
     *,
     value: int = 0,
     describe: Callable[[str], str] | None = None,
+    label: str = "method",
+    alt: str | None = None,
 ) -> SliderFigure:
     """The same images restored by several methods: one panel per problem, one slider position per method.
 
@@ -265,6 +267,8 @@ def method_slider(
         positions: what each slider position is (``"observed"``, ``"learned prior"``, …).
         value: the position shown first.
         describe: an optional function of the panel's name that gives its part of the description.
+        label: what the slider sets (``"method"``; ``"guidance scale w"`` for images drawn at several settings).
+        alt: the figure's description for readers who cannot see it, in place of the one built from ``describe``.
 
     The panels share their axes: a drag zooms into the same region of every panel, and a
     double-click zooms out. The static image shows every position of every panel.
@@ -315,6 +319,7 @@ def method_slider(
             ax.set_title(f"{name}\n{caption}", fontsize=7)
             ax.axis("off")
     plt.close(static)
-    parts = [describe(name) for name in panels] if describe else list(panels)
-    alt = f"The same photograph for {', '.join(parts)}, at each slider position one of: {', '.join(positions)}."
-    return SliderFigure(fig, label="method", static=static, alt=alt, value=value)
+    if alt is None:
+        parts = [describe(name) for name in panels] if describe else list(panels)
+        alt = f"The same photograph for {', '.join(parts)}, at each slider position one of: {', '.join(positions)}."
+    return SliderFigure(fig, label=label, static=static, alt=alt, value=value)
