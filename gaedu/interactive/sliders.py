@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import math
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -310,13 +311,14 @@ def method_slider(
 
     # about one screen pixel per image pixel, drawn with "nearest": a small PNG that still shows the noise
     side = max(1.0, max(np.shape(shown[0][1])[1] for shown in panels.values()) / _DPI)
+    width = max(14, int(16 * 1.1 * side))  # characters of a title's line: about what fits above its image
     static, axes = plt.subplots(len(panels), len(positions), figsize=(1.1 * side * len(positions), (1.1 * side + 0.35) * len(panels)),
                                 layout="constrained", squeeze=False)
     for row, (name, shown) in zip(axes, panels.items(), strict=True):
         for ax, (caption, image) in zip(row, shown, strict=True):
             array = image.detach().cpu().double().numpy() if isinstance(image, torch.Tensor) else np.asarray(image)
             ax.imshow(np.clip(array, 0, 1), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-            ax.set_title(f"{name}\n{caption}", fontsize=7)
+            ax.set_title("\n".join(textwrap.wrap(name, width) + textwrap.wrap(caption, width)), fontsize=7)
             ax.axis("off")
     plt.close(static)
     if alt is None:
