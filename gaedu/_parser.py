@@ -119,7 +119,7 @@ def build_parser(commands: dict[str, Callable[[argparse.Namespace], None]]) -> a
     res.add_argument("--blur-std", type=float, default=None,
                      help=f"deblur: the Gaussian blur's standard deviation in pixels, at most {MAX_BLUR_STD:g}")  # fmt: skip
     res.add_argument("--mask", default=None, help="inpaint: .npy bool or .png, nonzero = observed, same shape as the input")
-    res.add_argument("--method", choices=METHODS, default="prior", help="prior (default: the learned prior), tv or dip")
+    res.add_argument("--method", choices=METHODS, default="prior", help="prior (default: the learned prior), tv, dip, or red (the same denoiser climbed as a gradient)")
     res.add_argument("--seed", type=_seed, default=0, help="the seed of --method dip")
     res.add_argument("--device", default=None, help="cpu (restore runs on the CPU; GAEDU_DEVICE is honoured)")
     res.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -77,6 +77,24 @@ def test_denoise_default_method_is_the_learned_prior(camera, tmp_path, monkeypat
     assert again.returncode == 0 and "learned prior" in again.stderr  # its progress bar
 
 
+def test_restore_by_red_climbs_the_same_denoiser_as_a_gradient(camera, tmp_path, monkeypatch):
+    import gaedu.restoration
+    from gaedu.restoration.denoiser import DenoiserConfig, train_denoiser
+
+    small = train_denoiser(DenoiserConfig(channels=12, depth=4, num_steps=120, batch_size=16, patch=32, lr=3e-3,
+                                          sizes=(128,), photos=("coffee", "china")), device="cpu", progress=False)  # fmt: skip
+    monkeypatch.setattr(gaedu.restoration, "load_denoiser", lambda **kwargs: small.model)
+    problem = degrade(camera, "deblur")
+    blurred = tmp_path / "blurred.npy"
+    np.save(blurred, problem.observed.numpy())
+    out = tmp_path / "out.npy"
+    result = run("restore", "--task", "deblur", "--blur-std", "1.5", "--noise-std", "0.01", "--input", str(blurred),
+                 "--out", str(out), "--method", "red", "--quiet")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "by red" in result.stdout
+    assert image_psnr(torch.from_numpy(np.load(out)), camera) > image_psnr(problem.observed, camera) + 1
+
+
 def test_an_8_bit_png_is_read_as_values_in_0_1(tmp_path):
     from gaedu.__main__ import _read_array
 

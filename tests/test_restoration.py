@@ -29,6 +29,9 @@ from gaedu.restoration import (
     image_psnr,
     learned_prior,
     random_mask,
+    red,
+    red_gradient,
+    red_step_size,
     restore,
     sure,
     tv,
@@ -347,6 +350,37 @@ def test_the_learned_prior_restores_every_task(small_denoiser, camera):
         assert result.psnrs and len(result.psnrs) == len(result.recorded_steps)
         if task == "inpaint":  # observed pixels are kept exactly
             torch.testing.assert_close(result.image.double()[problem.mask], problem.observed[problem.mask].clamp(0, 1))
+
+
+def test_red_climbs_the_data_term_plus_the_learned_score_on_every_task(small_denoiser, camera):
+    model = small_denoiser.model
+    for task in ("denoise", "inpaint", "deblur"):
+        problem = degrade(camera, task)
+        result = red(problem, model, clean=camera)
+        assert image_psnr(result.image, camera) > image_psnr(problem.start(), camera) + 0.5, task
+        assert len(result.psnrs) == result.info["num_steps"] == len(result.info["step_norms"])
+        if task == "inpaint":  # exact data: the observed pixels are kept by projection
+            torch.testing.assert_close(result.image.double()[problem.mask], problem.observed[problem.mask].clamp(0, 1))
+
+
+def test_reds_direction_is_the_log_posteriors_gradient_with_tweedies_score(small_denoiser, camera):
+    model = small_denoiser.model
+    problem = degrade(camera[:32, :32], "deblur")
+    x = problem.start()
+    direction = red_gradient(problem, model, x, 0.02)
+    data = problem.operator.adjoint(problem.observed.double() - problem.operator(x)) / problem.noise_std**2
+    torch.testing.assert_close(direction - data, learned_score(model, x, 0.02).double(), rtol=1e-5, atol=1e-3)
+    assert red_step_size(problem, 0.02) == pytest.approx(1 / (problem.normal_bound() / 0.01**2 + 1 / 0.02**2))
+    assert restore(problem, "red", model=model).image.shape == problem.observed.shape
+
+
+def test_red_refuses_bad_settings(small_denoiser, camera):
+    problem = degrade(camera[:32, :32], "denoise")
+    for kwargs, match in [({"sigma": 0}, "sigma"), ({"sigma": math.nan}, "sigma"), ({"num_steps": 0}, "num_steps")]:
+        with pytest.raises(ValueError, match=match):
+            red(problem, small_denoiser.model, **kwargs)
+    with pytest.raises(ValueError, match="problem must be"):
+        red(camera, small_denoiser.model)
 
 
 def test_denoiser_config_refuses_bad_settings():

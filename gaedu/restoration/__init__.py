@@ -11,6 +11,8 @@ the methods differ in the prior:
   (:mod:`~gaedu.restoration.parameters`: SURE, the discrepancy principle);
 * :mod:`~gaedu.restoration.prior`: a learned denoiser (:mod:`~gaedu.restoration.denoiser`) as
   the prior, by half-quadratic splitting (:func:`learned_prior`);
+* :mod:`~gaedu.restoration.red`: the same denoiser as a gradient, :math:`(D(x, σ) - x)/σ^2`, climbed
+  with the data term by accelerated ascent (:func:`red`, regularization by denoising);
 * :mod:`~gaedu.restoration.dip`: Deep Image Prior, ascent on a network's weights;
 * :mod:`~gaedu.restoration.classical`: scikit-image's methods, the baselines.
 
@@ -39,6 +41,7 @@ from gaedu.restoration.operators import (
 from gaedu.restoration.parameters import RULES, SURE_SEED, choose_weight, sure
 from gaedu.restoration.prior import PRIOR_SCHEDULES, learned_prior
 from gaedu.restoration.problem import ADJOINT_TOLERANCE, DEFAULTS, TASKS, Problem, degrade, random_mask
+from gaedu.restoration.red import RED_SETTINGS, red, red_gradient, red_step_size
 from gaedu.restoration.result import RestorationResult, image_psnr
 from gaedu.restoration.total_variation import (
     TV_WEIGHTS,
@@ -51,7 +54,7 @@ from gaedu.restoration.total_variation import (
     tv_subgradient_ascent,
 )
 
-METHODS = ("prior", "tv", "dip")
+METHODS = ("prior", "tv", "dip", "red")
 
 
 def restore(problem: Problem, method: str = "prior", *, seed: int = 0, model=None, progress: bool = False) -> RestorationResult:
@@ -61,6 +64,7 @@ def restore(problem: Problem, method: str = "prior", *, seed: int = 0, model=Non
       (:func:`load_denoiser`, trained on first use) unless ``model`` is given.
     * ``'tv'``: :func:`tv_restore`.
     * ``'dip'``: :func:`deep_image_prior` with the discrepancy stop, seeded by ``seed``.
+    * ``'red'``: :func:`red` with the same denoiser as ``'prior'``.
     """
     method = check_choice("method", method, METHODS)
     if not isinstance(problem, Problem):
@@ -68,6 +72,8 @@ def restore(problem: Problem, method: str = "prior", *, seed: int = 0, model=Non
     start = time.perf_counter()
     if method == "prior":
         result = learned_prior(problem, model if model is not None else load_denoiser(progress=progress), progress=progress)
+    elif method == "red":
+        result = red(problem, model if model is not None else load_denoiser(progress=progress), progress=progress)
     elif method == "tv":
         result = tv_restore(problem)
     else:
@@ -77,10 +83,10 @@ def restore(problem: Problem, method: str = "prior", *, seed: int = 0, model=Non
 
 
 __all__ = [
-    "ADJOINT_TOLERANCE", "BASELINES", "DEFAULTS", "METHODS", "NLM_H", "PRIOR_SCHEDULES", "RL_ITERATIONS", "RULES",
+    "ADJOINT_TOLERANCE", "BASELINES", "DEFAULTS", "METHODS", "NLM_H", "PRIOR_SCHEDULES", "RED_SETTINGS", "RL_ITERATIONS", "RULES",
     "SURE_SEED", "TASKS", "TV_WEIGHTS", "Blur", "Denoiser", "DenoiserConfig", "Identity", "Linear", "Mask", "Operator",
     "Problem", "RestorationResult", "SkipDecoder", "adjoint_gap", "baseline", "check_image", "choose_weight",
     "deep_image_prior", "degrade", "denoise", "differences", "dihedral", "dip_study", "gaussian_kernel", "image_psnr",
-    "learned_prior", "load_denoiser", "random_mask", "restore", "sure", "train_denoiser", "tv", "tv_gradient",
+    "learned_prior", "load_denoiser", "random_mask", "red", "red_gradient", "red_step_size", "restore", "sure", "train_denoiser", "tv", "tv_gradient",
     "tv_map", "tv_objective", "tv_restore", "tv_subgradient_ascent",
 ]  # fmt: skip
