@@ -28,7 +28,7 @@ from bench._common import preamble
 from gaedu import restoration as R
 from gaedu.data import load_photo
 from gaedu.metrics import psnr, ssim
-from gaedu.restoration import TASKS, degrade
+from gaedu.restoration import TASKS, classical, degrade
 from gaedu.restoration.denoiser import TEST_PHOTOS, TRAIN_PHOTOS, load_denoiser
 
 LIBRARY_BEST = {"denoise": ("nl-means",), "inpaint": ("biharmonic",), "deblur": ("richardson-lucy", "wiener")}
@@ -52,17 +52,17 @@ def tune() -> None:
     cleans = [load_photo(n).double() for n in names]
     scores = {}
     for factor in (0.4, 0.5, 0.6, 0.7, 0.8, 1.0):
-        R.NLM_H = factor
+        classical.NLM_H = factor  # the module's setting, which baseline() reads
         scores[factor] = np.mean([quality(R.baseline(degrade(c, "denoise"), "nl-means").image, c)[0] for c in cleans])
     best_h = max(scores, key=scores.get)
     print("non-local means h/σ on", ", ".join(names), {k: round(v, 2) for k, v in scores.items()}, "->", best_h)
     scores = {}
-    for n in (3, 5, 10, 20, 30, 50):
-        R.RL_ITERATIONS = n
+    for n in (3, 5, 10, 20, 30, 50, 80):
+        classical.RL_ITERATIONS = n
         scores[n] = np.mean([quality(R.baseline(degrade(c, "deblur"), "richardson-lucy").image, c)[0] for c in cleans])
     best_n = max(scores, key=scores.get)
     print("Richardson–Lucy iterations", {k: round(v, 2) for k, v in scores.items()}, "->", best_n)
-    R.NLM_H, R.RL_ITERATIONS = best_h, best_n
+    classical.NLM_H, classical.RL_ITERATIONS = best_h, best_n
     print("learned prior schedules:", R.PRIOR_SCHEDULES)
     tune_red(names, cleans)
 

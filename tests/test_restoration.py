@@ -517,3 +517,18 @@ def test_exact_inpainting_is_projected_and_keeps_the_observed_pixels(camera):
     assert problem.exact and problem.projected
     result = tv_map(problem, 1.0, eps=0.03, num_steps=50)
     torch.testing.assert_close(result.image[problem.mask], problem.observed[problem.mask].to(result.image.dtype))
+
+
+def test_the_library_deconvolutions_get_the_blurs_mirrored_boundary(camera):
+    from skimage.restoration import richardson_lucy
+
+    from gaedu.restoration import classical
+
+    problem = degrade(camera, "deblur")
+    kernel = problem.operator.kernel.numpy()
+    unpadded = richardson_lucy(problem.observed.numpy().clip(0, 1), kernel, num_iter=classical.RL_ITERATIONS, clip=False)
+    padded = baseline(problem, "richardson-lucy").image
+    assert padded.shape == camera.shape
+    assert image_psnr(padded, camera) > image_psnr(torch.from_numpy(unpadded), camera) + 1  # zeros beyond the edge cost
+    for name in ("richardson-lucy", "wiener"):
+        assert image_psnr(baseline(problem, name).image, camera) > image_psnr(problem.observed, camera) + 1, name

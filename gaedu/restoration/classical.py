@@ -19,7 +19,8 @@ BASELINES = {
     "deblur": ("richardson-lucy", "wiener"),
 }
 NLM_H = 0.6  # non-local means' filtering strength h, as a multiple of σ
-RL_ITERATIONS = 10  # Richardson–Lucy's iterations
+RL_ITERATIONS = 30  # Richardson–Lucy's iterations
+PAD_RADII = 3  # the deconvolutions' mirrored margin, in kernel radii
 
 
 def baseline(problem: Problem, name: str, *, weight: float | None = None) -> RestorationResult:
@@ -31,6 +32,11 @@ def baseline(problem: Problem, name: str, *, weight: float | None = None) -> Res
     * ``'biharmonic'``: ``inpaint_biharmonic``, the smoothest fill of the missing pixels.
     * ``'richardson-lucy'``: ``richardson_lucy`` with ``RL_ITERATIONS`` iterations and the true kernel.
     * ``'wiener'``: ``unsupervised_wiener``, which also estimates the noise and the prior.
+
+    The two deconvolutions get the blur's own boundary: scikit-image's Richardson–Lucy convolves
+    with zeros beyond the image and its Wiener filter treats the image as periodic, while the
+    camera mirrored the photograph at its edges (:class:`~gaedu.restoration.operators.Blur`). So
+    ``y`` is mirrored by ``PAD_RADII`` kernel radii on every side first, and the result cropped.
     """
     from skimage import restoration as sk  # scikit-image is slow to import: only when a baseline runs
 
@@ -51,10 +57,14 @@ def baseline(problem: Problem, name: str, *, weight: float | None = None) -> Res
         out = sk.denoise_wavelet(y, sigma=sigma, rescale_sigma=True)
     elif name == "biharmonic":
         out = sk.inpaint_biharmonic(y, ~problem.operator.mask.numpy())
-    elif name == "richardson-lucy":
-        out = sk.richardson_lucy(y.clip(0, 1), problem.operator.kernel.numpy(), num_iter=RL_ITERATIONS, clip=False)
-    else:
-        out = sk.unsupervised_wiener(y, problem.operator.kernel.numpy(), clip=False, rng=0)[0]
+    else:  # a deconvolution, on the observation mirrored as the blur mirrored the photograph
+        pad = PAD_RADII * problem.operator.radius
+        padded = np.pad(y, pad, mode="symmetric")
+        if name == "richardson-lucy":
+            out = sk.richardson_lucy(padded.clip(0, 1), problem.operator.kernel.numpy(), num_iter=RL_ITERATIONS, clip=False)
+        else:
+            out = sk.unsupervised_wiener(padded, problem.operator.kernel.numpy(), clip=False, rng=0)[0]
+        out = out[pad:-pad, pad:-pad] if pad else out
     image = torch.from_numpy(np.ascontiguousarray(out)).clamp(0, 1).to(problem.observed.dtype)
     return RestorationResult(image=image, seconds=time.perf_counter() - start, info={"baseline": name})
 
