@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from gaedu.exercises._feedback import _call, _fail, _ok, _to_array
-from gaedu.score import ddim, mixture_score
+from gaedu.score import ddim, mixture_log_posterior, mixture_score
 
 #: The two classes of the guided-score exercise: class 0 is N(-GUIDE_MEAN, GUIDE_STD²), class 1
 #: N(+GUIDE_MEAN, GUIDE_STD²), with prior weights GUIDE_WEIGHTS, in one dimension.
@@ -30,9 +30,7 @@ def guide_prior_score(x: torch.Tensor, sigma: float) -> torch.Tensor:
 def guide_class_probability(x: torch.Tensor, sigma: float) -> torch.Tensor:
     """p_σ(class 1 | x) of the exercise's mixture, shape ``(n, 1)``: the exact classifier of blurred points."""
     centres, weights = _guide_centres()
-    variance = GUIDE_STD**2 + sigma**2
-    logits = torch.log(weights) - (x - centres.T) ** 2 / (2 * variance)  # (n, 2)
-    return torch.softmax(logits, dim=1)[:, 1:]
+    return mixture_log_posterior(x, centres, GUIDE_STD, sigma=sigma, weights=weights)[:, 1:].exp()
 
 
 def _guide_cases() -> list[tuple[torch.Tensor, float]]:
