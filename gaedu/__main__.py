@@ -55,7 +55,9 @@ def _train(args: argparse.Namespace, fit, describe) -> None:
         start = time.perf_counter()
         result, save, info = fit(process)
         seconds = time.perf_counter() - start
-        where = f"{process.device}" + (f" × {process.world_size} processes ({process.backend})" if process.distributed else "")
+        where = f"{process.device}" + (
+            f" × {process.world_size} processes ({process.backend})" if process.distributed else ""
+        )
         if process.is_main:  # one process writes the checkpoint
             info = {"seconds": seconds, "device": where, "torch": str(torch.__version__), **info(result)}
             save(out, result, info=info)
@@ -126,8 +128,12 @@ def _train_score(args: argparse.Namespace) -> None:
     from gaedu.data import load_digits
     from gaedu.score import DIGITS_SCORE, ClassifierConfig, save_score, train_noisy_classifier, train_score
 
-    config = dataclasses.replace(DIGITS_SCORE, seed=args.seed, **({"num_steps": args.steps} if args.steps is not None else {}))
-    guide = ClassifierConfig(seed=args.seed, **({} if args.classifier_steps is None else {"num_steps": max(args.classifier_steps, 1)}))
+    config = dataclasses.replace(
+        DIGITS_SCORE, seed=args.seed, **({"num_steps": args.steps} if args.steps is not None else {})
+    )
+    guide = ClassifierConfig(
+        seed=args.seed, **({} if args.classifier_steps is None else {"num_steps": max(args.classifier_steps, 1)})
+    )
     trained = {"classifier": None}
 
     def fit(process):
@@ -136,8 +142,14 @@ def _train_score(args: argparse.Namespace) -> None:
         x_real, labels = load_digits("train")
         result = train_score(x_real, config, device=process.device, progress=not args.quiet)
         if args.classifier_steps != 0:
-            trained["classifier"] = train_noisy_classifier(x_real, labels, guide, device=process.device, progress=not args.quiet)
-        return result, lambda out, result, info: save_score(out, result, info, classifier=trained["classifier"]), lambda r: {}
+            trained["classifier"] = train_noisy_classifier(
+                x_real, labels, guide, device=process.device, progress=not args.quiet
+            )
+        return (
+            result,
+            lambda out, result, info: save_score(out, result, info, classifier=trained["classifier"]),
+            lambda r: {},
+        )
 
     def describe(result, seconds, where, info):
         what = "a score model" + (" and its noise-conditional classifier" if trained["classifier"] is not None else "")
@@ -161,7 +173,11 @@ def _train_ae(args: argparse.Namespace) -> None:
     def fit(process):
         x_train, _ = load_digits("train", size=DATASETS[args.dataset])
         result = train_autoencoder(x_train, config, device=process.device, progress=not args.quiet)
-        return result, save_autoencoder, lambda r: {"test_psnr": psnr(reconstruct(r.model, x_test), x_test).mean().item()}
+        return (
+            result,
+            save_autoencoder,
+            lambda r: {"test_psnr": psnr(reconstruct(r.model, x_test), x_test).mean().item()},
+        )
 
     def describe(result, seconds, where, info):
         return (f"k = {config.latent_dim}, {config.loss} loss, {config.num_steps} steps on {where} in {seconds:.1f} s; "
@@ -187,7 +203,7 @@ def _restore(args: argparse.Namespace) -> None:
     import torch
 
     from gaedu.device import get_device
-    from gaedu.restoration import Blur, Identity, Mask, Problem, restore
+    from gaedu.restoration import Blur, Downsample, Identity, Mask, Problem, restore
 
     if Path(args.out).suffix.lower() not in (".png", ".npy"):
         raise UsageError(f"{args.out}: the output must be a .png or .npy file")
@@ -196,12 +212,12 @@ def _restore(args: argparse.Namespace) -> None:
     if device is not None and device.type != "cpu":  # an explicit request is never ignored
         raise UsageError(f"restore runs on the CPU only; the device {device} was asked for (--device or GAEDU_DEVICE)")
     noise = args.noise_std
-    if args.task in ("denoise", "deblur"):
+    if args.task in ("denoise", "deblur", "super-resolution"):
         if noise is None:
             raise UsageError(f"--noise-std is required for --task {args.task}")
-        if not noise > 0:
+        if args.task != "super-resolution" and not noise > 0:  # block means may be exact: then they are kept
             raise UsageError(f"--noise-std must be > 0, got {noise:g}")
-    elif noise is None:
+    if noise is None:
         noise = 0.0
     elif not noise >= 0:
         raise UsageError(f"--noise-std must be >= 0, got {noise:g}")
@@ -212,6 +228,10 @@ def _restore(args: argparse.Namespace) -> None:
             raise UsageError(f"--blur-std must be > 0, got {args.blur_std:g}")
     elif args.blur_std is not None:
         raise UsageError(f"--blur-std applies to --task deblur only, not {args.task}")
+    if args.task == "super-resolution" and args.factor is None:
+        raise UsageError("--factor is required for --task super-resolution")
+    if args.task != "super-resolution" and args.factor is not None:
+        raise UsageError(f"--factor applies to --task super-resolution only, not {args.task}")
     if args.task != "inpaint" and args.mask is not None:
         raise UsageError(f"--mask applies to --task inpaint only, not {args.task}")
     if not noise <= MAX_NOISE_STD:
@@ -230,6 +250,12 @@ def _restore(args: argparse.Namespace) -> None:
         operator = Mask(torch.from_numpy(mask))
     elif args.task == "deblur":
         operator = Blur(args.blur_std)
+    elif args.task == "super-resolution":
+        h, w = (side * args.factor for side in observed.shape)
+        if h * w > MAX_PIXELS:
+            raise UsageError(f"super-resolution by {args.factor} of a {observed.shape[0]}×{observed.shape[1]} input gives "
+                             f"{h}×{w} pixels; the restored image may have at most {MAX_PIXELS:,} (2048×2048)")  # fmt: skip
+        operator = Downsample(args.factor)
     else:
         operator = Identity()
     seen = observed[mask] if args.task == "inpaint" else observed
@@ -241,8 +267,9 @@ def _restore(args: argparse.Namespace) -> None:
     if args.task == "inpaint":
         y = operator(y)  # what the mask hides is not observed, whatever the file holds there
     problem = Problem(args.task, y, operator, float(noise))
-    if args.method == "dip" and (y.shape[0] % 16 or y.shape[1] % 16):
-        raise UsageError(f"--method dip needs side lengths that are multiples of 16, got {y.shape[0]}×{y.shape[1]}")
+    side = problem.start().shape
+    if args.method == "dip" and (side[0] % 16 or side[1] % 16):
+        raise UsageError(f"--method dip needs side lengths that are multiples of 16, got {side[0]}×{side[1]}")
     result = restore(problem, args.method, seed=args.seed, progress=not args.quiet)
     image = _finite(result.image.double().numpy(), "restored pixels").clip(0, 1)
     _write_image(out, image)
@@ -260,7 +287,10 @@ def _cache(args: argparse.Namespace) -> None:
             raise UsageError(f"the model cache lacks {len(todo)} of the book's models: run python -m gaedu cache")
         return
     start = time.perf_counter()
-    print(f"filling the model cache {cache_dir()}: a model already there is kept, a missing one is trained now", flush=True)
+    print(
+        f"filling the model cache {cache_dir()}: a model already there is kept, a missing one is trained now",
+        flush=True,
+    )
     done = fill(args.jobs, progress=not args.quiet, say=lambda line: print(line, flush=True))
     if done and args.jobs > 1:
         print(report(done))

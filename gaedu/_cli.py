@@ -31,6 +31,7 @@ MAX_SEED = 2**32 - 1  # --seed: NumPy's seeds are 32-bit
 MAX_PIXELS = 2048 * 2048  # restore's images: the learned prior takes about 85 s and 0.7 GB per megapixel on one core
 MAX_NOISE_STD = 1.0  # --noise-std: pixels are in [0, 1]
 MAX_BLUR_STD = 50.0  # --blur-std in pixels: the kernel's side is about 6 σ
+MAX_FACTOR = 8  # --factor of super-resolution: the restored image's side over the input's
 MAX_JOBS = 64  # cache --jobs: worker processes of one thread each
 MAX_GUIDANCE = 100.0  # sample --guidance-scale: past a few tens every sample is the class's one caricature
 
@@ -108,7 +109,9 @@ def _npy(text: str) -> str:
 def _finite(array: np.ndarray, what: str) -> np.ndarray:
     """Refuse a result with NaN or infinite values (nothing is written), else return it."""
     if not np.isfinite(array).all():
-        raise UsageError(f"the {what} hold NaN or infinite values (a broken checkpoint or absurd settings): nothing written")
+        raise UsageError(
+            f"the {what} hold NaN or infinite values (a broken checkpoint or absurd settings): nothing written"
+        )
     return array
 
 
@@ -157,8 +160,10 @@ def _load_npy(path: Path, kinds: str, limit: int | None = None, what: str = "val
         raise UsageError(f"{path} is not a readable .npy file: {reason}") from None
     if not isinstance(array, np.ndarray) or array.dtype.kind not in kinds:
         wanted = "floats" if kinds == "f" else "a numeric array"
-        raise UsageError(f"{path} must hold {wanted}, got {getattr(array, 'dtype', type(array).__name__)}"
-                         + (" (divide 8-bit values by 255)" if kinds == "f" and array.dtype.kind in "iu" else ""))
+        raise UsageError(
+            f"{path} must hold {wanted}, got {getattr(array, 'dtype', type(array).__name__)}"
+            + (" (divide 8-bit values by 255)" if kinds == "f" and array.dtype.kind in "iu" else "")
+        )
     return array
 
 

@@ -70,7 +70,9 @@ def test_denoise_default_method_is_the_learned_prior(camera, tmp_path, monkeypat
     np.save(noisy, problem.observed.numpy())  # values outside [0, 1] are allowed in a noisy .npy
     assert problem.observed.min() < 0
     out = tmp_path / "out.npy"
-    result = run("restore", "--task", "denoise", "--noise-std", "0.1", "--input", str(noisy), "--out", str(out), "--quiet")
+    result = run(
+        "restore", "--task", "denoise", "--noise-std", "0.1", "--input", str(noisy), "--out", str(out), "--quiet"
+    )
     assert result.returncode == 0, result.stderr
     assert used == [1] and "by prior" in result.stdout
     assert image_psnr(torch.from_numpy(np.load(out)), camera) > image_psnr(problem.observed, camera) + 4
@@ -96,6 +98,21 @@ def test_restore_by_red_climbs_the_same_denoiser_as_a_gradient(camera, tmp_path,
     assert image_psnr(torch.from_numpy(np.load(out)), camera) > image_psnr(problem.observed, camera) + 1
 
 
+def test_super_resolution_round_trip_beats_bicubic_interpolation(camera, tmp_path):
+    problem = degrade(camera, "super-resolution")
+    small = tmp_path / "small.npy"
+    np.save(small, problem.observed.numpy())
+    out = tmp_path / "big.png"
+    result = run("restore", "--task", "super-resolution", "--factor", "2", "--noise-std", "0.01", "--input", str(small),
+                 "--out", str(out), "--method", "tv", "--quiet")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "super-resolution by tv, 128×128" in result.stdout
+    with Image.open(out) as image:
+        restored = torch.from_numpy(np.asarray(image).astype(np.float64) / 65535)
+    assert restored.shape == camera.shape
+    assert image_psnr(restored, camera) > image_psnr(problem.start(), camera) + 0.5
+
+
 def test_an_8_bit_png_is_read_as_values_in_0_1(tmp_path):
     from gaedu.__main__ import _read_array
 
@@ -114,6 +131,7 @@ def files(tmp_path, camera):
     np.save(tmp_path / "cube.npy", np.zeros((2, 16, 16)))
     np.save(tmp_path / "strings.npy", np.array(["a", "b"]))
     np.save(tmp_path / "small_mask.npy", np.ones((16, 16), dtype=bool))
+    np.save(tmp_path / "wide.npy", np.zeros((300, 300)))
     np.save(tmp_path / "empty_mask.npy", np.zeros((128, 128), dtype=bool))
     (tmp_path / "broken.npy").write_bytes(b"\x93NUMPY garbage")
     (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
@@ -143,9 +161,28 @@ BAD = [
     (["--task", "inpaint", "--mask", "{d}/small_mask.npy", "--input", "{d}/ok.npy"], "differs from the input"),
     (["--task", "inpaint", "--mask", "{d}/empty_mask.npy", "--input", "{d}/ok.npy"], "observes no pixel"),
     (["--task", "inpaint", "--mask", "{d}/none.npy", "--input", "{d}/ok.npy"], "no mask file"),
-    (["--task", "denoise", "--mask", "{d}/small_mask.npy", "--noise-std", "0.1", "--input", "{d}/ok.npy"], "--mask applies"),
+    (
+        ["--task", "denoise", "--mask", "{d}/small_mask.npy", "--noise-std", "0.1", "--input", "{d}/ok.npy"],
+        "--mask applies",
+    ),
     (["--task", "sharpen", "--input", "{d}/ok.npy"], "invalid choice"),
     (["--task", "denoise", "--noise-std", "0.1", "--method", "bm3d", "--input", "{d}/ok.npy"], "invalid choice"),
+    (["--task", "super-resolution", "--noise-std", "0.01", "--input", "{d}/ok.npy"], "--factor is required"),
+    (["--task", "super-resolution", "--factor", "2", "--input", "{d}/ok.npy"], "--noise-std is required"),
+    (["--task", "super-resolution", "--factor", "1", "--noise-std", "0.01", "--input", "{d}/ok.npy"], "from 2 to 8"),
+    (
+        ["--task", "super-resolution", "--factor", "x", "--noise-std", "0.01", "--input", "{d}/ok.npy"],
+        "invalid integer",
+    ),
+    (["--task", "super-resolution", "--factor", "2", "--noise-std", "-0.01", "--input", "{d}/ok.npy"], "must be >= 0"),
+    (
+        ["--task", "super-resolution", "--factor", "8", "--noise-std", "0.01", "--input", "{d}/wide.npy"],
+        "at most 4,194,304",
+    ),
+    (
+        ["--task", "deblur", "--blur-std", "1", "--factor", "2", "--noise-std", "0.01", "--input", "{d}/ok.npy"],
+        "--factor applies",
+    ),
 ]
 
 
@@ -159,8 +196,13 @@ def test_bad_input_is_one_line_with_status_2_and_writes_nothing(files, args, mes
 
 
 def test_bad_output_paths(files):
-    for out, message in [(files / "missing" / "out.png", "does not exist"), (files / "out.tif", "must be a .png or .npy")]:
-        result = run("restore", "--task", "denoise", "--noise-std", "0.1", "--input", str(files / "ok.npy"), "--out", str(out))
+    for out, message in [
+        (files / "missing" / "out.png", "does not exist"),
+        (files / "out.tif", "must be a .png or .npy"),
+    ]:
+        result = run(
+            "restore", "--task", "denoise", "--noise-std", "0.1", "--input", str(files / "ok.npy"), "--out", str(out)
+        )
         _assert_one_line_error(result, message)
         assert not out.exists()
 

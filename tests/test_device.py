@@ -103,5 +103,3 @@ def test_set_seed_range(seed):
 def test_set_seed_type(seed):
     with pytest.raises(TypeError, match="integer seed"):
         set_seed(seed)
-
-

@@ -18,8 +18,10 @@ from gaedu import cache
 from gaedu.data import PHOTOS, load_photo, photo_side
 from gaedu.metrics import psnr, ssim
 from gaedu.restoration import (
+    TASKS,
     Blur,
     Identity,
+    Linear,
     Mask,
     Problem,
     baseline,
@@ -140,6 +142,34 @@ def test_each_adjoint_is_the_adjoint(shape, k):
     torch.testing.assert_close(x.grad, operator.adjoint(y))
 
 
+@pytest.mark.parametrize("shape, factor", [((32, 32), 2), ((18, 42), 3), ((16, 24), 4)])
+def test_downsample_is_the_block_mean_and_its_adjoint_projection_and_bound_are_right(shape, factor):
+    from gaedu.restoration import Downsample
+
+    operator = Downsample(factor)
+    g = torch.Generator().manual_seed(factor)
+    x = torch.randn(2, *shape, generator=g, dtype=torch.float64)
+    small = (shape[0] // factor, shape[1] // factor)
+    y = torch.randn(2, *small, generator=g, dtype=torch.float64)
+    np.testing.assert_allclose(
+        operator(x).numpy(), x.numpy().reshape(2, small[0], factor, small[1], factor).mean(axis=(2, 4))
+    )
+    assert torch.isclose((operator(x) * y).sum(), (x * operator.adjoint(y)).sum(), rtol=1e-12)
+    x.requires_grad_(True)
+    (operator(x) * y).sum().backward()
+    torch.testing.assert_close(x.grad, operator.adjoint(y))
+    x = x.detach()
+    torch.testing.assert_close(operator(operator.project(x, y)), y)  # the projection fits the block means exactly
+    moved = operator.project(x, y) - x  # ... by the smallest move: constant on each block
+    torch.testing.assert_close(moved, operator.estimate(operator(moved)))
+    problem = Problem("zoom", y[0], Linear(operator.forward, operator.adjoint), 0.01)  # the power iteration agrees
+    assert problem.normal_bound() == pytest.approx(operator.normal_bound(), rel=0.02)
+    with pytest.raises(ValueError, match="multiples of the factor"):
+        operator(torch.ones(shape[0] + 1, shape[1]))
+    with pytest.raises(ValueError, match="factor"):
+        Downsample(1)
+
+
 def test_blur_is_scipys_gaussian_filter_with_mirrored_edges():
     x = torch.rand(40, 33, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
     for std in (0.8, 1.5, 2.5):
@@ -173,12 +203,17 @@ def test_degrade_is_seeded_and_has_the_stated_noise(camera):
     torch.testing.assert_close(inpaint.observed[inpaint.mask], camera[inpaint.mask])  # noise-free by default
     deblur = degrade(camera, "deblur", blur_std=2.0, noise_std=0.02)
     assert isinstance(deblur.operator, Blur) and deblur.operator.std == 2.0 and deblur.noise_std == 0.02
+    zoom = degrade(camera, "super-resolution", factor=4)
+    assert zoom.observed.shape == (32, 32) and zoom.start().shape == camera.shape and zoom.noise_std == 0.01
+    assert abs((zoom.observed - zoom.operator(camera)).std().item() - 0.01) < 0.002
 
 
 @pytest.mark.parametrize("kwargs, match", [
     ({"task": "sharpen"}, "task"), ({"task": "denoise", "noise_std": -0.1}, "noise_std"),
     ({"task": "denoise", "blur_std": 1.0}, "does not apply"), ({"task": "inpaint", "missing": 1.0}, "missing"),
     ({"task": "denoise", "noise_std": 0.0}, "noise_std > 0"), ({"task": "denoise", "seed": -1}, "seed"),
+    ({"task": "denoise", "factor": 2}, "does not apply"), ({"task": "super-resolution", "factor": 1}, "factor"),
+    ({"task": "super-resolution", "factor": 3}, "multiples of the factor 3"),
 ])  # fmt: skip
 def test_degrade_refuses_bad_settings(camera, kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -214,7 +249,9 @@ def test_the_smoothed_tv_gradient_is_autograds(camera):
 def test_tv_map_reaches_the_optimum_of_scikit_images_chambolle(camera):
     problem = degrade(camera, "denoise")
     weight = 0.08
-    reference = torch.from_numpy(denoise_tv_chambolle(problem.observed.numpy(), weight=weight, eps=1e-9, max_num_iter=5000))
+    reference = torch.from_numpy(
+        denoise_tv_chambolle(problem.observed.numpy(), weight=weight, eps=1e-9, max_num_iter=5000)
+    )
     ours = tv_map(problem, weight, eps=3e-4, num_steps=5000, tol=1e-10)
     j_ref, j_ours = tv_objective(problem, reference, weight), tv_objective(problem, ours.image, weight)
     assert abs(j_ours - j_ref) <= 1e-3 * abs(j_ref)
@@ -226,7 +263,9 @@ def test_tv_map_reaches_the_optimum_of_scikit_images_chambolle(camera):
 def test_subgradient_ascent_approaches_the_same_optimum(camera):
     problem = degrade(camera[:64, :64], "denoise")
     weight = 0.08
-    reference = torch.from_numpy(denoise_tv_chambolle(problem.observed.numpy(), weight=weight, eps=1e-9, max_num_iter=5000))
+    reference = torch.from_numpy(
+        denoise_tv_chambolle(problem.observed.numpy(), weight=weight, eps=1e-9, max_num_iter=5000)
+    )
     j_ref = tv_objective(problem, reference, weight)
     result = tv_subgradient_ascent(problem, weight, num_steps=400, step0=0.05)
     assert result.values[0] < result.values[-1] <= j_ref + 1e-9
@@ -266,9 +305,9 @@ def test_choose_weight_refuses_what_it_cannot_do(camera):
 
 
 def test_tv_restore_beats_the_observation_on_every_task(camera):
-    for task in ("denoise", "inpaint", "deblur"):
+    for task in TASKS:
         problem = degrade(camera, task)
-        start = problem.observed if task != "inpaint" else baseline(problem, "biharmonic").image.double()
+        start = problem.start() if task != "inpaint" else baseline(problem, "biharmonic").image.double()
         result = restore(problem, "tv")
         assert image_psnr(result.image, camera) > image_psnr(start, camera) - (1.5 if task == "inpaint" else -2.0)
         assert 0 <= result.image.min() and result.image.max() <= 1
@@ -292,8 +331,12 @@ def test_tv_methods_refuse_bad_arguments(camera):
 def test_psnr_and_ssim_agree_with_scikit_image_on_a_photograph(camera):
     noisy = degrade(camera, "denoise").observed.clamp(0, 1)
     x, y = camera[None, None], noisy[None, None]
-    assert psnr(x, y).item() == pytest.approx(peak_signal_noise_ratio(camera.numpy(), noisy.numpy(), data_range=1), abs=1e-9)
-    assert ssim(x, y).item() == pytest.approx(structural_similarity(camera.numpy(), noisy.numpy(), data_range=1), abs=1e-9)
+    assert psnr(x, y).item() == pytest.approx(
+        peak_signal_noise_ratio(camera.numpy(), noisy.numpy(), data_range=1), abs=1e-9
+    )
+    assert ssim(x, y).item() == pytest.approx(
+        structural_similarity(camera.numpy(), noisy.numpy(), data_range=1), abs=1e-9
+    )
 
 
 def test_every_baseline_runs_and_respects_its_task(camera):
@@ -341,11 +384,11 @@ def test_tweedie_the_denoiser_is_one_ascent_step_on_the_learned_log_density(smal
 
 def test_the_learned_prior_restores_every_task(small_denoiser, camera):
     model = small_denoiser.model
-    for task in ("denoise", "inpaint", "deblur"):
+    for task in TASKS:
         problem = degrade(camera, task)
         result = learned_prior(problem, model, clean=camera)
-        reference = problem.observed if task != "inpaint" else baseline(problem, "biharmonic").image.double()
-        margin = {"denoise": 4.0, "inpaint": -2.0, "deblur": 0.5}[task]
+        reference = problem.start() if task != "inpaint" else baseline(problem, "biharmonic").image.double()
+        margin = {"denoise": 4.0, "inpaint": -2.0, "deblur": 0.5, "super-resolution": 0.5}[task]
         assert image_psnr(result.image, camera) > image_psnr(reference, camera) + margin, task
         assert result.psnrs and len(result.psnrs) == len(result.recorded_steps)
         if task == "inpaint":  # observed pixels are kept exactly
@@ -354,7 +397,7 @@ def test_the_learned_prior_restores_every_task(small_denoiser, camera):
 
 def test_red_climbs_the_data_term_plus_the_learned_score_on_every_task(small_denoiser, camera):
     model = small_denoiser.model
-    for task in ("denoise", "inpaint", "deblur"):
+    for task in TASKS:
         problem = degrade(camera, task)
         result = red(problem, model, clean=camera)
         assert image_psnr(result.image, camera) > image_psnr(problem.start(), camera) + 0.5, task
@@ -399,7 +442,7 @@ def test_dip_fits_and_the_discrepancy_rule_stops_it(camera):
     problem = degrade(clean, "denoise", noise_std=0.1)
     result = deep_image_prior(problem, num_steps=400, lr=0.02, channels=8, clean=clean, device="cpu", record_every=5)
     assert result.info["stopped"] is not None and result.info["steps_taken"] == result.info["stopped"] < 400
-    assert result.values[-1] >= -0.1**2 - 1e-9 and result.values[0] < result.values[-1]
+    assert result.values[-1] >= -(0.1**2) - 1e-9 and result.values[0] < result.values[-1]
     assert len(result.psnrs) == len(result.values)
     assert image_psnr(result.image, clean) > image_psnr(problem.observed, clean)
     again = deep_image_prior(problem, num_steps=20, channels=8, device="cpu", stop="none")
@@ -411,7 +454,12 @@ def test_dip_refuses_bad_input(camera):
     with pytest.raises(ValueError, match="multiples of 16"):
         deep_image_prior(problem, num_steps=1)
     good = degrade(camera[:32, :32], "denoise")
-    for kwargs, match in [({"lr": 0}, "lr"), ({"stop": "oracle"}, "stop"), ({"average": 1.0}, "average"), ({"seed": -2}, "seed")]:
+    for kwargs, match in [
+        ({"lr": 0}, "lr"),
+        ({"stop": "oracle"}, "stop"),
+        ({"average": 1.0}, "average"),
+        ({"seed": -2}, "seed"),
+    ]:
         with pytest.raises(ValueError, match=match):
             deep_image_prior(good, num_steps=1, **kwargs)
 
@@ -499,7 +547,9 @@ def test_a_wrong_adjoint_or_a_foreign_operator_is_refused():
 
     y = torch.rand(8, 8, dtype=torch.float64)
     with pytest.raises(ValueError, match="adjoint is not the adjoint of forward"):
-        Problem("super-resolution", y, Linear(_half, lambda v: v.repeat_interleave(2, -2).repeat_interleave(2, -1)), 0.01)
+        Problem(
+            "super-resolution", y, Linear(_half, lambda v: v.repeat_interleave(2, -2).repeat_interleave(2, -1)), 0.01
+        )
     with pytest.raises(ValueError, match="maps an image of shape"):
         Problem("super-resolution", y, Linear(lambda x: x, _half_adjoint), 0.01)
     with pytest.raises(ValueError, match="wrap two functions in Linear"):
@@ -508,8 +558,10 @@ def test_a_wrong_adjoint_or_a_foreign_operator_is_refused():
         Linear(_half, None)
     with pytest.raises(ValueError, match="task must be a name"):
         Problem("", y, Linear(_half, _half_adjoint), 0.01)
-    with pytest.raises(ValueError, match="tasks denoise, inpaint, deblur, not 'super-resolution'"):
-        baseline(Problem("super-resolution", y, Linear(_half, _half_adjoint), 0.01), "wiener")
+    with pytest.raises(ValueError, match="tasks denoise, inpaint, deblur, super-resolution, not 'zoom'"):
+        baseline(Problem("zoom", y, Linear(_half, _half_adjoint), 0.01), "wiener")
+    with pytest.raises(ValueError, match=r"needs the super-resolution task's own operator \(Downsample\)"):
+        baseline(Problem("super-resolution", y, Linear(_half, _half_adjoint), 0.01), "bicubic")
 
 
 def test_exact_inpainting_is_projected_and_keeps_the_observed_pixels(camera):
@@ -519,6 +571,18 @@ def test_exact_inpainting_is_projected_and_keeps_the_observed_pixels(camera):
     torch.testing.assert_close(result.image[problem.mask], problem.observed[problem.mask].to(result.image.dtype))
 
 
+def test_super_resolution_keeps_exact_block_means_and_bicubic_is_its_baseline(small_denoiser, camera):
+    exact = degrade(0.1 + 0.8 * camera, "super-resolution", noise_std=0.0)  # away from 0 and 1: no pixel is clipped
+    assert exact.exact and exact.projected
+    for result in (learned_prior(exact, small_denoiser.model), red(exact, small_denoiser.model), restore(exact, "tv")):
+        assert result.image.shape == camera.shape
+        assert (exact.operator(result.image.double()) - exact.observed).abs().max() < 1e-6
+    problem = degrade(camera, "super-resolution")
+    bicubic = baseline(problem, "bicubic").image
+    assert bicubic.shape == camera.shape
+    assert image_psnr(bicubic, camera) > image_psnr(problem.start(), camera) + 0.5  # smoother than copied blocks
+
+
 def test_the_library_deconvolutions_get_the_blurs_mirrored_boundary(camera):
     from skimage.restoration import richardson_lucy
 
@@ -526,7 +590,9 @@ def test_the_library_deconvolutions_get_the_blurs_mirrored_boundary(camera):
 
     problem = degrade(camera, "deblur")
     kernel = problem.operator.kernel.numpy()
-    unpadded = richardson_lucy(problem.observed.numpy().clip(0, 1), kernel, num_iter=classical.RL_ITERATIONS, clip=False)
+    unpadded = richardson_lucy(
+        problem.observed.numpy().clip(0, 1), kernel, num_iter=classical.RL_ITERATIONS, clip=False
+    )
     padded = baseline(problem, "richardson-lucy").image
     assert padded.shape == camera.shape
     assert image_psnr(padded, camera) > image_psnr(torch.from_numpy(unpadded), camera) + 1  # zeros beyond the edge cost

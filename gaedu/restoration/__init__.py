@@ -1,8 +1,8 @@
 r"""Restoration as ascent on a log-posterior: a problem, its operator, and the methods that climb it.
 
 An observation is ``y = A x + σ ε``. :class:`Problem` holds ``y``, the operator ``A`` (any
-linear :class:`Operator` with its adjoint: :class:`Identity`, :class:`Mask`, :class:`Blur`, or
-one's own through :class:`Linear`) and the noise level. Restoring it is climbing
+linear :class:`Operator` with its adjoint: :class:`Identity`, :class:`Mask`, :class:`Blur`,
+:class:`Downsample`, or one's own through :class:`Linear`) and the noise level. Restoring it is climbing
 :math:`\log p(y \mid x) + \log p(x)`, whose first term's gradient is :math:`A^\top(y - Ax)/σ^2`;
 the methods differ in the prior:
 
@@ -30,6 +30,7 @@ from gaedu.restoration.denoiser import Denoiser, DenoiserConfig, denoise, dihedr
 from gaedu.restoration.dip import SkipDecoder, deep_image_prior, dip_study
 from gaedu.restoration.operators import (
     Blur,
+    Downsample,
     Identity,
     Linear,
     Mask,
@@ -57,7 +58,9 @@ from gaedu.restoration.total_variation import (
 METHODS = ("prior", "tv", "dip", "red")
 
 
-def restore(problem: Problem, method: str = "prior", *, seed: int = 0, model=None, progress: bool = False) -> RestorationResult:
+def restore(
+    problem: Problem, method: str = "prior", *, seed: int = 0, model=None, progress: bool = False
+) -> RestorationResult:
     """Restore ``problem`` with one of ``METHODS``, every setting chosen without the clean image.
 
     * ``'prior'`` (the default): :func:`learned_prior` with the book's cached denoiser
@@ -71,7 +74,9 @@ def restore(problem: Problem, method: str = "prior", *, seed: int = 0, model=Non
         raise ValueError(f"problem must be a gaedu.restoration.Problem, got {type(problem).__name__}")
     start = time.perf_counter()
     if method == "prior":
-        result = learned_prior(problem, model if model is not None else load_denoiser(progress=progress), progress=progress)
+        result = learned_prior(
+            problem, model if model is not None else load_denoiser(progress=progress), progress=progress
+        )
     elif method == "red":
         result = red(problem, model if model is not None else load_denoiser(progress=progress), progress=progress)
     elif method == "tv":
@@ -84,7 +89,7 @@ def restore(problem: Problem, method: str = "prior", *, seed: int = 0, model=Non
 
 __all__ = [
     "ADJOINT_TOLERANCE", "BASELINES", "DEFAULTS", "METHODS", "NLM_H", "PRIOR_SCHEDULES", "RED_SETTINGS", "RL_ITERATIONS", "RULES",
-    "SURE_SEED", "TASKS", "TV_WEIGHTS", "Blur", "Denoiser", "DenoiserConfig", "Identity", "Linear", "Mask", "Operator",
+    "SURE_SEED", "TASKS", "TV_WEIGHTS", "Blur", "Denoiser", "Downsample", "DenoiserConfig", "Identity", "Linear", "Mask", "Operator",
     "Problem", "RestorationResult", "SkipDecoder", "adjoint_gap", "baseline", "check_image", "choose_weight",
     "deep_image_prior", "degrade", "denoise", "differences", "dihedral", "dip_study", "gaussian_kernel", "image_psnr",
     "learned_prior", "load_denoiser", "random_mask", "red", "red_gradient", "red_step_size", "restore", "sure", "train_denoiser", "tv", "tv_gradient",

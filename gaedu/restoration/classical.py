@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from gaedu._validation import check_choice, check_positive
+from gaedu.restoration.operators import Blur, Downsample, Identity, Mask
 from gaedu.restoration.problem import Problem
 from gaedu.restoration.result import RestorationResult, check_problem
 
@@ -17,10 +18,17 @@ BASELINES = {
     "denoise": ("tv-chambolle", "nl-means", "wavelet"),
     "inpaint": ("biharmonic",),
     "deblur": ("richardson-lucy", "wiener"),
+    "super-resolution": ("bicubic",),
 }
 NLM_H = 0.6  # non-local means' filtering strength h, as a multiple of σ
 RL_ITERATIONS = 30  # Richardson–Lucy's iterations
 PAD_RADII = 3  # the deconvolutions' mirrored margin, in kernel radii
+OPERATORS = {
+    "denoise": Identity,
+    "inpaint": Mask,
+    "deblur": Blur,
+    "super-resolution": Downsample,
+}  # what each baseline reads
 
 
 def baseline(problem: Problem, name: str, *, weight: float | None = None) -> RestorationResult:
@@ -32,6 +40,8 @@ def baseline(problem: Problem, name: str, *, weight: float | None = None) -> Res
     * ``'biharmonic'``: ``inpaint_biharmonic``, the smoothest fill of the missing pixels.
     * ``'richardson-lucy'``: ``richardson_lucy`` with ``RL_ITERATIONS`` iterations and the true kernel.
     * ``'wiener'``: ``unsupervised_wiener``, which also estimates the noise and the prior.
+    * ``'bicubic'``: ``skimage.transform.resize`` with ``order=3``, the observation enlarged ``F``
+      times (each observed value sits at its block's centre, as the block mean's does).
 
     The two deconvolutions get the blur's own boundary: scikit-image's Richardson–Lucy convolves
     with zeros beyond the image and its Wiener filter treats the image as periodic, while the
@@ -44,6 +54,9 @@ def baseline(problem: Problem, name: str, *, weight: float | None = None) -> Res
     if problem.task not in BASELINES:
         raise ValueError(f"scikit-image has baselines for the tasks {', '.join(BASELINES)}, not {problem.task!r}")
     name = check_choice("baseline", name, BASELINES[problem.task])
+    if not isinstance(problem.operator, OPERATORS[problem.task]):
+        raise ValueError(f"the {name} baseline needs the {problem.task} task's own operator "
+                         f"({OPERATORS[problem.task].__name__}), got {problem.operator!r}")  # fmt: skip
     y = problem.observed.double().numpy()
     sigma = problem.noise_std
     start = time.perf_counter()
@@ -57,15 +70,20 @@ def baseline(problem: Problem, name: str, *, weight: float | None = None) -> Res
         out = sk.denoise_wavelet(y, sigma=sigma, rescale_sigma=True)
     elif name == "biharmonic":
         out = sk.inpaint_biharmonic(y, ~problem.operator.mask.numpy())
+    elif name == "bicubic":
+        from skimage.transform import resize
+
+        f = problem.operator.factor
+        out = resize(y, (y.shape[0] * f, y.shape[1] * f), order=3, mode="symmetric", anti_aliasing=False)
     else:  # a deconvolution, on the observation mirrored as the blur mirrored the photograph
         pad = PAD_RADII * problem.operator.radius
         padded = np.pad(y, pad, mode="symmetric")
         if name == "richardson-lucy":
-            out = sk.richardson_lucy(padded.clip(0, 1), problem.operator.kernel.numpy(), num_iter=RL_ITERATIONS, clip=False)
+            out = sk.richardson_lucy(
+                padded.clip(0, 1), problem.operator.kernel.numpy(), num_iter=RL_ITERATIONS, clip=False
+            )
         else:
             out = sk.unsupervised_wiener(padded, problem.operator.kernel.numpy(), clip=False, rng=0)[0]
         out = out[pad:-pad, pad:-pad] if pad else out
     image = torch.from_numpy(np.ascontiguousarray(out)).clamp(0, 1).to(problem.observed.dtype)
     return RestorationResult(image=image, seconds=time.perf_counter() - start, info={"baseline": name})
-
-

@@ -13,8 +13,9 @@ check them.
 * :class:`Blur`: deblurring, a normalised Gaussian kernel of standard deviation ``std``
   pixels, with the image mirrored at its edges (numpy's ``'symmetric'`` padding, which is
   ``scipy.ndimage``'s ``'reflect'``), so the borders are not darkened.
-* :class:`Linear`: any other linear map, from its forward and adjoint functions (for
-  example downsampling, for super-resolution); :class:`~gaedu.restoration.problem.Problem` checks the adjoint.
+* :class:`Downsample`: super-resolution, each ``F×F`` block of pixels averaged into one.
+* :class:`Linear`: any other linear map, from its forward and adjoint functions (a reader's
+  own operator); :class:`~gaedu.restoration.problem.Problem` checks the adjoint.
 
 Every operator takes images of shape ``(..., H, W)`` and keeps the leading dimensions.
 """
@@ -171,7 +172,9 @@ class Mask(Operator):
 
     def __init__(self, mask: torch.Tensor):
         if not isinstance(mask, torch.Tensor) or mask.ndim != 2:
-            raise ValueError(f"mask must be a 2-D torch.Tensor (H, W), got {getattr(mask, 'shape', type(mask).__name__)}")
+            raise ValueError(
+                f"mask must be a 2-D torch.Tensor (H, W), got {getattr(mask, 'shape', type(mask).__name__)}"
+            )
         if mask.dtype != torch.bool:
             raise ValueError(f"mask must be a bool tensor, got {mask.dtype}")
         if not mask.any():
@@ -279,3 +282,47 @@ class Blur(Operator):
 
     def __repr__(self) -> str:
         return f"Blur(std={self.std:g}, radius={self.radius})"
+
+
+class Downsample(Operator):
+    r"""Average each ``factor × factor`` block into one pixel: a camera with ``factor``-times-larger pixels.
+
+    ``A x`` is the block mean, so an ``(H, W)`` image becomes ``(H/F, W/F)`` (the sides must be
+    multiples of ``F``). Its adjoint copies each value over its block with weight :math:`1/F^2`,
+    so :math:`A A^\top = I/F^2` and :math:`\lVert A^\top A\rVert = 1/F^2`. The nearest image that
+    agrees with ``y`` exactly is :math:`x + F^2 A^\top(y - A x)`: each block shifted by its own error.
+    """
+
+    name = "downsample"
+
+    def __init__(self, factor: int):
+        self.factor = check_int("factor", factor, minimum=2)
+
+    def _check(self, x: torch.Tensor) -> None:
+        h, w = x.shape[-2:]
+        if h % self.factor or w % self.factor:
+            raise ValueError(f"image of shape {h}×{w}: both sides must be multiples of the factor {self.factor}")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self._check(x)
+        *lead, h, w = x.shape
+        f = self.factor
+        return x.reshape(*lead, h // f, f, w // f, f).mean(dim=(-3, -1))
+
+    def adjoint(self, y: torch.Tensor) -> torch.Tensor:
+        f = self.factor
+        return y.repeat_interleave(f, dim=-2).repeat_interleave(f, dim=-1) / f**2
+
+    def normal_bound(self, y: torch.Tensor | None = None) -> float:
+        return 1.0 / self.factor**2
+
+    def estimate(self, y: torch.Tensor) -> torch.Tensor:
+        """Each observed value copied over its block (``Aᵀy / Aᵀ1``)."""
+        return self.factor**2 * self.adjoint(y.double())
+
+    def project(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Shift each block by its mean's error, so that the block means are ``y``."""
+        return x + self.factor**2 * self.adjoint(y.to(x.dtype) - self(x))
+
+    def __repr__(self) -> str:
+        return f"Downsample(factor={self.factor})"

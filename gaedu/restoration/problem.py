@@ -11,17 +11,16 @@ from dataclasses import dataclass
 import torch
 
 from gaedu._validation import check_choice, check_fraction, check_int, check_nonnegative
-from gaedu.restoration.operators import Blur, Identity, Mask, Operator, adjoint_gap, check_image
+from gaedu.restoration.operators import Blur, Downsample, Identity, Mask, Operator, adjoint_gap, check_image
 
-TASKS = ("denoise", "inpaint", "deblur")
-# The settings of the book's three problems: what ``degrade`` uses when not told otherwise.
+TASKS = ("denoise", "inpaint", "deblur", "super-resolution")
+# The settings of the book's four problems: what ``degrade`` uses when not told otherwise.
 DEFAULTS = {
     "denoise": {"noise_std": 0.1},
     "inpaint": {"noise_std": 0.0, "missing": 0.5},
     "deblur": {"noise_std": 0.01, "blur_std": 1.5},
+    "super-resolution": {"noise_std": 0.01, "factor": 2},
 }
-
-
 
 ADJOINT_TOLERANCE = 1e-6  # the largest relative adjoint gap a Problem accepts (rounding is about 1e-16)
 
@@ -32,7 +31,7 @@ class Problem:
 
     ``task`` names the problem: one of the built-in ``TASKS``, whose methods' settings were
     tuned for them, or any other name for an operator of one's own (for example
-    ``Problem("super-resolution", y, Linear(downsample, adjoint), 0.01)``). The operator
+    ``Problem("zoom", y, Linear(forward, adjoint), 0.01)``). The operator
     may be any linear :class:`Operator`; its adjoint is checked numerically (:func:`adjoint_gap`).
     ``noise_std`` is known to every method; 0 means the data are exact (:attr:`exact`).
     """
@@ -52,7 +51,7 @@ class Problem:
         if not isinstance(self.operator, Operator):
             raise ValueError(f"operator must be a gaedu.restoration.Operator (wrap two functions in Linear), "
                              f"got {type(self.operator).__name__}")  # fmt: skip
-        if not isinstance(self.operator, (Identity, Mask, Blur)):  # the built-in ones are tested
+        if not isinstance(self.operator, (Identity, Mask, Blur, Downsample)):  # the built-in ones are tested
             gap = adjoint_gap(self.operator, self.observed)
             if not gap <= ADJOINT_TOLERANCE:
                 raise ValueError(f"{self.operator!r}: adjoint is not the adjoint of forward "
@@ -103,6 +102,7 @@ def degrade(
     noise_std: float | None = None,
     missing: float | None = None,
     blur_std: float | None = None,
+    factor: int | None = None,
     seed: int = 0,
 ) -> Problem:
     """Degrade a clean 2-D image into a :class:`Problem`; unspecified settings come from ``DEFAULTS``.
@@ -110,6 +110,8 @@ def degrade(
     * ``'denoise'``: ``y = x + σ ε`` (default σ = 0.1).
     * ``'inpaint'``: a random ``missing`` share of pixels removed (default half), plus ``σ ε`` (default σ = 0).
     * ``'deblur'``: Gaussian blur of ``blur_std`` pixels (default 1.5) plus noise (default σ = 0.01).
+    * ``'super-resolution'``: the mean of each ``factor × factor`` block (default 2) plus noise
+      (default σ = 0.01); the observation is ``factor`` times smaller on each side.
 
     The noise and the mask come from CPU generators seeded with ``seed`` and ``seed + 1``,
     so a seed gives the same problem on every device.
@@ -117,7 +119,7 @@ def degrade(
     task = check_choice("task", task, TASKS)
     clean = check_image("clean", clean)
     settings = dict(DEFAULTS[task])
-    for key, value in (("noise_std", noise_std), ("missing", missing), ("blur_std", blur_std)):
+    for key, value in (("noise_std", noise_std), ("missing", missing), ("blur_std", blur_std), ("factor", factor)):
         if value is not None:
             if key not in settings:
                 raise ValueError(f"{key} does not apply to the {task!r} task")
@@ -128,9 +130,12 @@ def degrade(
         operator: Operator = Identity()
     elif task == "inpaint":
         operator = Mask(random_mask(tuple(clean.shape), settings["missing"], seed=seed + 1))
-    else:
+    elif task == "deblur":
         operator = Blur(settings["blur_std"])
-    noise = torch.randn(clean.shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    else:
+        operator = Downsample(settings["factor"])
+    shape = tuple(operator(clean).shape)
+    noise = torch.randn(shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
     observed = operator(clean) + (sigma * noise).to(clean.dtype).to(clean.device)
     if task == "inpaint":
         observed = operator(observed)  # a missing pixel carries no noise either: it is simply 0

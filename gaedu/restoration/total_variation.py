@@ -214,7 +214,13 @@ def tv_subgradient_ascent(
 
 
 _POINTWISE_GRID = np.geomspace(0.02, 0.3, 12)  # for operators that keep every pixel where it is
-TV_WEIGHTS = {"denoise": _POINTWISE_GRID, "inpaint": _POINTWISE_GRID, "deblur": np.geomspace(3e-4, 0.03, 9)}
+_SPREADING_GRID = np.geomspace(3e-4, 0.03, 9)  # for operators that mix neighbouring pixels
+TV_WEIGHTS = {
+    "denoise": _POINTWISE_GRID,
+    "inpaint": _POINTWISE_GRID,
+    "deblur": _SPREADING_GRID,
+    "super-resolution": _SPREADING_GRID,
+}
 
 
 def tv_restore(problem: Problem, *, clean: torch.Tensor | None = None) -> RestorationResult:
