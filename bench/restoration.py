@@ -92,7 +92,7 @@ def tune_super_resolution(names, cleans) -> None:
 
 
 #: The settings RED's tuning tries: the prior's noise level σ, and the number of steps.
-RED_SIGMAS, RED_STEPS = (0.01, 0.02, 0.03, 0.05, 0.1), (25, 50, 100)
+RED_SIGMAS, RED_STEPS = (0.01, 0.02, 0.03, 0.04, 0.05, 0.1), (5, 8, 10, 15, 25, 50, 100)
 
 
 def tune_red(names, cleans) -> None:
