@@ -250,6 +250,14 @@ def _good_transposed(n, k, s, p):
     return (n - 1) * s - 2 * p + k  # the formula of PyTorch's documentation, with dilation 1 and no output padding
 
 
+def _good_power(w, steps):
+    v = torch.ones(w.shape[1], dtype=w.dtype)
+    for _ in range(steps):
+        v = w.T @ (w @ v)
+        v = v / v.norm()
+    return (w @ v).norm()
+
+
 def _good_nearest(samples, train):
     return np.sqrt(((samples.numpy()[:, None, :] - train.numpy()[None]) ** 2).sum(-1)).min(1)
 
@@ -608,6 +616,21 @@ CASES = {
             (lambda s, t: _good_nearest(s, t) + 1, "by hand"),
         ],
         [(lambda s, t: None, "None"), (lambda s, t: 1 / 0, "raised")],
+    ),
+    "check_spectral_norm": (
+        [
+            _good_power,
+            lambda w, steps: torch.linalg.matrix_norm(w, 2).item(),
+            lambda w, steps: np.float64(_good_power(w, steps)),
+        ],
+        [
+            (lambda w, steps: _good_power(w, steps) ** 2, "the square"),
+            (lambda w, steps: w.norm(), "Frobenius"),
+            (lambda w, steps: torch.linalg.svdvals(w)[-1], "smallest singular"),
+            (lambda w, steps: _good_power(w, 2), "within 5 %|off by more"),
+            (lambda w, steps: _good_power(w, steps) * 1.5, "off by more than 5 %"),
+        ],
+        [(lambda w, steps: None, "None"), (lambda w, steps: 1 / 0, "raised")],
     ),
     # preface
     "check_seeded_draw": (
@@ -1100,6 +1123,12 @@ ANSWER_LEAKS = {
     + ["(n - 1)", "(n − 1)"],
     "check_conv_parameters": ["c_in * c_out * k * k", "c_in·c_out·k²", "k * k", "k²"],
     "check_nearest_distances": ["cdist", "min(1)", "min(dim=1)", "argmin"],
+    "check_spectral_norm": [
+        "svdvals",
+        "matrix_norm",
+        "svd(",
+        *(_number(float(torch.linalg.svdvals(w)[0])) for w in ex.conv_gan._spectral_cases()),
+    ],
     "check_seeded_draw": [_number(v) for v in _seeded_draw().tolist()],
     "check_mean_digit": ["y == 3", "mean(dim=0)", "mean(0)"],
     "check_task_kinds": [_task_and_kind(task, kind) for task, kind in _right_kinds().items()],

@@ -38,9 +38,11 @@ from gaedu.exercises.ascent_in_practice import (
 )
 from gaedu.exercises.conv_gan import (
     CONV_CASES,
+    POWER_STEPS,
     TRANSPOSED_CASES,
     check_conv_parameters,
     check_nearest_distances,
+    check_spectral_norm,
     check_transposed_size,
 )
 from gaedu.exercises.core_concepts import (
@@ -234,9 +236,11 @@ __all__ = [
     "check_ssim_by_hand",
     # a convolutional GAN for 28×28 digits
     "CONV_CASES",
+    "POWER_STEPS",
     "TRANSPOSED_CASES",
     "check_conv_parameters",
     "check_nearest_distances",
+    "check_spectral_norm",
     "check_transposed_size",
     # restoring photographs
     "check_downsample_adjoint",

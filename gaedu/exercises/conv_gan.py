@@ -1,4 +1,4 @@
-"""Exercises of the chapter "A convolutional GAN for 28×28 digits": sizes, parameter counts and nearest neighbours."""
+"""Exercises of the chapter "A convolutional GAN for 28×28 digits": sizes, parameter counts, nearest neighbours, spectral norms."""
 
 from __future__ import annotations
 
@@ -15,6 +15,21 @@ from gaedu.exercises._feedback import _call, _fail, _ok, _to_array, _to_number
 TRANSPOSED_CASES = ((7, 4, 2, 1), (14, 4, 2, 1), (5, 3, 1, 0), (4, 5, 3, 2), (10, 3, 2, 1), (1, 7, 1, 0))
 #: (input channels, output channels, kernel side) of the convolutions the parameter checker tries.
 CONV_CASES = ((1, 32, 4), (32, 64, 4), (3, 16, 3), (64, 1, 4), (5, 7, 1))
+#: The number of power-iteration steps the spectral-norm checker asks for.
+POWER_STEPS = 100
+
+
+def _spectral_cases() -> list[torch.Tensor]:
+    """Matrices ``U diag(s) Vᵀ`` with known singular values, the largest well apart from the next."""
+    rng = torch.Generator().manual_seed(17)
+    cases = []
+    for rows, cols, top in ((6, 4, 3.0), (32, 48, 0.7), (16, 144, 12.5)):
+        u, _ = torch.linalg.qr(torch.randn(rows, min(rows, cols), generator=rng, dtype=torch.float64))
+        v, _ = torch.linalg.qr(torch.randn(cols, min(rows, cols), generator=rng, dtype=torch.float64))
+        s = top * torch.linspace(1, 0.05, min(rows, cols), dtype=torch.float64) ** 2
+        s[1:] = s[1:] * 0.8  # a gap under the largest, so that the steps converge
+        cases.append(u @ torch.diag(s) @ v.T)
+    return cases
 
 
 def check_transposed_size(size: Callable[[int, int, int, int], Any]) -> None:
@@ -79,3 +94,25 @@ def check_nearest_distances(nearest: Callable[[torch.Tensor, torch.Tensor], Any]
             _fail("these are mean distances: a copy hides among many far rows; keep only the closest")
         _fail("not the Euclidean distance to the nearest training row: compare one sample by hand with a loop")
     _ok("your distances match for every case: each sample's nearest training row is found")
+
+
+def check_spectral_norm(spectral_norm: Callable[[torch.Tensor, int], Any]) -> None:
+    """Check ``spectral_norm(W, steps)``: the largest singular value of ``W`` by ``steps`` of power iteration."""
+    for w in _spectral_cases():
+        singular = torch.linalg.svdvals(w)
+        want = float(singular[0])
+        got = _to_number(_call(spectral_norm, w.clone(), POWER_STEPS), "one number, the largest singular value")
+        if np.isclose(got, want, rtol=1e-6):
+            continue
+        shape = f"for a {w.shape[0]}×{w.shape[1]} matrix"
+        if np.isclose(got, want**2, rtol=1e-6):
+            _fail(f"{shape} you return the square: the Rayleigh quotient ‖Wv‖²/‖v‖² climbs to σ₁², and σ₁ is its root")
+        if np.isclose(got, float(w.norm()), rtol=1e-6):
+            _fail(f"{shape} this is the Frobenius norm, the root of the sum of every squared singular value")
+        if np.isclose(got, float(singular[-1]), rtol=1e-6):
+            _fail(f"{shape} this is the smallest singular value: power iteration climbs, it does not descend")
+        if np.isclose(got, want, rtol=0.05):
+            _fail(f"{shape} you are within 5 % but not there: normalize v after every step, and use all the steps")
+        _fail(f"{shape} the estimate is off by more than 5 %: each step multiplies v by WᵀW (W, then its transpose) "
+              "and rescales it to length 1")  # fmt: skip
+    _ok(f"{POWER_STEPS} steps of your power iteration give the largest singular value of every matrix tried")
