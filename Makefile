@@ -50,7 +50,7 @@ check: install
 # Image Prior fits, and the models of gaedu.zoo), trained once per machine into the model
 # cache (~/.cache/gaedu, or $$GAEDU_CACHE_DIR); later runs find them there at once. The
 # first run prints what it will train and about how long (python -m gaedu cache --plan),
-# then trains on two single-thread workers, longest first: about 25 minutes on two cores.
+# then trains on two single-thread workers, longest first: about 20 minutes on two cores.
 cache: install
 	$(BIN)/python -m gaedu cache --jobs 2
 
