@@ -57,19 +57,18 @@ def tune() -> None:
     """Choose non-local means' h and Richardson–Lucy's iterations on the training photographs."""
     names = TRAIN_PHOTOS[:6]
     cleans = [load_photo(n).double() for n in names]
-    scores = {}
-    for factor in (0.4, 0.5, 0.6, 0.7, 0.8, 1.0):
-        classical.NLM_H = factor  # the module's setting, which baseline() reads
-        scores[factor] = np.mean([quality(R.baseline(degrade(c, "denoise"), "nl-means").image, c)[0] for c in cleans])
-    best_h = max(scores, key=scores.get)
-    print("non-local means h/σ on", ", ".join(names), {k: round(v, 2) for k, v in scores.items()}, "->", best_h)
-    scores = {}
-    for n in (3, 5, 10, 20, 30, 50, 80):
-        classical.RL_ITERATIONS = n
-        scores[n] = np.mean([quality(R.baseline(degrade(c, "deblur"), "richardson-lucy").image, c)[0] for c in cleans])
-    best_n = max(scores, key=scores.get)
-    print("Richardson–Lucy iterations", {k: round(v, 2) for k, v in scores.items()}, "->", best_n)
-    classical.NLM_H, classical.RL_ITERATIONS = best_h, best_n
+    scores = R.tuning_scores(cleans)
+    best_h = max(scores["nl-means"], key=scores["nl-means"].get)
+    best_n = max(scores["richardson-lucy"], key=scores["richardson-lucy"].get)
+    print(
+        "non-local means h/σ on",
+        ", ".join(names),
+        {k: round(v, 2) for k, v in scores["nl-means"].items()},
+        "->",
+        best_h,
+    )
+    print("Richardson–Lucy iterations", {k: round(v, 2) for k, v in scores["richardson-lucy"].items()}, "->", best_n)
+    classical.NLM_H, classical.RL_ITERATIONS = best_h, best_n  # the module's settings, which baseline() reads
     print("learned prior schedules:", R.PRIOR_SCHEDULES)
     tune_super_resolution(names, cleans)
     tune_red(names, cleans)

@@ -598,3 +598,19 @@ def test_the_library_deconvolutions_get_the_blurs_mirrored_boundary(camera):
     assert image_psnr(padded, camera) > image_psnr(torch.from_numpy(unpadded), camera) + 1  # zeros beyond the edge cost
     for name in ("richardson-lucy", "wiener"):
         assert image_psnr(baseline(problem, name).image, camera) > image_psnr(problem.observed, camera) + 1, name
+
+
+def test_tuning_scores_cover_the_grids_and_the_overrides_reach_the_library(camera):
+    from gaedu.restoration import NLM_GRID, RL_GRID, tuning_scores
+
+    scores = tuning_scores([camera[:64, :64]])
+    assert list(scores["nl-means"]) == list(NLM_GRID) and list(scores["richardson-lucy"]) == list(RL_GRID)
+    assert len(set(scores["richardson-lucy"].values())) == len(RL_GRID)  # each iteration count restores differently
+    problem = degrade(camera[:64, :64], "denoise")
+    assert not torch.equal(baseline(problem, "nl-means", h=0.4).image, baseline(problem, "nl-means", h=1.0).image)
+    with pytest.raises(ValueError, match="h"):
+        baseline(problem, "nl-means", h=0)
+    with pytest.raises(ValueError, match="iterations"):
+        baseline(degrade(camera[:64, :64], "deblur"), "richardson-lucy", iterations=0)
+    with pytest.raises(ValueError, match="at least one"):
+        tuning_scores([])

@@ -25,7 +25,7 @@ from __future__ import annotations
 import time
 
 from gaedu._validation import check_choice
-from gaedu.restoration.classical import BASELINES, NLM_H, RL_ITERATIONS, baseline
+from gaedu.restoration.classical import BASELINES, NLM_GRID, NLM_H, RL_GRID, RL_ITERATIONS, baseline, tuning_scores
 from gaedu.restoration.denoiser import Denoiser, DenoiserConfig, denoise, dihedral, load_denoiser, train_denoiser
 from gaedu.restoration.dip import SkipDecoder, deep_image_prior, dip_study
 from gaedu.restoration.operators import (
@@ -88,10 +88,10 @@ def restore(
 
 
 __all__ = [
-    "ADJOINT_TOLERANCE", "BASELINES", "DEFAULTS", "METHODS", "NLM_H", "PRIOR_SCHEDULES", "RED_SETTINGS", "RL_ITERATIONS", "RULES",
+    "ADJOINT_TOLERANCE", "BASELINES", "DEFAULTS", "METHODS", "NLM_GRID", "NLM_H", "PRIOR_SCHEDULES", "RED_SETTINGS", "RL_GRID", "RL_ITERATIONS", "RULES",
     "SURE_SEED", "TASKS", "TV_WEIGHTS", "Blur", "Denoiser", "Downsample", "DenoiserConfig", "Identity", "Linear", "Mask", "Operator",
     "Problem", "RestorationResult", "SkipDecoder", "adjoint_gap", "baseline", "check_image", "choose_weight",
     "deep_image_prior", "degrade", "denoise", "differences", "dihedral", "dip_study", "gaussian_kernel", "image_psnr",
-    "learned_prior", "load_denoiser", "random_mask", "red", "red_gradient", "red_step_size", "restore", "sure", "train_denoiser", "tv", "tv_gradient",
+    "learned_prior", "load_denoiser", "random_mask", "red", "red_gradient", "red_step_size", "restore", "sure", "train_denoiser", "tuning_scores", "tv", "tv_gradient",
     "tv_map", "tv_objective", "tv_restore", "tv_subgradient_ascent",
 ]  # fmt: skip

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import torch
 
-from gaedu._validation import check_choice, check_positive
+from gaedu._validation import check_choice, check_int, check_positive
 from gaedu.restoration.operators import Blur, Downsample, Identity, Mask
 from gaedu.restoration.problem import Problem
 from gaedu.restoration.result import RestorationResult, check_problem
@@ -22,6 +22,8 @@ BASELINES = {
 }
 NLM_H = 0.6  # non-local means' filtering strength h, as a multiple of σ
 RL_ITERATIONS = 30  # Richardson–Lucy's iterations
+#: The settings :func:`tuning_scores` tries: h/σ of non-local means, iterations of Richardson–Lucy.
+NLM_GRID, RL_GRID = (0.4, 0.5, 0.6, 0.7, 0.8, 1.0), (3, 5, 10, 20, 30, 50, 80)
 PAD_RADII = 3  # the deconvolutions' mirrored margin, in kernel radii
 OPERATORS = {
     "denoise": Identity,
@@ -31,8 +33,12 @@ OPERATORS = {
 }  # what each baseline reads
 
 
-def baseline(problem: Problem, name: str, *, weight: float | None = None) -> RestorationResult:
+def baseline(
+    problem: Problem, name: str, *, weight: float | None = None, h: float | None = None, iterations: int | None = None
+) -> RestorationResult:
     """Restore with a scikit-image method of ``BASELINES[problem.task]``; ``weight`` is TV's (required for it).
+
+    ``h`` (a multiple of σ) and ``iterations`` replace ``NLM_H`` and ``RL_ITERATIONS`` for one call.
 
     * ``'tv-chambolle'``: ``denoise_tv_chambolle(y, weight)``, the same objective as :func:`tv_map`.
     * ``'nl-means'``: ``denoise_nl_means`` given the true σ, ``h = NLM_H σ``, 5×5 patches, distance 6.
@@ -65,7 +71,8 @@ def baseline(problem: Problem, name: str, *, weight: float | None = None) -> Res
             raise ValueError("tv-chambolle needs a weight")
         out = sk.denoise_tv_chambolle(y, weight=check_positive("weight", weight))
     elif name == "nl-means":
-        out = sk.denoise_nl_means(y, h=NLM_H * sigma, sigma=sigma, patch_size=5, patch_distance=6, fast_mode=True)
+        factor = NLM_H if h is None else check_positive("h", h)
+        out = sk.denoise_nl_means(y, h=factor * sigma, sigma=sigma, patch_size=5, patch_distance=6, fast_mode=True)
     elif name == "wavelet":
         out = sk.denoise_wavelet(y, sigma=sigma, rescale_sigma=True)
     elif name == "biharmonic":
@@ -79,11 +86,37 @@ def baseline(problem: Problem, name: str, *, weight: float | None = None) -> Res
         pad = PAD_RADII * problem.operator.radius
         padded = np.pad(y, pad, mode="symmetric")
         if name == "richardson-lucy":
-            out = sk.richardson_lucy(
-                padded.clip(0, 1), problem.operator.kernel.numpy(), num_iter=RL_ITERATIONS, clip=False
-            )
+            n = RL_ITERATIONS if iterations is None else check_int("iterations", iterations)
+            out = sk.richardson_lucy(padded.clip(0, 1), problem.operator.kernel.numpy(), num_iter=n, clip=False)
         else:
             out = sk.unsupervised_wiener(padded, problem.operator.kernel.numpy(), clip=False, rng=0)[0]
         out = out[pad:-pad, pad:-pad] if pad else out
     image = torch.from_numpy(np.ascontiguousarray(out)).clamp(0, 1).to(problem.observed.dtype)
     return RestorationResult(image=image, seconds=time.perf_counter() - start, info={"baseline": name})
+
+
+def tuning_scores(cleans) -> dict[str, dict[float, float]]:
+    """How the baselines' settings were chosen: mean PSNR over the clean photographs ``cleans``.
+
+    ``'nl-means'`` maps each h/σ of ``NLM_GRID`` to the mean PSNR of non-local means on the
+    photographs degraded for denoising; ``'richardson-lucy'`` maps each iteration count of
+    ``RL_GRID`` to Richardson–Lucy's on them blurred. ``NLM_H`` and ``RL_ITERATIONS`` are the
+    best of each on six training photographs (``python -m bench.restoration --tune``).
+    """
+    from gaedu.restoration.problem import degrade
+    from gaedu.restoration.result import image_psnr
+
+    cleans = list(cleans)
+    if not cleans:
+        raise ValueError("tuning_scores needs at least one clean photograph")
+    noisy, blurred = [degrade(c, "denoise") for c in cleans], [degrade(c, "deblur") for c in cleans]
+
+    def mean_psnr(problems, name, **setting):
+        return float(
+            np.mean([image_psnr(baseline(p, name, **setting).image, c) for p, c in zip(problems, cleans, strict=True)])
+        )
+
+    return {
+        "nl-means": {h: mean_psnr(noisy, "nl-means", h=h) for h in NLM_GRID},
+        "richardson-lucy": {n: mean_psnr(blurred, "richardson-lucy", iterations=n) for n in RL_GRID},
+    }
