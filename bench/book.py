@@ -28,9 +28,7 @@ BOOK_TARGET_S = 8 * 60.0
 def execute_seconds(path: Path) -> float:
     """Run one notebook in a fresh kernel, in its own folder, and return the wall time."""
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
-    )
+    client = NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     client.execute()
     return time.perf_counter() - start

@@ -48,9 +48,7 @@ def main() -> None:
     x_test, _ = load_digits("test")
     classifier = train_digit_classifier(x_train, y_train, seed=0)
 
-    print(
-        f"\n{'digits: 1000 samples vs 450 test':<34} {'FD':>7} {'min class':>9} {'max class':>9} {'5-15 %':>9} {'seconds':>9}"
-    )
+    print(f"\n{'digits: 1000 samples vs 450 test':<34} {'FD':>7} {'min class':>9} {'max class':>9} {'5-15 %':>9} {'seconds':>9}")
     _row("real training digits (floor)", x_train[:1000], 0.0, x_test, classifier)
     results = {}
     for label, fit in (("KDE on 15 PCA components", fit_kde), ("Gaussian mixture, 10 components", fit_gmm)):
@@ -64,9 +62,7 @@ def main() -> None:
     seconds = time.perf_counter() - start
     gan_fd = _row(f"GAN, {config.num_steps} steps", sample(result.sampler, 1000, seed=1), seconds, x_test, classifier)
     kde_fd = results["KDE on 15 PCA components"]
-    print(
-        f"GAN FD / KDE FD = {gan_fd / kde_fd:.2f} (target <= 0.67); {1e3 * seconds / config.num_steps:.2f} ms per step"
-    )
+    print(f"GAN FD / KDE FD = {gan_fd / kde_fd:.2f} (target <= 0.67); {1e3 * seconds / config.num_steps:.2f} ms per step")
     draws = [digit_fd(classifier, sample(result.sampler, 1000, seed=seed), x_test) for seed in (2, 3, 4)]
     print(f"GAN FD of three more draws of 1000 (the estimate's spread): {', '.join(f'{fd:.2f}' for fd in draws)}")
 

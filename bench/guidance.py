@@ -38,11 +38,8 @@ from gaedu.gan import sample as gan_sample
 from gaedu.metrics import class_histogram, digit_fd
 from gaedu.score import ClassifierConfig, sample, train_noisy_classifier
 
-SAMPLERS = {
-    "annealed Langevin, 10 × 100": ("langevin", 10, 1001),
-    "ancestral, 1000 levels": ("diffusion", 1000, 1000),
-    "DDIM, 50 levels": ("ddim", 50, 50),
-}  # name: (method, levels, network evaluations)
+SAMPLERS = {"annealed Langevin, 10 × 100": ("langevin", 10, 1001), "ancestral, 1000 levels": ("diffusion", 1000, 1000),
+            "DDIM, 50 levels": ("ddim", 50, 50)}  # name: (method, levels, network evaluations)
 RACE = (10, 20, 50, 100)
 GAN = "digits GAN (one generator pass)"
 
@@ -51,17 +48,11 @@ def _arguments(parser) -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="training seeds (default: 0 1 2)")
     parser.add_argument("--scales", type=float, nargs="+", default=[1.0, 2.0, 4.0], help="guidance scales")
     parser.add_argument("--per-class", type=int, default=100, help="guided digits per class (default 100)")
-    parser.add_argument(
-        "--draws", type=int, default=3, help="sampling seeds per model for the FD difference (default 3)"
-    )
+    parser.add_argument("--draws", type=int, default=3, help="sampling seeds per model for the FD difference (default 3)")
 
 
 def _spread(values: list[float], fmt: str = "{:.2f}") -> str:
-    return (
-        fmt.format(values[0])
-        if len(values) < 2
-        else f"{fmt.format(statistics.mean(values))} ± {fmt.format(statistics.stdev(values))}"
-    )
+    return fmt.format(values[0]) if len(values) < 2 else f"{fmt.format(statistics.mean(values))} ± {fmt.format(statistics.stdev(values))}"
 
 
 def main() -> None:
@@ -76,9 +67,7 @@ def main() -> None:
     for seed in args.seeds:
         model = gaedu.pretrained("digits8-score", seed=seed).to(device)
         start = time.perf_counter()
-        classifier = train_noisy_classifier(
-            x_train, y_train, ClassifierConfig(seed=seed), device=device, progress=False
-        )
+        classifier = train_noisy_classifier(x_train, y_train, ClassifierConfig(seed=seed), device=device, progress=False)
         classifier_s = time.perf_counter() - start
         for name, (method, levels, _) in SAMPLERS.items():
             start = time.perf_counter()
@@ -97,11 +86,7 @@ def main() -> None:
                            ("seconds", time.perf_counter() - start)):  # fmt: skip
             row[key].append(float(value))
         for draw in range(1, args.draws + 1):  # the same draw seeds for both generators
-            score_fd = (
-                plain["annealed Langevin, 10 × 100"]["fd"][-1]
-                if draw == 1
-                else digit_fd(judge, sample(model, 1000, seed=draw), x_test)
-            )
+            score_fd = plain["annealed Langevin, 10 × 100"]["fd"][-1] if draw == 1 else digit_fd(judge, sample(model, 1000, seed=draw), x_test)
             differences.append(float(score_fd - digit_fd(judge, gan_sample(generator, 1000, seed=draw), x_test)))
         for scale in args.scales:
             start = time.perf_counter()
@@ -116,9 +101,7 @@ def main() -> None:
                 row[key].append(float(value))
         for method in ("ddim", "diffusion"):
             for levels in RACE:
-                race.setdefault((method, levels), []).append(
-                    float(digit_fd(judge, sample(model, 1000, seed=1, method=method, num_levels=levels), x_test))
-                )
+                race.setdefault((method, levels), []).append(float(digit_fd(judge, sample(model, 1000, seed=1, method=method, num_levels=levels), x_test)))
         print(f"seed {seed} done (classifier trained in {classifier_s:.1f} s)", flush=True)
 
     n = len(args.seeds)
@@ -127,9 +110,7 @@ def main() -> None:
     for name, row in plain.items():
         print(f"{name:<30} {_spread(row['fd']):>13} {min(row['least']):>12.1%} {max(row['most']):>11.1%} "
               f"{SAMPLERS[name][2] if name in SAMPLERS else 1:>12} {statistics.mean(row['seconds']):>9.1f}")  # fmt: skip
-    print(
-        f"\n{'guided, DDIM 50 levels':<30} {'accuracy':>15} {'worst class':>12} {'FD pooled':>13} {'FD / unguided':>14} {'seconds':>9}"
-    )
+    print(f"\n{'guided, DDIM 50 levels':<30} {'accuracy':>15} {'worst class':>12} {'FD pooled':>13} {'FD / unguided':>14} {'seconds':>9}")
     for scale, row in guided.items():
         print(f"{'scale ' + format(scale, 'g'):<30} {_spread(row['accuracy'], '{:.1%}'):>15} {min(row['worst']):>12.1%} "
               f"{_spread(row['fd']):>13} {_spread(row['ratio']):>14} {statistics.mean(row['seconds']):>9.1f}")  # fmt: skip
@@ -138,20 +119,16 @@ def main() -> None:
         print(f"{label:<34}" + "".join(f"{_spread(race[(method, levels)]):>13}" for levels in RACE))
     default, ddim50 = plain["annealed Langevin, 10 × 100"]["fd"], plain["DDIM, 50 levels"]["fd"]
     meeting = [s for s in sorted(guided) if statistics.mean(guided[s]["accuracy"]) >= 0.9]
-    best = (
-        meeting[0] if meeting else max(guided, key=lambda s: statistics.mean(guided[s]["accuracy"]))
-    )  # the smallest scale that meets it
+    best = meeting[0] if meeting else max(guided, key=lambda s: statistics.mean(guided[s]["accuracy"]))  # the smallest scale that meets it
     gan_fd = statistics.mean(plain[GAN]["fd"])
     print("\nunguided FD / the GAN's: " + ", ".join(f"{name} {statistics.mean(row['fd']) / gan_fd:.2f}" for name, row in plain.items()
                                                   if name != GAN))  # fmt: skip
     half = 1.96 * statistics.stdev(differences) / len(differences) ** 0.5 if len(differences) > 1 else float("nan")
     print(f"score model (annealed Langevin) FD − the GAN's, {len(differences)} paired draws: "
           f"{statistics.mean(differences):+.2f} ± {half:.2f} (95 % interval; a GAN ahead shows as a positive difference)")  # fmt: skip
-    print(
-        f"\ntargets: DDIM-50 FD / default sampler's = {statistics.mean(ddim50) / statistics.mean(default):.2f} (≤ 1.25) "
-        f"at {50 / 1001:.2f} of its evaluations (≤ 0.2); guided accuracy at scale {best:g} "
-        f"{statistics.mean(guided[best]['accuracy']):.1%} (≥ 90 %), its FD ratio {statistics.mean(guided[best]['ratio']):.2f} (≤ 1.5)"
-    )
+    print(f"\ntargets: DDIM-50 FD / default sampler's = {statistics.mean(ddim50) / statistics.mean(default):.2f} (≤ 1.25) "
+          f"at {50 / 1001:.2f} of its evaluations (≤ 0.2); guided accuracy at scale {best:g} "
+          f"{statistics.mean(guided[best]['accuracy']):.1%} (≥ 90 %), its FD ratio {statistics.mean(guided[best]['ratio']):.2f} (≤ 1.5)")
 
 
 if __name__ == "__main__":

@@ -43,9 +43,7 @@ def _arguments(parser) -> None:
 
 
 def main() -> None:
-    args, _ = preamble(
-        __doc__, what="training (when a model is not cached)", device_option=False, add_arguments=_arguments
-    )
+    args, _ = preamble(__doc__, what="training (when a model is not cached)", device_option=False, add_arguments=_arguments)
     x_train, _ = load_mnist("train")
     x_test, _ = load_mnist("test")
     flat_train = x_train.flatten(1)
@@ -79,10 +77,7 @@ def main() -> None:
         model = best_baseline(kind)
         seconds = time.perf_counter() - start
         results[kind] = row(model.name, lambda s, m=model: m.sample(1000, seed=s), seconds)
-    order = [
-        torch.randperm(len(x_train), generator=torch.Generator().manual_seed(s))[:1000]
-        for s in range(args.samples_seeds + 2)
-    ]
+    order = [torch.randperm(len(x_train), generator=torch.Generator().manual_seed(s))[:1000] for s in range(args.samples_seeds + 2)]
     row("real training digits (the floor)", lambda s: x_train[order[s]], 0.0, real=True)
     row("uniform noise", lambda s: torch.rand(1000, 1, 28, 28, generator=torch.Generator().manual_seed(s)), 0.0)
 
@@ -104,9 +99,7 @@ def main() -> None:
         pca_psnr = psnr(torch.from_numpy(flat).float().clamp(0, 1).reshape(-1, 1, 28, 28), x_test).mean().item()
         ae_psnr = psnr(reconstruct(model, x_test), x_test).mean().item()
         target = f"  (target +3.0 dB: {'met' if ae_psnr >= pca_psnr + 3 else 'missed'})" if k == 16 else ""
-        print(
-            f"k = {k:<6} {pca_psnr:>9.2f} {ae_psnr:>17.2f} {ae_psnr - pca_psnr:>+7.2f} {info['seconds']:>9.1f}{target}"
-        )
+        print(f"k = {k:<6} {pca_psnr:>9.2f} {ae_psnr:>17.2f} {ae_psnr - pca_psnr:>+7.2f} {info['seconds']:>9.1f}{target}")
 
 
 if __name__ == "__main__":

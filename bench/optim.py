@@ -51,9 +51,7 @@ def main() -> None:
     gaedu.set_seed(0)
     model = _model(device)
     count = sum(p.numel() for p in model.parameters())
-    print(
-        f"{count / 1e6:.1f} M parameters; median step of blocked_autorange, at least {args.seconds:g} s a measurement"
-    )
+    print(f"{count / 1e6:.1f} M parameters; median step of blocked_autorange, at least {args.seconds:g} s a measurement")
     print(f"{'setting':<26} {'SGD ms':>8} {'ours ms':>8} {'ratio':>6}")
     for label, kwargs in SETTINGS.items():
         # alternate the two optimizers, twice, so that both see the same machine load; keep each one's best

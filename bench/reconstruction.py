@@ -54,10 +54,8 @@ def main() -> None:
         figures[label] = psnr(x_hat, x_test).mean().item()
         print(f"{label:<38} {figures[label]:>10.2f} {ssim(x_hat, x_test).mean().item():>7.3f} {seconds:>9.1f}")
     gain = figures[rows[1][0]] - figures[rows[0][0]]
-    print(
-        f"autoencoder - PCA = {gain:+.2f} dB (target >= +3.00); best held-out step {result.best_step}; "
-        f"{1e3 * ae_seconds / config.num_steps:.2f} ms per step"
-    )
+    print(f"autoencoder - PCA = {gain:+.2f} dB (target >= +3.00); best held-out step {result.best_step}; "
+          f"{1e3 * ae_seconds / config.num_steps:.2f} ms per step")
 
 
 if __name__ == "__main__":

@@ -101,10 +101,7 @@ def tune_red(names, cleans) -> None:
         problems = [degrade(c, task) for c in cleans]
         scores = {}
         for sigma in RED_SIGMAS:
-            runs = [
-                R.red(p, model, sigma=sigma, num_steps=max(RED_STEPS), clean=c)
-                for p, c in zip(problems, cleans, strict=True)
-            ]
+            runs = [R.red(p, model, sigma=sigma, num_steps=max(RED_STEPS), clean=c) for p, c in zip(problems, cleans, strict=True)]
             for n in RED_STEPS:
                 scores[sigma, n] = float(np.mean([r.psnrs[n - 1] for r in runs]))
         best = max(scores, key=scores.get)
@@ -135,10 +132,7 @@ def main() -> None:
                 w = R.tv_restore(problem).info["weight"]
                 r = R.baseline(problem, "tv-chambolle", weight=w)
                 rows["skimage TV (same weight)"] = (r.image, r.seconds)
-                oracle = max(
-                    R.TV_WEIGHTS["denoise"],
-                    key=lambda v: quality(R.baseline(problem, "tv-chambolle", weight=v).image, clean)[0],
-                )
+                oracle = max(R.TV_WEIGHTS["denoise"], key=lambda v: quality(R.baseline(problem, "tv-chambolle", weight=v).image, clean)[0])
                 rows["skimage TV (oracle weight)"] = (R.baseline(problem, "tv-chambolle", weight=oracle).image, 0.0)
             for b in R.BASELINES[task]:
                 if b != "tv-chambolle":

@@ -66,15 +66,11 @@ def _ring(seeds: list[int]) -> None:
     def score(x, sigma):
         return mixture_score(x, centres, std, sigma=sigma)
 
-    print(
-        f"\n{'ring of 8 Gaussians, exact score':<40} {'modes':>6} {'high quality':>13} {'worst gap (pp)':>15} {'seconds':>8}"
-    )
+    print(f"\n{'ring of 8 Gaussians, exact score':<40} {'modes':>6} {'high quality':>13} {'worst gap (pp)':>15} {'seconds':>8}")
     rows = {"annealed Langevin, 10 × 100 steps": [], "reverse diffusion, 200 levels": []}
     for seed in seeds:
         gen = torch.Generator().manual_seed(seed)
-        lopsided = torch.tensor([1.0, 0.0], dtype=torch.float64) + 0.5 * torch.randn(
-            8000, 2, generator=gen, dtype=torch.float64
-        )
+        lopsided = torch.tensor([1.0, 0.0], dtype=torch.float64) + 0.5 * torch.randn(8000, 2, generator=gen, dtype=torch.float64)
         prior = 4.0 * torch.randn(8000, 2, generator=gen, dtype=torch.float64)
         for name in rows:
             start = time.perf_counter()
@@ -92,11 +88,7 @@ def _ring(seeds: list[int]) -> None:
     for name, values in rows.items():
         modes, hq, gap, seconds = zip(*values, strict=True)
         ok = min(modes) == 8 and min(hq) >= 0.95 and max(gap) <= 2
-        verdict = (
-            f"; targets {'met' if ok else 'MISSED'}"
-            if name.startswith("annealed")
-            else f" (the targets' bounds: {'within' if ok else 'outside'})"
-        )
+        verdict = f"; targets {'met' if ok else 'MISSED'}" if name.startswith("annealed") else f" (the targets' bounds: {'within' if ok else 'outside'})"
         print(f"{name:<40} {min(modes):>6} {min(hq):>12.1%} {max(gap):>15.2f} {statistics.mean(seconds):>8.2f}"
               f"   worst of {len(seeds)} seeds{verdict}")  # fmt: skip
 
@@ -129,10 +121,7 @@ def _digits(args, device) -> None:
         result = train_score(x_train, dataclasses.replace(config, seed=seed), device=device, progress=False)
         train_s = time.perf_counter() - start
         model = result.sampler
-        for method, label in (
-            ("langevin", "score model, annealed Langevin"),
-            ("diffusion", "score model, reverse diffusion"),
-        ):
+        for method, label in (("langevin", "score model, annealed Langevin"), ("diffusion", "score model, reverse diffusion")):
             start = time.perf_counter()
             images = sample(model, 1000, seed=1, method=method)
             record(label, images, train_s, time.perf_counter() - start)

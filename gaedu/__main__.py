@@ -55,9 +55,7 @@ def _train(args: argparse.Namespace, fit, describe) -> None:
         start = time.perf_counter()
         result, save, info = fit(process)
         seconds = time.perf_counter() - start
-        where = f"{process.device}" + (
-            f" × {process.world_size} processes ({process.backend})" if process.distributed else ""
-        )
+        where = f"{process.device}" + (f" × {process.world_size} processes ({process.backend})" if process.distributed else "")
         if process.is_main:  # one process writes the checkpoint
             info = {"seconds": seconds, "device": where, "torch": str(torch.__version__), **info(result)}
             save(out, result, info=info)
@@ -128,12 +126,8 @@ def _train_score(args: argparse.Namespace) -> None:
     from gaedu.data import load_digits
     from gaedu.score import DIGITS_SCORE, ClassifierConfig, save_score, train_noisy_classifier, train_score
 
-    config = dataclasses.replace(
-        DIGITS_SCORE, seed=args.seed, **({"num_steps": args.steps} if args.steps is not None else {})
-    )
-    guide = ClassifierConfig(
-        seed=args.seed, **({} if args.classifier_steps is None else {"num_steps": max(args.classifier_steps, 1)})
-    )
+    config = dataclasses.replace(DIGITS_SCORE, seed=args.seed, **({"num_steps": args.steps} if args.steps is not None else {}))
+    guide = ClassifierConfig(seed=args.seed, **({} if args.classifier_steps is None else {"num_steps": max(args.classifier_steps, 1)}))
     trained = {"classifier": None}
 
     def fit(process):
@@ -142,14 +136,8 @@ def _train_score(args: argparse.Namespace) -> None:
         x_real, labels = load_digits("train")
         result = train_score(x_real, config, device=process.device, progress=not args.quiet)
         if args.classifier_steps != 0:
-            trained["classifier"] = train_noisy_classifier(
-                x_real, labels, guide, device=process.device, progress=not args.quiet
-            )
-        return (
-            result,
-            lambda out, result, info: save_score(out, result, info, classifier=trained["classifier"]),
-            lambda r: {},
-        )
+            trained["classifier"] = train_noisy_classifier(x_real, labels, guide, device=process.device, progress=not args.quiet)
+        return result, lambda out, result, info: save_score(out, result, info, classifier=trained["classifier"]), lambda r: {}
 
     def describe(result, seconds, where, info):
         what = "a score model" + (" and its noise-conditional classifier" if trained["classifier"] is not None else "")
@@ -173,11 +161,7 @@ def _train_ae(args: argparse.Namespace) -> None:
     def fit(process):
         x_train, _ = load_digits("train", size=DATASETS[args.dataset])
         result = train_autoencoder(x_train, config, device=process.device, progress=not args.quiet)
-        return (
-            result,
-            save_autoencoder,
-            lambda r: {"test_psnr": psnr(reconstruct(r.model, x_test), x_test).mean().item()},
-        )
+        return result, save_autoencoder, lambda r: {"test_psnr": psnr(reconstruct(r.model, x_test), x_test).mean().item()}
 
     def describe(result, seconds, where, info):
         return (f"k = {config.latent_dim}, {config.loss} loss, {config.num_steps} steps on {where} in {seconds:.1f} s; "
@@ -287,10 +271,7 @@ def _cache(args: argparse.Namespace) -> None:
             raise UsageError(f"the model cache lacks {len(todo)} of the book's models: run python -m gaedu cache")
         return
     start = time.perf_counter()
-    print(
-        f"filling the model cache {cache_dir()}: a model already there is kept, a missing one is trained now",
-        flush=True,
-    )
+    print(f"filling the model cache {cache_dir()}: a model already there is kept, a missing one is trained now", flush=True)
     done = fill(args.jobs, progress=not args.quiet, say=lambda line: print(line, flush=True))
     if done and args.jobs > 1:
         print(report(done))

@@ -109,9 +109,7 @@ def _npy(text: str) -> str:
 def _finite(array: np.ndarray, what: str) -> np.ndarray:
     """Refuse a result with NaN or infinite values (nothing is written), else return it."""
     if not np.isfinite(array).all():
-        raise UsageError(
-            f"the {what} hold NaN or infinite values (a broken checkpoint or absurd settings): nothing written"
-        )
+        raise UsageError(f"the {what} hold NaN or infinite values (a broken checkpoint or absurd settings): nothing written")
     return array
 
 
@@ -160,10 +158,8 @@ def _load_npy(path: Path, kinds: str, limit: int | None = None, what: str = "val
         raise UsageError(f"{path} is not a readable .npy file: {reason}") from None
     if not isinstance(array, np.ndarray) or array.dtype.kind not in kinds:
         wanted = "floats" if kinds == "f" else "a numeric array"
-        raise UsageError(
-            f"{path} must hold {wanted}, got {getattr(array, 'dtype', type(array).__name__)}"
-            + (" (divide 8-bit values by 255)" if kinds == "f" and array.dtype.kind in "iu" else "")
-        )
+        raise UsageError(f"{path} must hold {wanted}, got {getattr(array, 'dtype', type(array).__name__)}"
+                         + (" (divide 8-bit values by 255)" if kinds == "f" and array.dtype.kind in "iu" else ""))
     return array
 
 

@@ -56,16 +56,12 @@ def build_parser(commands: dict[str, Callable[[argparse.Namespace], None]]) -> a
     parser = _Parser(prog="python -m gaedu", description="Train and use the book's models.")
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    gan = subparsers.add_parser(
-        "train-gan", help="train the book's digits GAN (8×8 MLP or 28×28 DCGAN) and save a checkpoint"
-    )
+    gan = subparsers.add_parser("train-gan", help="train the book's digits GAN (8×8 MLP or 28×28 DCGAN) and save a checkpoint")
     gan.add_argument("--out", required=True, help="checkpoint file to write")
     _add_training_options(gan)
     gan.set_defaults(run=commands["train-gan"])
 
-    score = subparsers.add_parser(
-        "train-score", help="train the book's score model of the 8×8 digits and save a checkpoint"
-    )
+    score = subparsers.add_parser("train-score", help="train the book's score model of the 8×8 digits and save a checkpoint")
     score.add_argument("--out", required=True, help="checkpoint file to write")
     score.add_argument("--steps", type=_positive, default=None,
                        help=f"training steps, at most {MAX_STEPS:,} (default: the book's)")  # fmt: skip
@@ -81,9 +77,7 @@ def build_parser(commands: dict[str, Callable[[argparse.Namespace], None]]) -> a
     smp.add_argument("--checkpoint", required=True)
     smp.add_argument("--n", type=_bounded(1, MAX_SAMPLES, "a positive integer"), required=True,
                      help=f"number of samples, at most {MAX_SAMPLES:,}")  # fmt: skip
-    smp.add_argument(
-        "--out", required=True, help=".npy file to write: float32, shape (N, 1, 8, 8) or (N, 1, 28, 28), in [0, 1]"
-    )
+    smp.add_argument("--out", required=True, help=".npy file to write: float32, shape (N, 1, 8, 8) or (N, 1, 28, 28), in [0, 1]")
     smp.add_argument("--seed", type=_seed, default=0, help=f"from 0 to {MAX_SEED:,}")
     smp.add_argument("--device", default=None)
     smp.add_argument("--quiet", action="store_true", help="no progress bar (a score model's sampling shows one)")
@@ -107,15 +101,9 @@ def build_parser(commands: dict[str, Callable[[argparse.Namespace], None]]) -> a
     _add_training_options(ae)
     ae.set_defaults(run=commands["train-ae"])
 
-    rec = subparsers.add_parser(
-        "reconstruct", help="reconstruct digits from a .npy file with an autoencoder checkpoint"
-    )
+    rec = subparsers.add_parser("reconstruct", help="reconstruct digits from a .npy file with an autoencoder checkpoint")
     rec.add_argument("--checkpoint", required=True)
-    rec.add_argument(
-        "--input",
-        required=True,
-        help=".npy file: float32, shape (N, 1, 8, 8) or (N, 1, 28, 28) as the model reads, in [0, 1]",
-    )
+    rec.add_argument("--input", required=True, help=".npy file: float32, shape (N, 1, 8, 8) or (N, 1, 28, 28) as the model reads, in [0, 1]")
     rec.add_argument("--out", required=True, help=".npy file to write, same shape and range")
     rec.add_argument("--device", default=None)
     rec.set_defaults(run=commands["reconstruct"])
@@ -151,12 +139,8 @@ def build_parser(commands: dict[str, Callable[[argparse.Namespace], None]]) -> a
 
     cache = subparsers.add_parser("cache", help="train and cache the models the book loads (minutes, once per machine)")
     cache.add_argument("--quiet", action="store_true", help="no progress bars")
-    cache.add_argument(
-        "--jobs",
-        type=_bounded(1, MAX_JOBS, "a positive integer"),
-        default=1,
-        help="train on this many worker processes of one thread each, longest first (default 1)",
-    )
+    cache.add_argument("--jobs", type=_bounded(1, MAX_JOBS, "a positive integer"), default=1,
+                       help="train on this many worker processes of one thread each, longest first (default 1)")
     cache.add_argument("--plan", action="store_true", help="print what is missing and its expected time; train nothing")
     cache.add_argument("--check", action="store_true", help="as --plan, and fail (status 2) if anything is missing")
     cache.set_defaults(run=commands["cache"])

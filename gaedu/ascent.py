@@ -126,11 +126,7 @@ def _start(x0: torch.Tensor | np.ndarray | Sequence[float] | float) -> torch.Ten
 
 def _check_values(values: object, shape: tuple[int, ...]) -> torch.Tensor:
     """Return the objective's output after checking it is a differentiable tensor of ``shape``."""
-    if (
-        not isinstance(values, torch.Tensor)
-        or tuple(values.shape) != shape
-        and not (shape == () and values.numel() == 1)
-    ):
+    if not isinstance(values, torch.Tensor) or tuple(values.shape) != shape and not (shape == () and values.numel() == 1):
         got = tuple(values.shape) if isinstance(values, torch.Tensor) else type(values).__name__
         wanted = "a scalar tensor" if shape == () else f"one value per start, shape {shape}"
         raise ValueError(f"the objective must return {wanted}, got {got}")

@@ -184,9 +184,8 @@ def reconstruction_error(x_hat: torch.Tensor, x: torch.Tensor, loss: Loss) -> to
     return difference.abs().mean() if loss == "l1" else difference.pow(2).mean()
 
 
-def training_step(
-    model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, loss: Loss, inputs: torch.Tensor | None = None
-) -> torch.Tensor:
+def training_step(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, loss: Loss,
+                  inputs: torch.Tensor | None = None) -> torch.Tensor:
     r"""Take one step on the batch ``x`` and return its error (detached); :func:`train_autoencoder` calls this every step.
 
     The target is the image ``x`` itself: the decoder's output is compared with the
@@ -287,10 +286,8 @@ def train_autoencoder(
     # a denoising autoencoder is judged on one fixed noisy copy of each image (its own generator,
     # so the minibatches are those of the plain autoencoder with the same seed)
     damage_rng = torch.Generator().manual_seed(config.seed + 1)
-    noisy = {
-        name: _noisy(images, config.noise, damage_rng) if config.noise and images is not None else None
-        for name, images in (("fit", x_fit), ("val", x_val), ("test", x_test))
-    }
+    noisy = {name: _noisy(images, config.noise, damage_rng) if config.noise and images is not None else None
+             for name, images in (("fit", x_fit), ("val", x_val), ("test", x_test))}
     best, best_step, running = copy.deepcopy(model.state_dict()), 0, []
     best_psnr = -math.inf
     steps = range(1, config.num_steps + 1)
@@ -346,9 +343,7 @@ def load_autoencoder(path: str | os.PathLike, *, device: str | torch.device | No
     Raises:
         gaedu.checkpoint.CheckpointError: the file is missing, corrupt, foreign or inconsistent.
     """
-    return load_network(
-        path, "autoencoder", lambda c: Autoencoder.from_config(AEConfig(**c)), ("model",), device=device
-    )
+    return load_network(path, "autoencoder", lambda c: Autoencoder.from_config(AEConfig(**c)), ("model",), device=device)
 
 
 #: The 28×28 convolutional autoencoder (``python -m gaedu train-ae --dataset mnist28``,

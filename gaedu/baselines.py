@@ -165,12 +165,8 @@ def choose_by_likelihood(
             pca, codes = _fit_pca(x_fit, k)
             grid = _bandwidth_grid(bandwidths, np.logspace(np.log10(0.05), 0, 14))
             for bandwidth in grid:
-                model = PCADensity(
-                    pca, KernelDensity(bandwidth=float(bandwidth)).fit(codes), "", tuple(x_fit.shape[1:])
-                )
-                rows.append(
-                    {"dims": k, "bandwidth": float(bandwidth), "val_loglik": float(model.log_likelihood(x_val).mean())}
-                )
+                model = PCADensity(pca, KernelDensity(bandwidth=float(bandwidth)).fit(codes), "", tuple(x_fit.shape[1:]))
+                rows.append({"dims": k, "bandwidth": float(bandwidth), "val_loglik": float(model.log_likelihood(x_val).mean())})
         else:
             for m in mixtures:
                 model = fit_gmm(x_fit, n_components=k, n_mixture=m, seed=seed)
@@ -238,8 +234,7 @@ def gaussian_restore(
     for p, pattern in enumerate(patterns):
         rows = which == p
         k = pattern.nonzero()[:, 0]
-        gain = torch.linalg.solve(
-            cov[k][:, k] + noise_var * torch.eye(len(k), dtype=torch.float64), (y[rows][:, k] - mu[k]).T
-        )  # (|K|, images with this mask)
+        gain = torch.linalg.solve(cov[k][:, k] + noise_var * torch.eye(len(k), dtype=torch.float64),
+                                  (y[rows][:, k] - mu[k]).T)  # (|K|, images with this mask)
         restored[rows] = (mu[:, None] + cov[:, k] @ gain).T
     return restored.clamp(0, 1).float().reshape(observed.shape)

@@ -86,28 +86,20 @@ def load_checkpoint(path: str | os.PathLike, kind: str | tuple[str, ...]) -> dic
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}")
     if damaged := _damaged_member(path):
-        raise CheckpointError(
-            f"{path} is corrupt: its part {damaged} does not match its checksum (the file was damaged)"
-        )
+        raise CheckpointError(f"{path} is corrupt: its part {damaged} does not match its checksum (the file was damaged)")
     try:
         with warnings.catch_warnings():  # torch warns before it refuses a legacy pickle: the error says enough
             warnings.simplefilter("ignore")
             payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # truncated zip, foreign pickle, unsafe globals, ...
         lines = [line.strip() for line in str(err).splitlines() if line.strip()]
-        unsafe = [
-            line for line in lines if "unsupported" in line.lower()
-        ]  # what weights_only refused (a global, an opcode)
+        unsafe = [line for line in lines if "unsupported" in line.lower()]  # what weights_only refused (a global, an opcode)
         reason = (unsafe or lines or [type(err).__name__])[0]
-        raise CheckpointError(
-            f"{path} is not a readable checkpoint (corrupt or not made by gaedu): {reason[:160]}"
-        ) from None
+        raise CheckpointError(f"{path} is not a readable checkpoint (corrupt or not made by gaedu): {reason[:160]}") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a gaedu checkpoint")
     if payload.get("version") != VERSION:
-        raise CheckpointError(
-            f"{path} has checkpoint format version {payload.get('version')!r}; this gaedu reads {VERSION}"
-        )
+        raise CheckpointError(f"{path} has checkpoint format version {payload.get('version')!r}; this gaedu reads {VERSION}")
     kinds = (kind,) if isinstance(kind, str) else tuple(kind)
     if payload.get("kind") not in kinds:
         wanted = " or ".join(map(repr, kinds))

@@ -27,9 +27,7 @@ class DigitClassifier(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        self.body = nn.Sequential(
-            nn.Flatten(), nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, self.feature_dim), nn.ReLU()
-        )
+        self.body = nn.Sequential(nn.Flatten(), nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, self.feature_dim), nn.ReLU())
         self.head = nn.Linear(self.feature_dim, 10)
 
     def features(self, images: torch.Tensor) -> torch.Tensor:

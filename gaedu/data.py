@@ -84,7 +84,9 @@ def _digits_arrays(size: int = 8) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     else:
         X, y = _mnist_raw()
         X, test_size = X / 255.0, MNIST_TEST_SIZE
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=test_size, random_state=SPLIT_SEED, stratify=y)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=test_size, random_state=SPLIT_SEED, stratify=y
+    )
     return {"train": (X_train, y_train), "test": (X_test, y_test), "all": (X, y)}
 
 
@@ -119,9 +121,7 @@ def load_digits(
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; choose one of {', '.join(map(repr, SPLITS))}")
     if isinstance(size, bool) or size not in DIGIT_SIZES:
-        raise ValueError(
-            f"size must be one of {', '.join(map(str, DIGIT_SIZES))} (the digits' side in pixels), got {size!r}"
-        )
+        raise ValueError(f"size must be one of {', '.join(map(str, DIGIT_SIZES))} (the digits' side in pixels), got {size!r}")
     device = torch.device("cpu") if device is None else get_device(device)  # checks that the device exists
     X, y = _digits_arrays(int(size))[split]
     images = torch.tensor(X, dtype=torch.float32).reshape(-1, 1, size, size)

@@ -72,9 +72,7 @@ def _demo_worker(rank: int, world_size: int, lr: float, num_steps: int, out: str
         dist.destroy_process_group()
 
 
-def spawn_data_parallel_ascent(
-    world_size: int = 2, lr: float = 0.1, num_steps: int = 50
-) -> dict[str, list[torch.Tensor]]:
+def spawn_data_parallel_ascent(world_size: int = 2, lr: float = 0.1, num_steps: int = 50) -> dict[str, list[torch.Tensor]]:
     """Run the demonstration in ``world_size`` CPU processes (backend ``gloo``); return what each computed.
 
     Each process ascends :func:`demo_objective` on its share of :func:`demo_data`,

@@ -114,11 +114,7 @@ def ascend_code(
     shape = getattr(decoder, "image_shape", getattr(decoder, "out_shape", None))
     observed = check_images(observed, "observed", shape=shape, range01=False)
     shape = tuple(observed.shape[1:])
-    num_steps, lr, prior = (
-        check_int("num_steps", num_steps),
-        check_positive("lr", lr),
-        check_nonnegative("prior", prior),
-    )
+    num_steps, lr, prior = check_int("num_steps", num_steps), check_positive("lr", lr), check_nonnegative("prior", prior)
     device = device_of(decoder)
     observed = observed.to(device, torch.float32)
     mask = torch.ones_like(observed) if mask is None else mask.to(device, torch.float32)

@@ -35,9 +35,7 @@ def check_conv_shape(shape: tuple[int, ...], depth: int) -> tuple[int, int, int]
         raise ValueError(f"a convolutional network needs an image shape (C, H, W), got {tuple(shape)}")
     depth = check_int("depth", depth)
     if shape[1] % 2**depth or shape[2] % 2**depth:
-        raise ValueError(
-            f"a convolutional network of depth {depth} needs H and W divisible by {2**depth}, got {shape[1]}×{shape[2]}"
-        )
+        raise ValueError(f"a convolutional network of depth {depth} needs H and W divisible by {2**depth}, got {shape[1]}×{shape[2]}")
     return int(shape[0]), int(shape[1]), int(shape[2])
 
 

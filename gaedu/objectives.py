@@ -25,9 +25,7 @@ from gaedu._validation import check_number, check_positive
 
 
 def _as_tensor(x: torch.Tensor | np.ndarray | Sequence[float]) -> torch.Tensor:
-    return (
-        x if isinstance(x, torch.Tensor) else torch.tensor(np.array(x, dtype=np.float64))
-    )  # a copy: read-only arrays welcome
+    return x if isinstance(x, torch.Tensor) else torch.tensor(np.array(x, dtype=np.float64))  # a copy: read-only arrays welcome
 
 
 def _finite_array(name: str, value: object, shape: tuple[int, ...]) -> np.ndarray:
@@ -188,9 +186,7 @@ class GaussianBumps(Objective):
             g = torch.autograd.functional.jacobian(self._value, x)
             H = torch.autograd.functional.hessian(self._value, x)
             if not (g.norm() < 1e-8 and (torch.linalg.eigvalsh(H) < 0).all()):
-                raise ValueError(
-                    f"bump {k} has no local maximum of its own near its centre: the bumps overlap too much"
-                )
+                raise ValueError(f"bump {k} has no local maximum of its own near its centre: the bumps overlap too much")
             if any(np.linalg.norm(x.numpy() - q) < 1e-6 for q in points):
                 raise ValueError(f"bump {k} leads to the same maximum as another bump: the bumps overlap too much")
             points.append(x.numpy())

@@ -118,7 +118,7 @@ def results(values: Mapping) -> Table:
 
 
 def spread(values, digits: int = 2) -> str:
-    """ "mean ± standard deviation" of a few numbers (one per seed; the sample standard deviation)."""
+    """"mean ± standard deviation" of a few numbers (one per seed; the sample standard deviation)."""
     values = [float(v) for v in values]
     if len(values) < 2:
         raise ValueError(f"a spread needs at least two values, got {len(values)}")

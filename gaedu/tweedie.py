@@ -84,9 +84,7 @@ def dsm_loss(score_fn: ScoreFn, x0: torch.Tensor, sigma: torch.Tensor, noise: to
         weight: per-sample weights ``(B,)`` (default: 1).
     """
     if sigma.shape != x0.shape[:1] or noise.shape != x0.shape:
-        raise ValueError(
-            f"sigma must be ({len(x0)},) and noise {tuple(x0.shape)}, got {tuple(sigma.shape)} and {tuple(noise.shape)}"
-        )
+        raise ValueError(f"sigma must be ({len(x0)},) and noise {tuple(x0.shape)}, got {tuple(sigma.shape)} and {tuple(noise.shape)}")
     view = (-1,) + (1,) * (x0.ndim - 1)
     x = x0 + sigma.view(view) * noise
     per_sample = ((sigma.view(view) * score_fn(x, sigma) + noise) ** 2).flatten(1).mean(1)
@@ -100,8 +98,6 @@ def denoiser_mse(denoiser: DenoiserFn, x0: torch.Tensor, sigma: torch.Tensor, no
     written this way no :math:`\sigma^2` is divided by, so a level near 0 costs no precision.
     """
     if sigma.shape != x0.shape[:1] or noise.shape != x0.shape:
-        raise ValueError(
-            f"sigma must be ({len(x0)},) and noise {tuple(x0.shape)}, got {tuple(sigma.shape)} and {tuple(noise.shape)}"
-        )
+        raise ValueError(f"sigma must be ({len(x0)},) and noise {tuple(x0.shape)}, got {tuple(sigma.shape)} and {tuple(noise.shape)}")
     x = x0 + sigma.view((-1,) + (1,) * (x0.ndim - 1)) * noise
     return (denoiser(x, sigma) - x0).pow(2).mean()

@@ -75,18 +75,8 @@ SEEDS = (0, 1, 2)
 #: 1000 digits takes longer than a notebook cell should, and three seeds three times as long.
 SCORE_SAMPLES = 1000
 #: The models the book compares over :data:`SEEDS` (``python -m gaedu cache`` trains every seed of each).
-SEEDED = (
-    "digits8-score",
-    "digits8-guide",
-    "digits8-gan",
-    "ring-score",
-    "ring-gan",
-    "ring-gan-plain",
-    "ring-gan-r1",
-    "ring-gan-average",
-    *(f"digits8-ae-{k}" for k in DIGITS8_AE_CODES),
-    "digits8-dae",
-)
+SEEDED = ("digits8-score", "digits8-guide", "digits8-gan", "ring-score", "ring-gan", "ring-gan-plain", "ring-gan-r1", "ring-gan-average",
+          *(f"digits8-ae-{k}" for k in DIGITS8_AE_CODES), "digits8-dae")
 #: The ablation of :data:`gaedu.gan.RING_FIXED`: what each variant changes (same learning rate, steps and batch).
 RING_VARIANTS = {"plain": {"r1": 0.0, "ema": 0.0}, "r1": {"ema": 0.0}, "average": {"r1": 0.0}}
 #: Points of the ring the ring GAN is trained on (as in the GAN chapter).
@@ -102,13 +92,7 @@ def names() -> tuple[str, ...]:
 
 
 def _judge(progress: bool, seed: int):
-    config = {
-        "arch": "MnistClassifier",
-        "num_steps": JUDGE_STEPS,
-        "batch_size": 64,
-        "seed": seed,
-        "data": "mnist28-train",
-    }
+    config = {"arch": "MnistClassifier", "num_steps": JUDGE_STEPS, "batch_size": 64, "seed": seed, "data": "mnist28-train"}
 
     def train():
         if progress:
@@ -140,9 +124,7 @@ def _gan(name: str, progress: bool, seed: int):
                            snapshot_every=config.num_steps // 8)  # fmt: skip
         seconds = time.perf_counter() - start
         steps = [step for step, _ in result.snapshots]
-        snapshots = (
-            torch.stack([images for _, images in result.snapshots]) if steps else torch.empty(0, gan.FIXED_SAMPLES)
-        )
+        snapshots = torch.stack([images for _, images in result.snapshots]) if steps else torch.empty(0, gan.FIXED_SAMPLES)
         info = {"seconds": seconds, "history": result.history, "snapshot_steps": steps, "snapshots": snapshots,
                 "fixed_z": result.fixed_z, "device": str(next(result.generator.parameters()).device)}  # fmt: skip
         return result.sampler, info
@@ -157,29 +139,14 @@ def _autoencoder(k: int, progress: bool, seed: int):
         x_train, _ = load_mnist("train")
         start = time.perf_counter()
         result = autoencoder.train_autoencoder(x_train, config, progress=progress)
-        return result.model, {
-            "seconds": time.perf_counter() - start,
-            "history": result.history,
-            "best_step": result.best_step,
-        }
+        return result.model, {"seconds": time.perf_counter() - start, "history": result.history, "best_step": result.best_step}
 
-    return (
-        f"mnist28-ae-{k}",
-        config.to_dict(),
-        train,
-        lambda c: autoencoder.Autoencoder.from_config(autoencoder.AEConfig(**c)),
-    )
+    return f"mnist28-ae-{k}", config.to_dict(), train, lambda c: autoencoder.Autoencoder.from_config(autoencoder.AEConfig(**c))
 
 
 def _score(progress: bool, seed: int):
     config = dataclasses.replace(score.DIGITS_SCORE, seed=seed)
-    draw = {
-        "n": SCORE_SAMPLES,
-        "seed": 1,
-        "levels": score.LANGEVIN_LEVELS,
-        "steps": score.LANGEVIN_STEPS,
-        "epsilon": score.LANGEVIN_EPSILON,
-    }
+    draw = {"n": SCORE_SAMPLES, "seed": 1, "levels": score.LANGEVIN_LEVELS, "steps": score.LANGEVIN_STEPS, "epsilon": score.LANGEVIN_EPSILON}
 
     def train():
         x_train, _ = load_digits("train")
@@ -194,12 +161,8 @@ def _score(progress: bool, seed: int):
                                 "device": str(next(result.model.parameters()).device)}  # fmt: skip
 
     extra = {"data": "digits8-train", "samples": draw}
-    return (
-        "digits8-score",
-        {**config.to_dict(), **extra},
-        train,
-        lambda c: score.ScoreNet(score.ScoreConfig(**{k: v for k, v in c.items() if k not in extra})),
-    )
+    return "digits8-score", {**config.to_dict(), **extra}, train, lambda c: score.ScoreNet(
+        score.ScoreConfig(**{k: v for k, v in c.items() if k not in extra}))
 
 
 def _guide(progress: bool, seed: int):
@@ -211,12 +174,8 @@ def _guide(progress: bool, seed: int):
         model = score.train_noisy_classifier(x_train, labels, config, progress=progress)
         return model, {"seconds": time.perf_counter() - start}
 
-    return (
-        "digits8-guide",
-        {**config.to_dict(), "data": "digits8-train"},
-        train,
-        lambda c: score.NoisyClassifier(score.ClassifierConfig(**{k: v for k, v in c.items() if k != "data"})),
-    )
+    return "digits8-guide", {**config.to_dict(), "data": "digits8-train"}, train, lambda c: score.NoisyClassifier(
+        score.ClassifierConfig(**{k: v for k, v in c.items() if k != "data"}))
 
 
 def _ring_score(progress: bool, seed: int):
@@ -228,12 +187,8 @@ def _ring_score(progress: bool, seed: int):
         result = score.train_score(points, config, progress=progress)
         return result.sampler, {"seconds": time.perf_counter() - start, "history": result.history}
 
-    return (
-        "ring-score",
-        {**config.to_dict(), "data": f"ring-{RING_SAMPLES}-seed0"},
-        train,
-        lambda c: score.ScoreNet(score.ScoreConfig(**{k: v for k, v in c.items() if k != "data"})),
-    )
+    return "ring-score", {**config.to_dict(), "data": f"ring-{RING_SAMPLES}-seed0"}, train, lambda c: score.ScoreNet(
+        score.ScoreConfig(**{k: v for k, v in c.items() if k != "data"}))
 
 
 def _small_gan(name: str, progress: bool, seed: int):
@@ -247,12 +202,8 @@ def _small_gan(name: str, progress: bool, seed: int):
         result = gan.train_gan(x, config, progress=progress)
         return result.sampler, {"seconds": time.perf_counter() - start, "history": result.history}
 
-    return (
-        name,
-        {**config.to_dict(), "data": data},
-        train,
-        lambda c: gan.Generator(gan.GANConfig(**{k: v for k, v in c.items() if k != "data"})),
-    )
+    return name, {**config.to_dict(), "data": data}, train, lambda c: gan.Generator(
+        gan.GANConfig(**{k: v for k, v in c.items() if k != "data"}))
 
 
 def _digits_autoencoder(progress: bool, seed: int, latent_dim: int = 8, noise: float = 0.0):
@@ -265,14 +216,8 @@ def _digits_autoencoder(progress: bool, seed: int, latent_dim: int = 8, noise: f
         return result.model, {"seconds": time.perf_counter() - start, "history": result.history}
 
     kind = "digits8-dae" if noise else "digits8-ae"  # the code length is in the settings, hence in the key
-    return (
-        kind,
-        {**config.to_dict(), "data": "digits8-train"},
-        train,
-        lambda c: autoencoder.Autoencoder.from_config(
-            autoencoder.AEConfig(**{k: v for k, v in c.items() if k != "data"})
-        ),
-    )
+    return kind, {**config.to_dict(), "data": "digits8-train"}, train, lambda c: autoencoder.Autoencoder.from_config(
+        autoencoder.AEConfig(**{k: v for k, v in c.items() if k != "data"}))
 
 
 def _recipe(name: str, progress: bool, seed: int) -> tuple[str, dict, Callable, Callable]:
@@ -305,9 +250,7 @@ def _check_seed(seed: int) -> int:
     return seed
 
 
-def pretrained(
-    name: str, *, seed: int = 0, progress: bool = True, info: bool = False
-) -> nn.Module | tuple[nn.Module, dict]:
+def pretrained(name: str, *, seed: int = 0, progress: bool = True, info: bool = False) -> nn.Module | tuple[nn.Module, dict]:
     """Return the book's trained model ``name`` (see the module docstring), from the cache or trained now.
 
     Args:
@@ -325,6 +268,7 @@ def pretrained(
     kind, config, train, build = _recipe(name, progress, _check_seed(seed))
     model, details = cached(kind, config, train, build)
     return (model, details) if info else model
+
 
 
 #: The settings :func:`baseline_choice` tries on the 28×28 digits: numbers of PCA components, of mixture components.
@@ -364,10 +308,7 @@ def baseline_choice(kind: str, *, dataset: str = "mnist28", progress: bool = Tru
 
     def compute():
         if progress:
-            print(
-                f"choosing the {size} {kind.upper()} baseline's settings by held-out likelihood (a minute or two)",
-                flush=True,
-            )
+            print(f"choosing the {size} {kind.upper()} baseline's settings by held-out likelihood (a minute or two)", flush=True)
         x_train = _baseline_data(dataset)[0]
         _, rows = choose_by_likelihood(x_train, kind, dims=dims, mixtures=mixtures)
         return {"rows": rows}

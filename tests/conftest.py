@@ -29,10 +29,7 @@ def make(*arguments: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "FRESH")}
     env["PYTHONHASHSEED"] = "0"
     return subprocess.run(
-        ["make", "--no-print-directory", "-C", str(ROOT), *arguments, f"BIN={BIN}"],
-        capture_output=True,
-        text=True,
-        env=env,
+        ["make", "--no-print-directory", "-C", str(ROOT), *arguments, f"BIN={BIN}"], capture_output=True, text=True, env=env
     )
 
 

@@ -28,9 +28,7 @@ def main(out: Path, kind: str) -> None:
                      **{f"d.{k}": v for k, v in result.discriminator.state_dict().items()}}  # fmt: skip
         else:
             config = AEConfig(latent_dim=3, hidden=16, num_steps=6, batch_size=16, eval_every=2)
-            result = train_autoencoder(
-                x_train[:200], config, progress=False, callback=lambda step, m: calls.append(step)
-            )
+            result = train_autoencoder(x_train[:200], config, progress=False, callback=lambda step, m: calls.append(step))
             state = result.model.state_dict()
         torch.save({"state": state, "calls": len(calls), "world_size": process.world_size},
                    out / f"rank{process.rank}.pt")  # fmt: skip

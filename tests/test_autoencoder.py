@@ -44,22 +44,9 @@ def test_shapes_and_ranges():
     assert model(images).shape == (5, 1, 8, 8) and model.latent_dim == 6
 
 
-@pytest.mark.parametrize(
-    "field, value",
-    [
-        ("latent_dim", 0),
-        ("depth", 1.5),
-        ("loss", "l3"),
-        ("lr", -1.0),
-        ("weight_decay", float("nan")),
-        ("val_fraction", 1.0),
-        ("num_steps", True),
-        ("eval_every", 0),
-        ("seed", -1),
-        ("noise", -0.1),
-        ("noise", float("inf")),
-    ],
-)
+@pytest.mark.parametrize("field, value", [("latent_dim", 0), ("depth", 1.5), ("loss", "l3"), ("lr", -1.0),
+                                          ("weight_decay", float("nan")), ("val_fraction", 1.0), ("num_steps", True),
+                                          ("eval_every", 0), ("seed", -1), ("noise", -0.1), ("noise", float("inf"))])
 def test_config_refuses_bad_settings(field, value):
     with pytest.raises(ValueError, match=field if field != "loss" else "loss must be"):
         AEConfig(**{field: value})
@@ -85,10 +72,8 @@ def test_a_denoising_autoencoder_learns_to_remove_its_noise(digits):
     """Same seed, same steps: trained on noisy inputs, it restores noisy digits better, clean ones worse."""
     x_train, x_test = digits
     plain = AEConfig(latent_dim=8, hidden=64, num_steps=1500, eval_every=500)
-    models = {
-        noise: train_autoencoder(x_train, dataclasses.replace(plain, noise=noise), device="cpu", progress=False).model
-        for noise in (0.0, 0.3)
-    }
+    models = {noise: train_autoencoder(x_train, dataclasses.replace(plain, noise=noise), device="cpu",
+                                       progress=False).model for noise in (0.0, 0.3)}
     noisy = (x_test + 0.3 * torch.randn(x_test.shape, generator=torch.Generator().manual_seed(5))).clamp(0, 1)
     denoised = {noise: psnr(reconstruct(model, noisy), x_test).mean().item() for noise, model in models.items()}
     clean = {noise: psnr(reconstruct(model, x_test), x_test).mean().item() for noise, model in models.items()}

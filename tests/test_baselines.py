@@ -78,10 +78,7 @@ def test_the_gmm_is_scikit_learns_mixture_on_the_pca_codes(gmm, x_train):
     order = np.lexsort(gmm.density.means_.T), np.lexsort(reference.means_.T)  # the same components, in any order
     np.testing.assert_allclose(gmm.density.means_[order[0]], reference.means_[order[1]], atol=1e-6)
     np.testing.assert_allclose(gmm.density.weights_[order[0]], reference.weights_[order[1]], atol=1e-6)
-    assert (
-        gmm.density.covariance_type == "full"
-        and gmm.name == f"Gaussian mixture (4 components) on {N_COMPONENTS} PCA components"
-    )
+    assert gmm.density.covariance_type == "full" and gmm.name == f"Gaussian mixture (4 components) on {N_COMPONENTS} PCA components"
 
 
 @pytest.mark.parametrize("model", ["kde", "gmm"])
@@ -162,9 +159,7 @@ def test_bad_sample_arguments_are_refused(model, request, args, kwargs, message)
         request.getfixturevalue(model).sample(*args, **kwargs)
 
 
-@pytest.mark.parametrize(
-    "kwargs, message", [({"kind": "pca"}, "kind"), ({"kind": "kde", "dataset": "cifar10"}, "dataset")]
-)
+@pytest.mark.parametrize("kwargs, message", [({"kind": "pca"}, "kind"), ({"kind": "kde", "dataset": "cifar10"}, "dataset")])
 def test_the_zoos_baseline_choice_refuses_unknown_kinds_and_data_sets(kwargs, message):
     from gaedu.zoo import baseline_choice, best_baseline
 
@@ -209,18 +204,15 @@ def test_gaussian_restore_denoises_and_beats_the_mean_fill():
     assert psnr(gaussian_restore(x_train, x_test * mask, mask), x_test).mean() > psnr(mean_fill, x_test).mean() + 1
 
 
-@pytest.mark.parametrize(
-    "kwargs, message",
-    [
-        ({"mask": torch.full((2, 1, 8, 8), 0.5)}, "only 0"),
-        ({"mask": torch.ones(2, 1, 8, 7)}, "shape of observed"),
-        ({"mask": torch.zeros(2, 1, 8, 8)}, "at least one known pixel"),
-        ({"noise_var": -1.0}, "noise_var"),
-        ({"ridge": 0.0}, "ridge"),
-        ({"observed": torch.full((2, 1, 8, 8), float("nan"))}, "NaN"),
-        ({"observed": torch.rand(2, 1, 4, 4)}, "observed must have shape"),
-    ],
-)
+@pytest.mark.parametrize("kwargs, message", [
+    ({"mask": torch.full((2, 1, 8, 8), 0.5)}, "only 0"),
+    ({"mask": torch.ones(2, 1, 8, 7)}, "shape of observed"),
+    ({"mask": torch.zeros(2, 1, 8, 8)}, "at least one known pixel"),
+    ({"noise_var": -1.0}, "noise_var"),
+    ({"ridge": 0.0}, "ridge"),
+    ({"observed": torch.full((2, 1, 8, 8), float("nan"))}, "NaN"),
+    ({"observed": torch.rand(2, 1, 4, 4)}, "observed must have shape"),
+])
 def test_gaussian_restore_refuses_bad_input(kwargs, message):
     from gaedu.baselines import gaussian_restore
 

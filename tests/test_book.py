@@ -129,9 +129,7 @@ def test_exercises_have_solutions_and_a_checker(notebook):
     solutions = _exercise_labels(cells, "solution")
     assert len(exercises) >= 2, f"{notebook.name}: at least two exercises expected"
     assert sorted(exercises) == sorted(solutions), f"{notebook.name}: each exercise needs one solution"
-    solution_code = [
-        _text(c) for c in cells if c["cell_type"] == "code" and "solution" in c["metadata"].get("tags", [])
-    ]
+    solution_code = [_text(c) for c in cells if c["cell_type"] == "code" and "solution" in c["metadata"].get("tags", [])]
     assert any(re.search(r"\bcheck_\w+\(", code) for code in solution_code), (
         f"{notebook.name}: at least one exercise must be auto-checked by a solution calling a checker"
     )
@@ -298,9 +296,7 @@ def test_results_tables_render_as_tables_not_pipes(notebook, built_book):
     least as many <table> elements in the page's outputs as there are tables among them."""
     page = (built_book / notebook.relative_to(ROOT)).with_suffix(".html").read_text(encoding="utf-8")
     text = re.sub(r"<table\b.*?</table>", "", page, flags=re.S)  # a cell of a real table may hold a |pipe|
-    paragraphs = [
-        html for html in re.findall(r"<p>(.*?)</p>", text, re.S) if _TABLE_ROW.search(html.replace("<br />", "\n"))
-    ]
+    paragraphs = [html for html in re.findall(r"<p>(.*?)</p>", text, re.S) if _TABLE_ROW.search(html.replace("<br />", "\n"))]
     assert not paragraphs, f"a table printed as text: {paragraphs[0][:200]}"
     in_prose = sum(len(_TABLE_RULE.findall(_text(c))) for c in _cells(notebook) if c["cell_type"] == "markdown")
     assert page.count("<table") >= _markdown_tables(notebook) + in_prose

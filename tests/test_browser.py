@@ -221,11 +221,7 @@ def test_chinese_terms_are_drawn_as_glyphs_not_boxes(visit):
     """The glossary's Chinese terms render with a CJK font (CI installs fonts-noto-cjk)."""
     import subprocess
 
-    listed = (
-        subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True).stdout
-        if shutil.which("fc-list")
-        else ""
-    )
+    listed = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True).stdout if shutil.which("fc-list") else ""
     if not listed.strip() and os.environ.get("GAEDU_REQUIRE_BROWSER") != "1":
         pytest.skip("no CJK font is installed (Debian: apt-get install fonts-noto-cjk)")
     found = _cjk_glyphs(visit("book/back/glossary.html").page)
@@ -250,9 +246,7 @@ def test_the_glyph_check_sees_boxes_when_no_cjk_font_is_found(browser, server, t
     for i, font in enumerate(latin):
         (folder / f"{i}-{Path(font).name}").symlink_to(font)
     config = tmp_path / "fonts.conf"
-    config.write_text(
-        f'<?xml version="1.0"?><fontconfig><dir>{folder}</dir><cachedir>{tmp_path}</cachedir></fontconfig>'
-    )
+    config.write_text(f'<?xml version="1.0"?><fontconfig><dir>{folder}</dir><cachedir>{tmp_path}</cachedir></fontconfig>')
     bare = browser.browser_type.launch(executable_path=_chromium(), args=["--no-sandbox"],
                                        env={**os.environ, "FONTCONFIG_FILE": str(config)})  # fmt: skip
     try:
@@ -327,16 +321,12 @@ def test_interactive_figure_slider_changes_the_figure(entry, visit):
     start, drawn = readout.inner_text(), plot.inner_html()
     slider.focus()
     v.page.keyboard.press("Home" if int(slider.input_value()) > 0 else "End")  # the reader's keyboard moves it
-    v.page.wait_for_function(
-        "([p, before]) => p.innerHTML !== before", arg=[plot.element_handle(), drawn], timeout=10000
-    )
+    v.page.wait_for_function("([p, before]) => p.innerHTML !== before", arg=[plot.element_handle(), drawn], timeout=10000)
     assert readout.inner_text() != start and slider.get_attribute("aria-valuetext") == readout.inner_text()
     moved = plot.inner_html()
     box = slider.bounding_box()  # and a click in the middle of the track, as with a mouse
     v.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    v.page.wait_for_function(
-        "([p, before]) => p.innerHTML !== before", arg=[plot.element_handle(), moved], timeout=10000
-    )
+    v.page.wait_for_function("([p, before]) => p.innerHTML !== before", arg=[plot.element_handle(), moved], timeout=10000)
     assert v.page.evaluate("() => typeof window.Plotly") == "object"
     assert v.page.locator("script[src*='plotly.min.js']").count() == 1
     assert v.blocked == [] and v.failed == [] and v.errors == []

@@ -80,8 +80,7 @@ def test_plan_and_check_train_nothing_and_check_fails_on_a_missing_model(tmp_pat
     checked = _gaedu("--check", env_dir=tmp_path)
     assert checked.returncode == 2 and list(tmp_path.iterdir()) == []
     assert checked.stderr.strip().splitlines() == [
-        f"python -m gaedu cache: error: the model cache lacks {count} of the book's models: run python -m gaedu cache"
-    ]
+        f"python -m gaedu cache: error: the model cache lacks {count} of the book's models: run python -m gaedu cache"]
     assert _gaedu("--jobs", "0", env_dir=tmp_path).returncode == 2
 
 
@@ -96,7 +95,5 @@ def test_two_workers_train_what_is_missing_and_report_a_failure_by_name(tmp_path
     assert cache_fill.fill(2, say=said.append) == []  # the second fill finds both
     broken = [Item("no-such-model", 0, tmp_path / "none.pt"), *todo]
     monkeypatch.setattr(cache_fill, "missing", lambda everything=None: broken[:1])
-    with pytest.raises(
-        RuntimeError, match="training no-such-model for the model cache failed: unknown pretrained model"
-    ):
+    with pytest.raises(RuntimeError, match="training no-such-model for the model cache failed: unknown pretrained model"):
         cache_fill.fill(2, progress=False, say=said.append)

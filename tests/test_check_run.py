@@ -73,9 +73,7 @@ def _black_box(chapter: str, tmp_path: Path) -> dict:
     verdict = {"source": classroom.validate(source), "release": classroom.validate(release),
                "otter": classroom.otter_assign(tmp_path / f"{chapter}.ipynb")}  # fmt: skip
     for path in (source, release, tmp_path / f"{chapter}.ipynb"):
-        execute.record_execution(
-            ROOT, course / "otter" / path.name if path.parent == tmp_path else path, "conformance", 0.0
-        )
+        execute.record_execution(ROOT, course / "otter" / path.name if path.parent == tmp_path else path, "conformance", 0.0)
     return verdict
 
 
@@ -93,10 +91,8 @@ def test_nbgrader_and_otter_themselves_agree_with_the_check_run_on_the_preface(t
 def _tiny_master(folder: Path, answer: str) -> Path:
     """A master notebook of one question whose test expects ``x == 2``, answered with ``answer``."""
     cells = [
-        nbformat.v4.new_raw_cell(
-            "# ASSIGNMENT CONFIG\nname: tiny\nexport_cell: false\ngenerate: true\n"
-            "tests:\n  files: true\n  ok_format: false\n"
-        ),  # fmt: skip
+        nbformat.v4.new_raw_cell("# ASSIGNMENT CONFIG\nname: tiny\nexport_cell: false\ngenerate: true\n"
+                                 "tests:\n  files: true\n  ok_format: false\n"),  # fmt: skip
         nbformat.v4.new_raw_cell("# BEGIN QUESTION\nname: q\npoints: 1"),
         nbformat.v4.new_markdown_cell("Set x to two."),
         nbformat.v4.new_raw_cell("# BEGIN SOLUTION"),
@@ -125,16 +121,9 @@ def test_otter_assign_fails_when_a_solution_fails_its_test(tmp_path):
 # A small chapter of its own: a body with a checked cell, and two exercises with checkers.
 _BODY = [
     ("markdown", "# A small chapter"),
-    (
-        "code",
-        "import numpy as np\nrng = np.random.default_rng(0)\nprint(rng.integers(100, size=3))",
-        ["nbval-check-output"],
-    ),
-    (
-        "code",
-        "def check_double(y):\n    assert y == 2 * 21, f'{y} is not twice 21'\n\n\n"
-        "def check_draw(z):\n    assert np.asarray(z).shape == (3,) and np.asarray(z).dtype.kind in 'iu', 'three integers'",
-    ),
+    ("code", "import numpy as np\nrng = np.random.default_rng(0)\nprint(rng.integers(100, size=3))", ["nbval-check-output"]),
+    ("code", "def check_double(y):\n    assert y == 2 * 21, f'{y} is not twice 21'\n\n\n"
+             "def check_draw(z):\n    assert np.asarray(z).shape == (3,) and np.asarray(z).dtype.kind in 'iu', 'three integers'"),
 ]
 _EXERCISES = [
     ("markdown", "```{exercise-start}\n:label: small-double\n```\n\nDouble 21 into `y`."),
@@ -147,12 +136,8 @@ _EXERCISES = [
     ("code", "z = ...\n# check_draw(z)"),
     ("markdown", "```{exercise-end}\n```"),
     ("markdown", "```{solution-start} small-draw\n:class: dropdown\n```", ["solution"]),
-    (
-        "code",
-        "z = rng.integers(100, size=3)\ncheck_draw(z)\nprint(z)\n"
-        "y = str(y)  # a later answer may reuse an earlier one's name",
-        ["solution", "nbval-check-output"],
-    ),  # fmt: skip
+    ("code", "z = rng.integers(100, size=3)\ncheck_draw(z)\nprint(z)\n"
+             "y = str(y)  # a later answer may reuse an earlier one's name", ["solution", "nbval-check-output"]),  # fmt: skip
     ("markdown", "```{solution-end}\n```", ["solution"]),
 ]
 
@@ -342,7 +327,5 @@ def test_a_checker_that_wants_one_type_of_a_right_answer_fails(small, tmp_path):
 
     result = _check(chapter, _broken(course, tmp_path, "source", insist_on_int))
     wrong = check_run.verdicts(result)
-    assert any(line.startswith("the right answer in another type") and "type(y) is int" in line for line in wrong), (
-        wrong
-    )
+    assert any(line.startswith("the right answer in another type") and "type(y) is int" in line for line in wrong), wrong
     assert result["own words"]["failed"] == [] and len(result["retyped"]["failed"]) == 1

@@ -100,10 +100,7 @@ def test_bad_labels_are_refused(train, labels, message):
     "images, message",
     [
         (torch.zeros(40, 64), r"^images must have shape \(N, C, H, W\) with N >= 1, got \(40, 64\)$"),
-        (
-            torch.zeros(40, 1, 16, 16),
-            r"^images must have shape \(N, 1, 8, 8\) or \(N, 1, 28, 28\), got \(40, 1, 16, 16\)$",
-        ),
+        (torch.zeros(40, 1, 16, 16), r"^images must have shape \(N, 1, 8, 8\) or \(N, 1, 28, 28\), got \(40, 1, 16, 16\)$"),
         (torch.zeros(40, 1, 8, 8, dtype=torch.uint8), r"^images must be floating point"),
         (torch.full((40, 1, 8, 8), 16.0), r"^images must lie in \[0, 1\]"),
         ("digits", r"^images must be a torch.Tensor, got str$"),

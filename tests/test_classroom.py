@@ -106,13 +106,8 @@ def test_source_cells_carry_nbgrader_metadata(chapter):
 def test_no_answer_is_released(chapter, course):
     source, released = (course / kind / chapter.stem / f"{chapter.stem}.ipynb" for kind in ("source", "release"))
     cells = _cells(source)
-
     def answer(cell) -> str:  # the code between the markers, or a written answer's whole text (the model answer)
-        return (
-            _source(cell).split(classroom.BEGIN)[1].split(classroom.END)[0]
-            if cell["cell_type"] == "code"
-            else _source(cell)
-        )
+        return _source(cell).split(classroom.BEGIN)[1].split(classroom.END)[0] if cell["cell_type"] == "code" else _source(cell)
 
     answers = [answer(c) for c in cells if _nbgrader(c).get("solution")]
     public = set().union(*(_windows(_source(c)) for c in cells if not _nbgrader(c).get("solution")),
@@ -142,13 +137,9 @@ def test_a_grade_cell_reads_only_names_the_starting_code_defines():
     classroom._check_question(path, "q", "best_lr = None  # your code here", "check_lr(best_lr)")
     classroom._check_question(path, "q", "a = None\nb = None\n# check_pair((a, b))", "check_pair((a, b))")
     classroom._check_question(path, "q", "def tent(x):\n    return None  # your code here", "check_tent(tent)")
-    with pytest.raises(
-        ValueError, match=r"exercise q: the checker call .* reads '\[0.5 < p for p in P\]', which is not a name"
-    ):
+    with pytest.raises(ValueError, match=r"exercise q: the checker call .* reads '\[0.5 < p for p in P\]', which is not a name"):
         classroom._check_question(path, "q", "allowed = None", "check_powers([0.5 < p for p in P])")
-    with pytest.raises(
-        ValueError, match="reads best_lr, which the starting code does not define: start it with `best_lr = None"
-    ):
+    with pytest.raises(ValueError, match="reads best_lr, which the starting code does not define: start it with `best_lr = None"):
         classroom._check_question(path, "q", "# your code here", "check_lr(best_lr)")
 
 
@@ -206,9 +197,7 @@ def test_otter_releases_no_answer(chapter):
     """Otter's student notebook (make test's `python -m tools.classroom --prepare`, in _build/classroom) holds no answer."""
     folder = ROOT / "_build" / "classroom" / "otter"
     if not (folder / chapter.stem / "student").is_dir():
-        pytest.fail(
-            f"no Otter student notebook for {chapter.stem}: run python -m tools.classroom --prepare", pytrace=False
-        )
+        pytest.fail(f"no Otter student notebook for {chapter.stem}: run python -m tools.classroom --prepare", pytrace=False)
     master = _cells(folder / f"{chapter.stem}.ipynb")
     solution = re.compile(r"# BEGIN SOLUTION\n(.*?)# END SOLUTION", re.S)
     answers = [m for c in master if c["cell_type"] == "code" for m in solution.findall(_source(c))]
@@ -245,6 +234,4 @@ def test_exercises_with_a_written_part_are_those_without_a_checker_or_that_ask_w
     for path in CHAPTERS:
         labels, checked = exercise_counts.count(path)
         assert set(labels) - checked <= set(found[path.stem]), path.stem
-    assert sum(map(len, found.values())) > sum(
-        len(set(labels) - c) for labels, c in map(exercise_counts.count, CHAPTERS)
-    )
+    assert sum(map(len, found.values())) > sum(len(set(labels) - c) for labels, c in map(exercise_counts.count, CHAPTERS))

@@ -34,9 +34,7 @@ def run(*args, cwd=None):
 
 
 def test_the_program_reports_an_error_in_one_line_with_status_2(tmp_path):
-    result = run_program(
-        "sample", "--checkpoint", str(tmp_path / "none.pt"), "--n", "3", "--out", str(tmp_path / "x.npy")
-    )
+    result = run_program("sample", "--checkpoint", str(tmp_path / "none.pt"), "--n", "3", "--out", str(tmp_path / "x.npy"))
     _assert_one_line_error(result, "no checkpoint at")
 
 
@@ -113,9 +111,7 @@ def test_bad_arguments(args, pattern, tmp_path):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 def test_unavailable_device(gan_checkpoint, tmp_path):
-    result = run(
-        "sample", "--checkpoint", str(gan_checkpoint), "--n", "3", "--out", str(tmp_path / "x.npy"), "--device", "cuda"
-    )
+    result = run("sample", "--checkpoint", str(gan_checkpoint), "--n", "3", "--out", str(tmp_path / "x.npy"), "--device", "cuda")
     _assert_one_line_error(result, "not available")
 
 
@@ -193,9 +189,7 @@ def _npy(tmp_path, name, array):
 )
 def test_reconstruct_refuses_bad_input(ae_checkpoint, tmp_path, make_input, pattern):
     path = make_input(tmp_path)
-    result = run(
-        "reconstruct", "--checkpoint", str(ae_checkpoint), "--input", str(path), "--out", str(tmp_path / "o.npy")
-    )
+    result = run("reconstruct", "--checkpoint", str(ae_checkpoint), "--input", str(path), "--out", str(tmp_path / "o.npy"))
     _assert_one_line_error(result, pattern)
     assert not (tmp_path / "o.npy").exists()
 
@@ -203,20 +197,10 @@ def test_reconstruct_refuses_bad_input(ae_checkpoint, tmp_path, make_input, patt
 def test_reconstruct_refuses_bad_checkpoints(ae_checkpoint, gan_checkpoint, test_digits_file, tmp_path):
     cut = tmp_path / "cut.pt"
     cut.write_bytes(ae_checkpoint.read_bytes()[:400])
-    for checkpoint, pattern in (
-        (tmp_path / "none.pt", "no checkpoint at"),
-        (cut, "not a readable checkpoint"),
-        (gan_checkpoint, "not of kind 'autoencoder'"),
-    ):
-        result = run(
-            "reconstruct",
-            "--checkpoint",
-            str(checkpoint),
-            "--input",
-            str(test_digits_file),
-            "--out",
-            str(tmp_path / "o.npy"),
-        )
+    for checkpoint, pattern in ((tmp_path / "none.pt", "no checkpoint at"), (cut, "not a readable checkpoint"),
+                                (gan_checkpoint, "not of kind 'autoencoder'")):
+        result = run("reconstruct", "--checkpoint", str(checkpoint), "--input", str(test_digits_file),
+                     "--out", str(tmp_path / "o.npy"))
         _assert_one_line_error(result, pattern)
 
 

@@ -55,18 +55,14 @@ def _nothing_written(folder: Path, before: set[str]) -> None:
 def test_other_image_formats_named_png_are_refused(folder, fmt):
     Image.fromarray(np.zeros((32, 32), dtype=np.uint8)).save(folder / "x.png", format=fmt)
     before = {p.name for p in folder.iterdir()}
-    _assert_one_line_error(
-        run(*RESTORE, "--input", str(folder / "x.png"), "--out", str(folder / "y.png")), "not a readable PNG file"
-    )
+    _assert_one_line_error(run(*RESTORE, "--input", str(folder / "x.png"), "--out", str(folder / "y.png")), "not a readable PNG file")
     _nothing_written(folder, before)
 
 
 def test_eps_named_png_is_refused_as_input_and_as_mask(folder):
     (folder / "x.png").write_bytes(EPS)
     before = {p.name for p in folder.iterdir()}
-    _assert_one_line_error(
-        run(*RESTORE, "--input", str(folder / "x.png"), "--out", str(folder / "y.png")), "not a readable PNG file"
-    )
+    _assert_one_line_error(run(*RESTORE, "--input", str(folder / "x.png"), "--out", str(folder / "y.png")), "not a readable PNG file")
     result = run("restore", "--task", "inpaint", "--method", "tv", "--input", str(folder / "ok.npy"), "--mask",
                  str(folder / "x.png"), "--out", str(folder / "y.png"))  # fmt: skip
     _assert_one_line_error(result, "not a readable PNG file")
@@ -111,9 +107,7 @@ def test_an_image_that_declares_too_many_pixels_is_refused_before_decoding(folde
         _assert_one_line_error(result, "at most 4,194,304")
     np.lib.format.open_memmap(folder / "big.npy", mode="w+", dtype=np.float32, shape=(4096, 4097)).flush()
     before.add("big.npy")
-    _assert_one_line_error(
-        run(*RESTORE, "--input", str(folder / "big.npy"), "--out", str(folder / "y.png")), "declares shape"
-    )
+    _assert_one_line_error(run(*RESTORE, "--input", str(folder / "big.npy"), "--out", str(folder / "y.png")), "declares shape")
     _nothing_written(folder, before)
 
 
@@ -176,9 +170,7 @@ def test_outputs_that_are_not_plain_files_are_refused(folder):
     before = {p.name for p in folder.iterdir()}
     for name, message in [("fifo.npy", "not a plain file"), ("link.npy", "symbolic link"), ("sub.npy", "is a folder")]:
         _assert_one_line_error(run(*RESTORE, "--input", str(folder / "ok.npy"), "--out", str(folder / name)), message)
-        _assert_one_line_error(
-            run("train-gan", "--steps", "1", "--out", str(folder / name)), message
-        )  # before training
+        _assert_one_line_error(run("train-gan", "--steps", "1", "--out", str(folder / name)), message)  # before training
     _assert_one_line_error(run("train-gan", "--steps", "1", "--out", ""), "the output path is empty")
     assert (folder / "fifo.npy").is_fifo() and (folder / "link.npy").is_symlink() and (folder / "sub.npy").is_dir()
     _nothing_written(folder, before)
@@ -328,12 +320,7 @@ def test_a_day_old_temporary_file_of_the_same_output_is_removed(folder):
 def test_nan_weights_in_a_score_model_are_named_at_loading(tmp_path):
     """Not "lower the step size": the checkpoint is what is broken."""
     path = tmp_path / "s.pt"
-    assert (
-        run(
-            "train-score", "--steps", "2", "--classifier-steps", "0", "--quiet", "--device", "cpu", "--out", str(path)
-        ).returncode
-        == 0
-    )
+    assert run("train-score", "--steps", "2", "--classifier-steps", "0", "--quiet", "--device", "cpu", "--out", str(path)).returncode == 0
     payload = load_checkpoint(path, "score")
     state = {name: {k: torch.full_like(v, float("nan")) if v.is_floating_point() else v for k, v in part.items()}
              for name, part in payload["state"].items()}  # fmt: skip

@@ -11,9 +11,7 @@ from test_cli import _assert_one_line_error, run, run_program
 @pytest.fixture(scope="module")
 def gan28(tmp_path_factory):
     path = tmp_path_factory.mktemp("cli-gan28") / "gan28.pt"
-    result = run_program(
-        "train-gan", "--dataset", "mnist28", "--out", str(path), "--steps", "3", "--device", "cpu", "--quiet"
-    )
+    result = run_program("train-gan", "--dataset", "mnist28", "--out", str(path), "--steps", "3", "--device", "cpu", "--quiet")
     assert result.returncode == 0, result.stderr
     return path
 
@@ -60,9 +58,7 @@ def test_8x8_digits_given_to_a_28x28_model_are_one_line_error(ae28, tmp_path):
     small = tmp_path / "small.npy"
     np.save(small, np.zeros((3, 1, 8, 8), np.float32))
     result = run("reconstruct", "--checkpoint", str(ae28), "--input", str(small), "--out", str(tmp_path / "o.npy"))
-    _assert_one_line_error(
-        result, "must have shape (N, 1, 28, 28) with N >= 1, got (3, 1, 8, 8): the model reads 28×28 images"
-    )
+    _assert_one_line_error(result, "must have shape (N, 1, 28, 28) with N >= 1, got (3, 1, 8, 8): the model reads 28×28 images")
     assert not (tmp_path / "o.npy").exists()
 
 
@@ -72,9 +68,7 @@ def test_28x28_digits_given_to_an_8x8_model_are_one_line_error(tmp_path):
     big = tmp_path / "big.npy"
     np.save(big, np.zeros((2, 1, 28, 28), np.float32))
     result = run("reconstruct", "--checkpoint", str(path), "--input", str(big), "--out", str(tmp_path / "o.npy"))
-    _assert_one_line_error(
-        result, "must have shape (N, 1, 8, 8) with N >= 1, got (2, 1, 28, 28): the model reads 8×8 images"
-    )
+    _assert_one_line_error(result, "must have shape (N, 1, 8, 8) with N >= 1, got (2, 1, 28, 28): the model reads 8×8 images")
     assert not (tmp_path / "o.npy").exists()
 
 

@@ -70,9 +70,7 @@ def test_denoise_default_method_is_the_learned_prior(camera, tmp_path, monkeypat
     np.save(noisy, problem.observed.numpy())  # values outside [0, 1] are allowed in a noisy .npy
     assert problem.observed.min() < 0
     out = tmp_path / "out.npy"
-    result = run(
-        "restore", "--task", "denoise", "--noise-std", "0.1", "--input", str(noisy), "--out", str(out), "--quiet"
-    )
+    result = run("restore", "--task", "denoise", "--noise-std", "0.1", "--input", str(noisy), "--out", str(out), "--quiet")
     assert result.returncode == 0, result.stderr
     assert used == [1] and "by prior" in result.stdout
     assert image_psnr(torch.from_numpy(np.load(out)), camera) > image_psnr(problem.observed, camera) + 4
@@ -161,10 +159,7 @@ BAD = [
     (["--task", "inpaint", "--mask", "{d}/small_mask.npy", "--input", "{d}/ok.npy"], "differs from the input"),
     (["--task", "inpaint", "--mask", "{d}/empty_mask.npy", "--input", "{d}/ok.npy"], "observes no pixel"),
     (["--task", "inpaint", "--mask", "{d}/none.npy", "--input", "{d}/ok.npy"], "no mask file"),
-    (
-        ["--task", "denoise", "--mask", "{d}/small_mask.npy", "--noise-std", "0.1", "--input", "{d}/ok.npy"],
-        "--mask applies",
-    ),
+    (["--task", "denoise", "--mask", "{d}/small_mask.npy", "--noise-std", "0.1", "--input", "{d}/ok.npy"], "--mask applies"),
     (["--task", "sharpen", "--input", "{d}/ok.npy"], "invalid choice"),
     (["--task", "denoise", "--noise-std", "0.1", "--method", "bm3d", "--input", "{d}/ok.npy"], "invalid choice"),
     (["--task", "super-resolution", "--noise-std", "0.01", "--input", "{d}/ok.npy"], "--factor is required"),
@@ -196,13 +191,8 @@ def test_bad_input_is_one_line_with_status_2_and_writes_nothing(files, args, mes
 
 
 def test_bad_output_paths(files):
-    for out, message in [
-        (files / "missing" / "out.png", "does not exist"),
-        (files / "out.tif", "must be a .png or .npy"),
-    ]:
-        result = run(
-            "restore", "--task", "denoise", "--noise-std", "0.1", "--input", str(files / "ok.npy"), "--out", str(out)
-        )
+    for out, message in [(files / "missing" / "out.png", "does not exist"), (files / "out.tif", "must be a .png or .npy")]:
+        result = run("restore", "--task", "denoise", "--noise-std", "0.1", "--input", str(files / "ok.npy"), "--out", str(out))
         _assert_one_line_error(result, message)
         assert not out.exists()
 

@@ -11,26 +11,9 @@ from test_cli import _assert_one_line_error, run, run_program
 @pytest.fixture(scope="module")
 def score_checkpoint(tmp_path_factory):
     path = tmp_path_factory.mktemp("cli-score") / "score.pt"
-    result = run_program(
-        "train-score",
-        "--out",
-        str(path),
-        "--steps",
-        "20",
-        "--classifier-steps",
-        "30",
-        "--seed",
-        "1",
-        "--device",
-        "cpu",
-        "--quiet",
-    )
+    result = run_program("train-score", "--out", str(path), "--steps", "20", "--classifier-steps", "30", "--seed", "1", "--device", "cpu", "--quiet")
     assert result.returncode == 0, result.stderr
-    assert (
-        "wrote" in result.stdout
-        and "a score model and its noise-conditional classifier, 20 steps" in result.stdout
-        and "ms/step" in result.stdout
-    )
+    assert "wrote" in result.stdout and "a score model and its noise-conditional classifier, 20 steps" in result.stdout and "ms/step" in result.stdout
     return path
 
 
@@ -50,16 +33,10 @@ def test_train_score_then_sample(score_checkpoint, tmp_path):
     assert images.shape == (5, 1, 8, 8) and images.dtype == np.float32
     assert images.min() >= 0 and images.max() <= 1
     again = tmp_path / "again.npy"
-    assert (
-        run("sample", "--checkpoint", str(score_checkpoint), "--n", "5", "--out", str(again), "--seed", "3").returncode
-        == 0
-    )
+    assert run("sample", "--checkpoint", str(score_checkpoint), "--n", "5", "--out", str(again), "--seed", "3").returncode == 0
     np.testing.assert_array_equal(images, np.load(again))
     other = tmp_path / "other.npy"
-    assert (
-        run("sample", "--checkpoint", str(score_checkpoint), "--n", "5", "--out", str(other), "--seed", "4").returncode
-        == 0
-    )
+    assert run("sample", "--checkpoint", str(score_checkpoint), "--n", "5", "--out", str(other), "--seed", "4").returncode == 0
     assert not np.array_equal(images, np.load(other))
 
 
@@ -104,17 +81,7 @@ def test_sample_from_a_score_checkpoint_into_a_missing_folder(score_checkpoint, 
 def test_sample_on_an_unavailable_device(score_checkpoint, tmp_path):
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
-    result = run(
-        "sample",
-        "--checkpoint",
-        str(score_checkpoint),
-        "--n",
-        "3",
-        "--out",
-        str(tmp_path / "x.npy"),
-        "--device",
-        "cuda",
-    )
+    result = run("sample", "--checkpoint", str(score_checkpoint), "--n", "3", "--out", str(tmp_path / "x.npy"), "--device", "cuda")
     _assert_one_line_error(result, "not available")
 
 
@@ -143,19 +110,7 @@ def test_sample_a_class_with_each_sampler(score_checkpoint, tmp_path, sampler, s
 
 def test_ddim_needs_no_label(score_checkpoint, tmp_path):
     out = tmp_path / "d.npy"
-    result = run(
-        "sample",
-        "--checkpoint",
-        str(score_checkpoint),
-        "--n",
-        "3",
-        "--out",
-        str(out),
-        "--sampler",
-        "ddim",
-        "--num-steps",
-        "5",
-    )
+    result = run("sample", "--checkpoint", str(score_checkpoint), "--n", "3", "--out", str(out), "--sampler", "ddim", "--num-steps", "5")
     assert result.returncode == 0 and np.load(out).shape == (3, 1, 8, 8), result.stderr
 
 
@@ -179,12 +134,7 @@ def test_bad_guidance_options(score_checkpoint, tmp_path, args, pattern):
 
 def test_a_class_from_a_checkpoint_without_a_classifier_is_refused(tmp_path):
     path = tmp_path / "plain.pt"
-    assert (
-        run(
-            "train-score", "--steps", "2", "--classifier-steps", "0", "--quiet", "--device", "cpu", "--out", str(path)
-        ).returncode
-        == 0
-    )
+    assert run("train-score", "--steps", "2", "--classifier-steps", "0", "--quiet", "--device", "cpu", "--out", str(path)).returncode == 0
     result = run("sample", "--checkpoint", str(path), "--n", "3", "--out", str(tmp_path / "x.npy"), "--label", "4")
     _assert_one_line_error(result, "without a classifier, so it cannot be sampled by class")
     assert not (tmp_path / "x.npy").exists()

@@ -103,3 +103,5 @@ def test_set_seed_range(seed):
 def test_set_seed_type(seed):
     with pytest.raises(TypeError, match="integer seed"):
         set_seed(seed)
+
+

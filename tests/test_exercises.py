@@ -475,10 +475,7 @@ CASES = {
             (lambda d, x: _r1(d, x, reduce="sum"), "instead of adding"),
             (lambda d, x: _r1(d, x, square=False), "square the norm"),
             (lambda d, x: _r1(d, x) + sum(p.pow(2).sum() for p in d.parameters()), "differentiate"),
-            (
-                lambda d, x: _r1(d, x).detach() + 0 * sum(p.sum() for p in d.parameters()),
-                "its gradient for the weights",
-            ),
+            (lambda d, x: _r1(d, x).detach() + 0 * sum(p.sum() for p in d.parameters()), "its gradient for the weights"),
         ],
         [(None, "function was expected"), (lambda d, x: None, "scalar tensor"), (lambda d: None, "raised TypeError")],
     ),
@@ -565,10 +562,7 @@ CASES = {
         [
             (lambda x, score, sigma, below: x + (sigma**2 - below**2) * score, "ancestral step"),
             (lambda x, score, sigma, below: x + sigma**2 * score, "jumped"),
-            (
-                lambda x, score, sigma, below: x + sigma**2 * score + (sigma / below) * (-(sigma**2) * score),
-                "upside down",
-            ),
+            (lambda x, score, sigma, below: x + sigma**2 * score + (sigma / below) * (-(sigma**2) * score), "upside down"),
             (lambda x, score, sigma, below: x + sigma * score, "lower level's size"),
             (lambda x, score, sigma, below: x[:1], "same shape"),
         ],
@@ -651,13 +645,9 @@ CASES = {
     ),
     "check_left_half_mask": (
         [_mask_left, lambda x: np.where(np.arange(64) % 8 < 4, np.nan, x)],
-        [
-            (_mask_top, "top four rows"),
-            (_mask_in_place, "changed its input"),
-            (lambda x: x.copy(), "no pixel"),
-            (lambda x: np.where(np.arange(64) % 8 < 3, np.nan, x), "not the left four"),
-            (lambda x: np.where(np.arange(64) % 8 < 4, np.nan, 0 * x), "visible pixels"),
-        ],
+        [(_mask_top, "top four rows"), (_mask_in_place, "changed its input"), (lambda x: x.copy(), "no pixel"),
+         (lambda x: np.where(np.arange(64) % 8 < 3, np.nan, x), "not the left four"),
+         (lambda x: np.where(np.arange(64) % 8 < 4, np.nan, 0 * x), "visible pixels")],
         [(None, "function"), (lambda x: None, "None"), (lambda x: x[:2], "values like the input")],
     ),
     "check_task_kinds": (
@@ -696,12 +686,8 @@ CASES = {
             ((_psnr_mae_pair()[0], _psnr_mae_pair()[0] * 0.9), "not the higher MAE|not higher than"),
             ((_psnr_mae_pair()[0], load_digits("test")[0][0]), "infinite"),
         ],
-        [
-            (None, "pair"),
-            ((torch.zeros(64),), "pair"),
-            ((torch.zeros(10), torch.zeros(64)), "10 pixels"),
-            ((_psnr_mae_pair()[0] + 1, _psnr_mae_pair()[1]), "outside \\[0, 1\\]"),
-        ],
+        [(None, "pair"), ((torch.zeros(64),), "pair"), ((torch.zeros(10), torch.zeros(64)), "10 pixels"),
+         ((_psnr_mae_pair()[0] + 1, _psnr_mae_pair()[1]), "outside \\[0, 1\\]")],
     ),
     # gradient ascent
     "check_ascent_step": (
@@ -770,12 +756,8 @@ CASES = {
             ([0.5 < p for p in ex.SCHEDULE_POWERS], "p = 1.5 is misjudged: check the sum of the steps"),
             ([0.5 < p < 1 for p in ex.SCHEDULE_POWERS], "p = 1 is misjudged: check both"),
         ],
-        [
-            (None, "True/False"),
-            ([True], "True/False"),
-            ([1] * len(ex.SCHEDULE_POWERS), "True/False"),
-            ("yes", "True/False"),
-        ],
+        [(None, "True/False"), ([True], "True/False"), ([1] * len(ex.SCHEDULE_POWERS), "True/False"),
+         ("yes", "True/False")],
     ),
     "check_stalling_tent": (
         [_tent, lambda x: (torch.relu(x) - torch.relu(-x)).sum() - 2 * torch.relu(x - 1).sum()],
@@ -882,28 +864,20 @@ CASES = {
     # restoring photographs
     "check_downsample_adjoint": (
         [_good_adjoint, lambda y: _good_adjoint(y).numpy()],
-        [
-            (lambda y: _good_adjoint(y) * 4, "4 times"),
-            (lambda y: -_good_adjoint(y), "sign"),
-            (lambda y: _good_adjoint(y.T).T.flip(0), "transpose it"),
-        ],
+        [(lambda y: _good_adjoint(y) * 4, "4 times"), (lambda y: -_good_adjoint(y), "sign"),
+         (lambda y: _good_adjoint(y.T).T.flip(0), "transpose it")],
         [(None, "function was expected"), (lambda y: y, "must return shape"), (lambda y: 1 / 0, "ZeroDivisionError")],
     ),
     "check_tv_gradient": (
         [_good_tv_gradient, lambda x, eps: _good_tv_gradient(x, eps).numpy()],
-        [
-            (lambda x, eps: -_good_tv_gradient(x, eps), "sign"),
-            (_interior_only, "last row"),
-            (lambda x, eps: _good_tv_gradient(x, 2 * eps), "finite difference"),
-        ],
+        [(lambda x, eps: -_good_tv_gradient(x, eps), "sign"), (_interior_only, "last row"),
+         (lambda x, eps: _good_tv_gradient(x, 2 * eps), "finite difference")],
         [(lambda x, eps: None, "None"), (lambda x, eps: x[:-1], "shape of x")],
     ),
     "check_shrinkage_sure": (
         [_good_sure, lambda y, a, s: float(_good_sure(y, a, s))],
-        [
-            (lambda y, a, s: _good_sure(y, a, s) - 2 * s**2 * a * y.numel(), "divergence term is missing"),
-            (lambda y, a, s: _good_sure(y, a, s) + 1, "work out the divergence"),
-        ],
+        [(lambda y, a, s: _good_sure(y, a, s) - 2 * s**2 * a * y.numel(), "divergence term is missing"),
+         (lambda y, a, s: _good_sure(y, a, s) + 1, "work out the divergence")],
         [(lambda y, a, s: None, "None"), (lambda y, a, s: y, "one number")],
     ),
     # gradient ascent in image space
@@ -926,12 +900,7 @@ CASES = {
     ),
     "check_regularization_weight": (
         [0.5, 1.0, torch.tensor(0.8), np.float64(1.4)],
-        [
-            (0.3, "more than real digits"),
-            (0.0, "more than real digits"),
-            (2.0, "logistic regression"),
-            (10, "even the"),
-        ],
+        [(0.3, "more than real digits"), (0.0, "more than real digits"), (2.0, "logistic regression"), (10, "even the")],
         [(None, "None"), (-1.0, ">= 0"), ([0.5, 1.0], "one penalty weight"), (float("nan"), "NaN")],
     ),
     # the source's code examples, corrected
@@ -942,22 +911,14 @@ CASES = {
             _numpy_value,
         ],
         [
-            (
-                lambda r, f: torch.log(torch.sigmoid(r)).mean() + torch.log(1 - torch.sigmoid(f)).mean(),
-                "NaN or infinite",
-            ),
+            (lambda r, f: torch.log(torch.sigmoid(r)).mean() + torch.log(1 - torch.sigmoid(f)).mean(), "NaN or infinite"),
             (lambda r, f: torch.log(r).mean() + torch.log(1 - f).mean(), "NaN or infinite"),
             (lambda r, f: -(F.logsigmoid(r).mean() + F.logsigmoid(-f).mean()), "minus V"),
             (lambda r, f: F.logsigmoid(-r).mean() + F.logsigmoid(f).mean(), "swapped"),
             (lambda r, f: F.logsigmoid(r).sum() + F.logsigmoid(-f).sum(), "summing"),
             (lambda r, f: torch.cat([F.logsigmoid(r), F.logsigmoid(-f)]).mean(), "then add"),
-            (
-                lambda r, f: (
-                    torch.log(torch.sigmoid(r).clamp(1e-7, 1 - 1e-7)).mean()
-                    + torch.log((1 - torch.sigmoid(f)).clamp(1e-7, 1)).mean()
-                ),
-                "extreme ones",
-            ),
+            (lambda r, f: torch.log(torch.sigmoid(r).clamp(1e-7, 1 - 1e-7)).mean()
+             + torch.log((1 - torch.sigmoid(f)).clamp(1e-7, 1)).mean(), "extreme ones"),
             (lambda r, f: r.mean() - f.mean(), "by hand"),
         ],
         [
@@ -981,10 +942,7 @@ CASES = {
             (lambda model, x: (model(x) - x).pow(2).sum(), "do not sum"),
             (lambda model, x: (model(x) - x).pow(2).flatten(1).sum(1).mean(), "do not sum"),
             (lambda model, x: (model(x) - x.mean()).pow(2).mean(), "compared with"),
-            (
-                lambda model, x: (model.decoder(model.encoder(x)) - model.encoder(x)).pow(2).mean(),
-                "raised RuntimeError",
-            ),
+            (lambda model, x: (model.decoder(model.encoder(x)) - model.encoder(x)).pow(2).mean(), "raised RuntimeError"),
         ],
         [
             (None, "function was expected"),
@@ -1013,11 +971,7 @@ CASES = {
     ),
     # ascent at scale
     "check_gradient_average": (
-        [
-            _weighted_average,
-            lambda g, s: (_weighted_average(g, s)).numpy(),
-            lambda g, s: _weighted_average(g, s).tolist(),
-        ],
+        [_weighted_average, lambda g, s: (_weighted_average(g, s)).numpy(), lambda g, s: _weighted_average(g, s).tolist()],
         [
             (lambda g, s: sum(g) / len(g), "plain average"),
             (lambda g, s: sum(g), "all-reduced sum"),
@@ -1094,33 +1048,18 @@ ANSWER_LEAKS = {
     "check_ssim_by_hand": ["avg_pool2d", "structural_similarity(", "uniform_filter", "n / (n - 1)", "49 / 48"],
     "check_langevin_step": ["sqrt(2", "√(2", "2 * eta", "2η", "2·η", "2 eta", "+ eta * score"],
     "check_stationary_temperature": [
-        *(_number(c**2 / (2 * eta)) for eta, c in ex.TEMPERATURE_CASES),
-        "c**2 / (2",
-        "c² / (2",
-        "c²/(2",
-        "c^2/(2",
-        "/ (2η)",
+        *(_number(c**2 / (2 * eta)) for eta, c in ex.TEMPERATURE_CASES), "c**2 / (2", "c² / (2", "c²/(2", "c^2/(2", "/ (2η)",
     ],
     "check_tweedie_gaussian": [
-        *(_number(_good_tweedie(*case)) for case in ex.TWEEDIE_CASES),
-        "v * x",
-        "v·x",
-        "v x +",
-        "σ²μ",
-        "σ² μ",
-        "sigma**2 * mu",
-        "(v + sigma",
-        "(v + σ²)",
+        *(_number(_good_tweedie(*case)) for case in ex.TWEEDIE_CASES), "v * x", "v·x", "v x +", "σ²μ", "σ² μ",
+        "sigma**2 * mu", "(v + sigma", "(v + σ²)",
     ],
     "check_guided_score": ["(1 - p", "1 − p", "1 - p", "2 * GUIDE_MEAN", "-(x - 2)", "−(x − 2)", "(x - GUIDE_MEAN)"],
     "check_ddim_step": ["below / sigma", "(x - x0)", "sigma * (sigma - below)", "σ(σ − σ", "σ_below/σ", "σᵢ₊₁/σᵢ"],
     "check_noise_ladder": ["geomspace", "logspace", "at least 6", "at least the distance", _number(8.0), _number(0.02)],
     "check_transposed_size": [  # the outputs that are not also an input the hint names
-        _number(out)
-        for out in {_good_transposed(*case) for case in ex.TRANSPOSED_CASES}
-        - {v for c in ex.TRANSPOSED_CASES for v in c}
-    ]
-    + ["(n - 1)", "(n − 1)"],
+        _number(out) for out in {_good_transposed(*case) for case in ex.TRANSPOSED_CASES} - {v for c in ex.TRANSPOSED_CASES for v in c}
+    ] + ["(n - 1)", "(n − 1)"],
     "check_conv_parameters": ["c_in * c_out * k * k", "c_in·c_out·k²", "k * k", "k²"],
     "check_nearest_distances": ["cdist", "min(1)", "min(dim=1)", "argmin"],
     "check_spectral_norm": [
@@ -1138,69 +1077,31 @@ ANSWER_LEAKS = {
     "check_best_constant_lr": [_number(_best_grid_lr())],
     "check_momentum_steps": [*(_number(n) for n in _momentum_counts().values())],
     "check_overshoot_rates": [*(_number(v) for v in _overshoot_rates()), "‖g‖²", "gᵀAg", "g @ A", "/ 56", "/56"],
-    "check_schedule_powers": [
-        "1/2 < p",
-        "p > 1/2",
-        "p ≤ 1",
-        "p <= 1",
-        "(1/2, 1]",
-        "(0.5, 1]",
-        "converges when",
-        "diverges when",
-    ],
+    "check_schedule_powers": ["1/2 < p", "p > 1/2", "p ≤ 1", "p <= 1", "(1/2, 1]", "(0.5, 1]", "converges when", "diverges when"],
     "check_stalling_tent": ["relu(x) - relu(-x)", "relu(-x)", "2 * relu", "2 relu", "x - 2"],
     "check_left_half_mask": [":4]", "[:, :, :4]", "= np.nan", "reshape(-1, 8, 8)"],
-    "check_extragradient_factor": [
-        _number(_extragradient_factor()),
-        "η/2",
-        "eta / 2",
-        "lr / 2",
-        "1 − η²",
-        "1 - η²",
-        "(η/2)²",
-    ],
+    "check_extragradient_factor": [_number(_extragradient_factor()), "η/2", "eta / 2", "lr / 2", "1 − η²", "1 - η²", "(η/2)²"],
     "check_ascent_step": ["adds the gradient", "lr times", "+ lr", "+ η", "lr * grad", "θ + η"],
     "check_max_stable_lr": [_number(_max_stable_lr()), "2/λ", "2 / λ", "2/lambda", "1 − ηλ", "1 - ηλ", "ηλ"],
     "check_supergradient_at_kink": [_number(-2), "[-1, 1]", "[−1, 1]", "between -1 and 1", "between −1 and 1"],
     "check_constant_step_band": [_number(0.05), _number(-0.05)],
     "check_simultaneous_radius": [
-        _number(1.01**25),
-        _number(1.01),
-        "square root",
-        "√",
-        "sqrt",
-        "1 + η²",
-        "1 + η^2",
-        "(1 + η",
+        _number(1.01**25), _number(1.01), "square root", "√", "sqrt", "1 + η²", "1 + η^2", "(1 + η",
     ],
     "check_discriminator_step": ["maximize=True", "GradientAscent(", "backward", "backpropagate", ".step()"],
     "check_missing_classes": ["[1, 4, 7]", "1, 4, 7", "1, 4 and 7", "4, 7", "4 and 7"],
     "check_psnr_by_hand": [
-        "log10",
-        "10 log",
-        "10·log",
-        "10 * log",
-        "/ MSE",
-        "/ mse",
-        "L²/",
-        "L² /",
-        "L^2",
+        "log10", "10 log", "10·log", "10 * log", "/ MSE", "/ mse", "L²/", "L² /", "L^2",
         *(_number(float(v)) for x, y in ex.reconstruction._psnr_pairs() for v in _skimage_psnr(x, y)),
     ],
     "check_masked_similarity": ["sum(1) /", "/ mask", "mask.sum", "Σ m", "/ Σ", "divide by the number"],
-    "check_downsample_adjoint": [
-        "/ 4",
-        "0.25",
-        "quarter",
-        "repeat_interleave",
-        "kron",
-        "interpolate",
-        "each pixel of y",
-    ],
+    "check_downsample_adjoint": ["/ 4", "0.25", "quarter", "repeat_interleave", "kron", "interpolate", "each pixel of y"],
     "check_tv_gradient": ["d/n", "d / n", "/ norm", "−div", "-div", "divergence", "x[i+1]"],
     "check_shrinkage_sure": ["a·N", "a * N", "a*N", "2σ²", "2 * sigma", "(1 − a)", "(1 - a)", "‖y − x̂‖²"],
     "check_pixel_ascent_step": ["x + lr", "x + η", "lr times", "adds the gradient", "sum the scores", "scores.sum"],
-    "check_regularization_weight": [re.compile(rf"l2 = {re.escape(f'{v:g}')}(?![\d.])") for v in (0.5, 0.8, 1.0, 1.4)],
+    "check_regularization_weight": [
+        re.compile(rf"l2 = {re.escape(f'{v:g}')}(?![\d.])") for v in (0.5, 0.8, 1.0, 1.4)
+    ],
     "check_d_objective": ["logsigmoid", "log_sigmoid", "softplus", "logaddexp", "log1p"],
     "check_ae_loss": ["mse_loss", "model(x) - x", "(model(x), x)", "model(x) and x", "the image x", "target must be"],
     "check_projected_step": ["clamp", "clip", "min(", "max(", "nearest coordinate"],
@@ -1226,8 +1127,7 @@ def test_everything_public_is_exported():
         name
         for chapter in CHAPTERS
         for name, obj in vars(chapter).items()
-        if not name.startswith("_")
-        and not inspect.ismodule(obj)
+        if not name.startswith("_") and not inspect.ismodule(obj)
         and (name.isupper() or getattr(obj, "__module__", None) == chapter.__name__)
     }
     assert public == set(ex.__all__) - {"ExerciseFeedback"}

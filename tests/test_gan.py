@@ -202,23 +202,14 @@ def test_bad_training_data(data, message):
         train_gan(data, GANConfig(num_steps=1), progress=False)
 
 
-@pytest.mark.parametrize(
-    "kwargs, message", [({"eval_every": -1}, "eval_every"), ({"snapshot_every": 1.5}, "snapshot_every")]
-)
+@pytest.mark.parametrize("kwargs, message", [({"eval_every": -1}, "eval_every"), ({"snapshot_every": 1.5}, "snapshot_every")])
 def test_bad_training_settings(kwargs, message):
     with pytest.raises(ValueError, match=message):
         train_gan(torch.rand(10, 1, 8, 8), GANConfig(num_steps=1), progress=False, **kwargs)
 
 
-@pytest.mark.parametrize(
-    "kwargs, message",
-    [
-        ({"n": 0}, "n must be"),
-        ({"n": 2, "batch_size": 0}, "batch_size"),
-        ({"n": 2, "seed": -1}, "seed"),
-        ({"n": True}, "n must be"),
-    ],
-)
+@pytest.mark.parametrize("kwargs, message", [({"n": 0}, "n must be"), ({"n": 2, "batch_size": 0}, "batch_size"),
+                                             ({"n": 2, "seed": -1}, "seed"), ({"n": True}, "n must be")])
 def test_sample_is_seeded_and_checks_its_arguments(kwargs, message):
     generator = Generator(GANConfig(hidden=8))
     assert torch.equal(sample(generator, 10, seed=4), sample(generator, 10, seed=4))

@@ -6,15 +6,9 @@ import sys
 
 import gaedu
 
-MOVED = {
-    "gaedu.operators": "gaedu.restoration",
-    "gaedu.denoiser": "gaedu.restoration.denoiser",
-    "gaedu.dip": "gaedu.restoration.dip",
-}
+MOVED = {"gaedu.operators": "gaedu.restoration", "gaedu.denoiser": "gaedu.restoration.denoiser", "gaedu.dip": "gaedu.restoration.dip"}
 MODULES = sorted(
-    m.name
-    for m in pkgutil.walk_packages(gaedu.__path__, "gaedu.")
-    if m.name != "gaedu.__main__" and m.name not in MOVED
+    m.name for m in pkgutil.walk_packages(gaedu.__path__, "gaedu.") if m.name != "gaedu.__main__" and m.name not in MOVED
 )
 
 
@@ -39,12 +33,7 @@ def _lint_imports(root, cwd) -> subprocess.CompletedProcess:
     from pathlib import Path
 
     env = {**os.environ, "PYTHONPATH": str(root)}
-    command = [
-        str(Path(sys.executable).parent / "lint-imports"),
-        "--no-cache",
-        "--config",
-        str(Path(cwd) / "pyproject.toml"),
-    ]
+    command = [str(Path(sys.executable).parent / "lint-imports"), "--no-cache", "--config", str(Path(cwd) / "pyproject.toml")]
     return subprocess.run(command, capture_output=True, text=True, cwd=cwd, env=env)
 
 

@@ -89,21 +89,18 @@ def test_nothing_in_the_data_can_close_the_script():
     assert _spec(html)["frames"][0]["name"] == "</script><b>"
 
 
-@pytest.mark.parametrize(
-    ("kwargs", "message"),
-    [
-        ({"figure": {"data": []}}, "plotly.graph_objects.Figure"),
-        ({"figure": _figure(("a",))}, "at least 2 frames"),
-        ({"figure": _figure(("a", "a"))}, "repeated: 'a'"),
-        ({"figure": _figure(("a", ""))}, "every frame needs a name"),
-        ({"label": " "}, "label must be a non-empty string"),
-        ({"alt": None}, "alt must be a non-empty string"),
-        ({"value": 3}, "value must be an integer from 0 to 2"),
-        ({"value": True}, "value must be an integer"),
-        ({"static": b"GIF89a"}, "not a PNG"),
-        ({"static": "figure.png"}, "matplotlib figure or PNG bytes"),
-    ],
-)
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"figure": {"data": []}}, "plotly.graph_objects.Figure"),
+    ({"figure": _figure(("a",))}, "at least 2 frames"),
+    ({"figure": _figure(("a", "a"))}, "repeated: 'a'"),
+    ({"figure": _figure(("a", ""))}, "every frame needs a name"),
+    ({"label": " "}, "label must be a non-empty string"),
+    ({"alt": None}, "alt must be a non-empty string"),
+    ({"value": 3}, "value must be an integer from 0 to 2"),
+    ({"value": True}, "value must be an integer"),
+    ({"static": b"GIF89a"}, "not a PNG"),
+    ({"static": "figure.png"}, "matplotlib figure or PNG bytes"),
+])
 def test_bad_arguments_are_one_line_errors(kwargs, message):
     arguments = {"figure": _figure(), "label": "k", "static": _small_png(), "alt": "x", **kwargs}
     with pytest.raises(ValueError, match=re.escape(message)) as error:
@@ -133,15 +130,10 @@ def test_the_static_image_of_the_learning_rate_figure_is_a_png(lr_figure):
     assert lr_figure.value == 1  # the middle rate is shown first
 
 
-@pytest.mark.parametrize(
-    ("lrs", "message"),
-    [
-        ([0.1], "at least 2 distinct"),
-        ([0.1, 0.1], "at least 2 distinct"),
-        ([0.1, -0.1], "> 0"),
-        ([0.1, float("nan")], "finite number"),
-    ],
-)
+@pytest.mark.parametrize(("lrs", "message"), [
+    ([0.1], "at least 2 distinct"), ([0.1, 0.1], "at least 2 distinct"), ([0.1, -0.1], "> 0"),
+    ([0.1, float("nan")], "finite number"),
+])
 def test_bad_learning_rates_are_refused(lrs, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         learning_rate_slider(QUADRATIC, START, lrs, 5)
@@ -177,26 +169,14 @@ def test_the_training_map_thins_large_grids():
     assert np.shape(figure.spec()["frames"][0]["data"][0]["z"]) == (41, 41)
 
 
-@pytest.mark.parametrize(
-    ("runs", "message"),
-    [
-        ({}, "at least one run"),
-        ({"r": []}, "no snapshots"),
-        (
-            {"r": [(200, np.zeros((3, 3)), np.zeros((2, 2))), (100, np.zeros((3, 3)), np.zeros((2, 2)))]},
-            "steps must increase",
-        ),
-        (
-            {"r": [(0, np.zeros((3, 4)), np.zeros((2, 2))), (1, np.zeros((3, 3)), np.zeros((2, 2)))]},
-            "finite square array",
-        ),
-        (
-            {"r": [(0, np.full((3, 3), np.nan), np.zeros((2, 2))), (1, np.zeros((3, 3)), np.zeros((2, 2)))]},
-            "finite square",
-        ),
-        ({"r": [(0, np.zeros((3, 3)), np.zeros((2, 3))), (1, np.zeros((3, 3)), np.zeros((2, 2)))]}, "shape (m, 2)"),
-    ],
-)
+@pytest.mark.parametrize(("runs", "message"), [
+    ({}, "at least one run"),
+    ({"r": []}, "no snapshots"),
+    ({"r": [(200, np.zeros((3, 3)), np.zeros((2, 2))), (100, np.zeros((3, 3)), np.zeros((2, 2)))]}, "steps must increase"),
+    ({"r": [(0, np.zeros((3, 4)), np.zeros((2, 2))), (1, np.zeros((3, 3)), np.zeros((2, 2)))]}, "finite square array"),
+    ({"r": [(0, np.full((3, 3), np.nan), np.zeros((2, 2))), (1, np.zeros((3, 3)), np.zeros((2, 2)))]}, "finite square"),
+    ({"r": [(0, np.zeros((3, 3)), np.zeros((2, 3))), (1, np.zeros((3, 3)), np.zeros((2, 2)))]}, "shape (m, 2)"),
+])
 def test_bad_training_snapshots_are_refused(runs, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         training_map_slider(runs, np.zeros((3, 2)))
@@ -212,18 +192,12 @@ def test_the_method_slider_shows_each_image_as_its_png():
         source = frame["data"][0]["source"]
         decoded = np.asarray(Image.open(io.BytesIO(base64.b64decode(source.split(",", 1)[1]))))
         np.testing.assert_array_equal(decoded, np.round(image * 255).astype(np.uint8))
-    assert [f["layout"]["annotations"][0]["text"] for f in frames] == [
-        "denoise<br>m0",
-        "denoise<br>m1",
-        "denoise<br>m2",
-    ]
+    assert [f["layout"]["annotations"][0]["text"] for f in frames] == ["denoise<br>m0", "denoise<br>m1", "denoise<br>m2"]
 
 
 def test_the_method_slider_names_its_setting_and_takes_a_description():
     images = [("w = 0", np.zeros((4, 4))), ("w = 2", np.ones((4, 4)))]
-    figure = method_slider(
-        {"digits": images}, ["w = 0", "w = 2"], label="guidance scale w", alt="Digits at two scales."
-    )
+    figure = method_slider({"digits": images}, ["w = 0", "w = 2"], label="guidance scale w", alt="Digits at two scales.")
     assert figure.label == "guidance scale w" and figure.alt == "Digits at two scales."
     assert 'aria-label="Digits at two scales."' in figure.to_html() and ">guidance scale w</label>" in figure.to_html()
     default = method_slider({"digits": images}, ["w = 0", "w = 2"])
@@ -232,15 +206,12 @@ def test_the_method_slider_names_its_setting_and_takes_a_description():
         method_slider({"digits": images}, ["w = 0", "w = 2"], label=" ")
 
 
-@pytest.mark.parametrize(
-    ("panels", "positions", "message"),
-    [
-        ({}, ["a", "b"], "at least one panel"),
-        ({"p": [("a", np.zeros((2, 2)))]}, ["a", "b"], "1 images for 2 positions"),
-        ({"p": [("a", np.zeros((2, 2))), ("b", np.zeros((3, 2)))]}, ["a", "b"], "different shapes"),
-        ({"p": [("a", np.zeros((2, 2))), ("b", np.full((2, 2), np.inf))]}, ["a", "b"], "NaN or infinity"),
-    ],
-)
+@pytest.mark.parametrize(("panels", "positions", "message"), [
+    ({}, ["a", "b"], "at least one panel"),
+    ({"p": [("a", np.zeros((2, 2)))]}, ["a", "b"], "1 images for 2 positions"),
+    ({"p": [("a", np.zeros((2, 2))), ("b", np.zeros((3, 2)))]}, ["a", "b"], "different shapes"),
+    ({"p": [("a", np.zeros((2, 2))), ("b", np.full((2, 2), np.inf))]}, ["a", "b"], "NaN or infinity"),
+])
 def test_bad_method_panels_are_refused(panels, positions, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         method_slider(panels, positions)

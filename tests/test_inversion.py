@@ -33,11 +33,7 @@ def test_masked_similarity_matches_numpy():
 
 @pytest.mark.parametrize(
     "mask, message",
-    [
-        (torch.full((1, 1, 8, 8), 0.5), "only 0"),
-        (torch.ones(3, 1, 8, 8), "broadcast"),
-        (torch.ones(1, 1, 4, 4), "broadcast"),
-    ],
+    [(torch.full((1, 1, 8, 8), 0.5), "only 0"), (torch.ones(3, 1, 8, 8), "broadcast"), (torch.ones(1, 1, 4, 4), "broadcast")],
 )
 def test_masked_similarity_refuses_bad_masks(mask, message):
     with pytest.raises(ValueError, match=message):

@@ -150,9 +150,7 @@ def test_psnr_matches_scikit_image():
     np.testing.assert_allclose(psnr(x, y, data_range=2.0).numpy(), expected, rtol=1e-5)
 
 
-@pytest.mark.parametrize(
-    "shape, win_size, data_range", [((6, 1, 8, 8), 7, 1.0), ((3, 1, 16, 20), 5, 2.0), ((2, 1, 9, 9), 3, 1.0)]
-)
+@pytest.mark.parametrize("shape, win_size, data_range", [((6, 1, 8, 8), 7, 1.0), ((3, 1, 16, 20), 5, 2.0), ((2, 1, 9, 9), 3, 1.0)])
 def test_ssim_matches_scikit_image(shape, win_size, data_range):
     from skimage.metrics import structural_similarity
 
@@ -169,9 +167,7 @@ def test_psnr_and_ssim_on_known_cases():
     assert torch.isinf(psnr(x, x)).all()
     assert torch.allclose(ssim(x, x), torch.ones(4))
     np.testing.assert_allclose(psnr(x + 0.1, x).numpy(), 20.0, rtol=1e-6)  # MSE 0.01: 10 log10(1 / 0.01)
-    np.testing.assert_allclose(
-        psnr(x + 0.05, x).numpy(), 20.0 + 20 * np.log10(2), rtol=1e-6
-    )  # half the error: +6.02 dB
+    np.testing.assert_allclose(psnr(x + 0.05, x).numpy(), 20.0 + 20 * np.log10(2), rtol=1e-6)  # half the error: +6.02 dB
     assert (ssim(x, x + 0.1) < 1).all()
 
 

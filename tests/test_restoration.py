@@ -249,9 +249,7 @@ def test_the_smoothed_tv_gradient_is_autograds(camera):
 def test_tv_map_reaches_the_optimum_of_scikit_images_chambolle(camera):
     problem = degrade(camera, "denoise")
     weight = 0.08
-    reference = torch.from_numpy(
-        denoise_tv_chambolle(problem.observed.numpy(), weight=weight, eps=1e-9, max_num_iter=5000)
-    )
+    reference = torch.from_numpy(denoise_tv_chambolle(problem.observed.numpy(), weight=weight, eps=1e-9, max_num_iter=5000))
     ours = tv_map(problem, weight, eps=3e-4, num_steps=5000, tol=1e-10)
     j_ref, j_ours = tv_objective(problem, reference, weight), tv_objective(problem, ours.image, weight)
     assert abs(j_ours - j_ref) <= 1e-3 * abs(j_ref)
@@ -263,9 +261,7 @@ def test_tv_map_reaches_the_optimum_of_scikit_images_chambolle(camera):
 def test_subgradient_ascent_approaches_the_same_optimum(camera):
     problem = degrade(camera[:64, :64], "denoise")
     weight = 0.08
-    reference = torch.from_numpy(
-        denoise_tv_chambolle(problem.observed.numpy(), weight=weight, eps=1e-9, max_num_iter=5000)
-    )
+    reference = torch.from_numpy(denoise_tv_chambolle(problem.observed.numpy(), weight=weight, eps=1e-9, max_num_iter=5000))
     j_ref = tv_objective(problem, reference, weight)
     result = tv_subgradient_ascent(problem, weight, num_steps=400, step0=0.05)
     assert result.values[0] < result.values[-1] <= j_ref + 1e-9
@@ -331,12 +327,8 @@ def test_tv_methods_refuse_bad_arguments(camera):
 def test_psnr_and_ssim_agree_with_scikit_image_on_a_photograph(camera):
     noisy = degrade(camera, "denoise").observed.clamp(0, 1)
     x, y = camera[None, None], noisy[None, None]
-    assert psnr(x, y).item() == pytest.approx(
-        peak_signal_noise_ratio(camera.numpy(), noisy.numpy(), data_range=1), abs=1e-9
-    )
-    assert ssim(x, y).item() == pytest.approx(
-        structural_similarity(camera.numpy(), noisy.numpy(), data_range=1), abs=1e-9
-    )
+    assert psnr(x, y).item() == pytest.approx(peak_signal_noise_ratio(camera.numpy(), noisy.numpy(), data_range=1), abs=1e-9)
+    assert ssim(x, y).item() == pytest.approx(structural_similarity(camera.numpy(), noisy.numpy(), data_range=1), abs=1e-9)
 
 
 def test_every_baseline_runs_and_respects_its_task(camera):
@@ -442,7 +434,7 @@ def test_dip_fits_and_the_discrepancy_rule_stops_it(camera):
     problem = degrade(clean, "denoise", noise_std=0.1)
     result = deep_image_prior(problem, num_steps=400, lr=0.02, channels=8, clean=clean, device="cpu", record_every=5)
     assert result.info["stopped"] is not None and result.info["steps_taken"] == result.info["stopped"] < 400
-    assert result.values[-1] >= -(0.1**2) - 1e-9 and result.values[0] < result.values[-1]
+    assert result.values[-1] >= -0.1**2 - 1e-9 and result.values[0] < result.values[-1]
     assert len(result.psnrs) == len(result.values)
     assert image_psnr(result.image, clean) > image_psnr(problem.observed, clean)
     again = deep_image_prior(problem, num_steps=20, channels=8, device="cpu", stop="none")
@@ -454,12 +446,7 @@ def test_dip_refuses_bad_input(camera):
     with pytest.raises(ValueError, match="multiples of 16"):
         deep_image_prior(problem, num_steps=1)
     good = degrade(camera[:32, :32], "denoise")
-    for kwargs, match in [
-        ({"lr": 0}, "lr"),
-        ({"stop": "oracle"}, "stop"),
-        ({"average": 1.0}, "average"),
-        ({"seed": -2}, "seed"),
-    ]:
+    for kwargs, match in [({"lr": 0}, "lr"), ({"stop": "oracle"}, "stop"), ({"average": 1.0}, "average"), ({"seed": -2}, "seed")]:
         with pytest.raises(ValueError, match=match):
             deep_image_prior(good, num_steps=1, **kwargs)
 
@@ -547,9 +534,7 @@ def test_a_wrong_adjoint_or_a_foreign_operator_is_refused():
 
     y = torch.rand(8, 8, dtype=torch.float64)
     with pytest.raises(ValueError, match="adjoint is not the adjoint of forward"):
-        Problem(
-            "super-resolution", y, Linear(_half, lambda v: v.repeat_interleave(2, -2).repeat_interleave(2, -1)), 0.01
-        )
+        Problem("super-resolution", y, Linear(_half, lambda v: v.repeat_interleave(2, -2).repeat_interleave(2, -1)), 0.01)
     with pytest.raises(ValueError, match="maps an image of shape"):
         Problem("super-resolution", y, Linear(lambda x: x, _half_adjoint), 0.01)
     with pytest.raises(ValueError, match="wrap two functions in Linear"):
@@ -590,9 +575,7 @@ def test_the_library_deconvolutions_get_the_blurs_mirrored_boundary(camera):
 
     problem = degrade(camera, "deblur")
     kernel = problem.operator.kernel.numpy()
-    unpadded = richardson_lucy(
-        problem.observed.numpy().clip(0, 1), kernel, num_iter=classical.RL_ITERATIONS, clip=False
-    )
+    unpadded = richardson_lucy(problem.observed.numpy().clip(0, 1), kernel, num_iter=classical.RL_ITERATIONS, clip=False)
     padded = baseline(problem, "richardson-lucy").image
     assert padded.shape == camera.shape
     assert image_psnr(padded, camera) > image_psnr(torch.from_numpy(unpadded), camera) + 1  # zeros beyond the edge cost

@@ -197,9 +197,7 @@ def test_noise_levels():
     torch.testing.assert_close(levels, torch.tensor([10.0, 10 / 10**0.5, 1.0, 0.1 * 10**0.5, 0.1], dtype=torch.float64))
     karras = noise_levels(10.0, 0.1, 5, rho=7.0)
     assert karras[0] == pytest.approx(10.0) and karras[-1] == pytest.approx(0.1) and (karras.diff() < 0).all()
-    assert (
-        levels[2] < karras[2] < noise_levels(10.0, 0.1, 5, rho=1.0)[2] == pytest.approx(5.05)
-    )  # between geometric and even
+    assert levels[2] < karras[2] < noise_levels(10.0, 0.1, 5, rho=1.0)[2] == pytest.approx(5.05)  # between geometric and even
 
 
 def test_posterior_score_adds_the_likelihood_gradient():
@@ -230,9 +228,7 @@ def test_dsm_loss_against_its_closed_form_for_a_gaussian():
         assert exact == pytest.approx(v / (v + s**2), rel=0.01)
         assert zero == pytest.approx(1.0, rel=0.01)
         assert unblurred == pytest.approx(v / (v + s**2) + s**6 / (v**2 * (v + s**2)), rel=0.01)
-    weighted = dsm_loss(
-        lambda x, sig: torch.zeros_like(x), x0, sigma, noise, torch.full((n,), 2.0, dtype=torch.float64)
-    )
+    weighted = dsm_loss(lambda x, sig: torch.zeros_like(x), x0, sigma, noise, torch.full((n,), 2.0, dtype=torch.float64))
     assert weighted.item() == pytest.approx(2 * zero)
 
 
@@ -247,18 +243,14 @@ def test_dsm_loss_refuses_mismatched_shapes():
 @pytest.fixture(scope="module")
 def small_result():
     x_train, _ = load_digits("train")
-    return train_score(
-        x_train, ScoreConfig(width=64, blocks=1, num_steps=300, batch_size=64), device="cpu", progress=False
-    )
+    return train_score(x_train, ScoreConfig(width=64, blocks=1, num_steps=300, batch_size=64), device="cpu", progress=False)
 
 
 def test_training_lowers_the_loss_and_is_seeded(small_result):
     loss = small_result.history["loss"]
     assert len(loss) == 6 and loss[-1] < 0.8 * loss[0]
     x_train, _ = load_digits("train")
-    again = train_score(
-        x_train, ScoreConfig(width=64, blocks=1, num_steps=300, batch_size=64), device="cpu", progress=False
-    )
+    again = train_score(x_train, ScoreConfig(width=64, blocks=1, num_steps=300, batch_size=64), device="cpu", progress=False)
     for a, b in zip(small_result.sampler.state_dict().values(), again.sampler.state_dict().values(), strict=True):
         assert torch.equal(a, b)
 
@@ -290,10 +282,7 @@ def test_checkpoint_round_trip_and_wrong_kind(small_result, tmp_path):
     path = save_score(tmp_path / "score.pt", small_result, {"note": "test"})
     loaded = load_score(path)
     assert isinstance(loaded, ScoreNet) and not loaded.training
-    torch.testing.assert_close(
-        sample(loaded, 3, num_levels=3, steps_per_level=5),
-        sample(small_result.sampler, 3, num_levels=3, steps_per_level=5),
-    )
+    torch.testing.assert_close(sample(loaded, 3, num_levels=3, steps_per_level=5), sample(small_result.sampler, 3, num_levels=3, steps_per_level=5))
     other = save_checkpoint(tmp_path / "gan.pt", "gan", {}, {})
     with pytest.raises(CheckpointError, match="not of kind 'score'"):
         load_score(other)

@@ -40,11 +40,7 @@ def test_ddim_is_euler_on_the_probability_flow_ode_of_a_gaussian():
     x0 = torch.linspace(-20, 20, 11, dtype=torch.float64)[:, None]
     sigmas = noise_levels(10.0, 0.01, 12, rho=7.0)
     x, path = ddim(_gaussian_score(mu, v), x0, sigmas)
-    factor = torch.prod(
-        torch.tensor(
-            [(v + a * b) / (v + a * a) for a, b in zip(sigmas[:-1].tolist(), sigmas[1:].tolist(), strict=True)]
-        )
-    )
+    factor = torch.prod(torch.tensor([(v + a * b) / (v + a * a) for a, b in zip(sigmas[:-1].tolist(), sigmas[1:].tolist(), strict=True)]))
     factor = factor * v / (v + sigmas[-1].item() ** 2)  # the last step: Tweedie's estimate at the lowest level
     torch.testing.assert_close(x, mu + (x0 - mu) * factor)
     assert path.shape == (2, 11, 1)
@@ -112,9 +108,7 @@ def test_a_classifiers_log_likelihood_and_its_gradient():
     with torch.no_grad():  # the samplers' context: the gradient is still taken
         gradient = likelihood_gradient(log_likelihood, x, 0.1)
     step = x + 0.1 * gradient
-    assert (
-        log_likelihood(step, 0.1) > log_likelihood(x, 0.1)
-    ).all()  # one ascent step raises every sample's log p(y | x)
+    assert (log_likelihood(step, 0.1) > log_likelihood(x, 0.1)).all()  # one ascent step raises every sample's log p(y | x)
 
 
 def test_dps_is_the_gradient_of_the_normalised_residual_at_tweedies_estimate():
@@ -125,9 +119,7 @@ def test_dps_is_the_gradient_of_the_normalised_residual_at_tweedies_estimate():
     score = dps_score(_gaussian_score(mu, v), observed, lambda image: mask * image, zeta)(x, sigma)
     shrink = v / (v + sigma**2)  # Tweedie's estimate is linear here: mu + shrink (x - mu)
     residual = observed - mask * (mu + shrink * (x - mu))
-    expected = _gaussian_score(mu, v)(x, sigma) + 2 * zeta * shrink * mask * residual / residual.norm(
-        dim=1, keepdim=True
-    )
+    expected = _gaussian_score(mu, v)(x, sigma) + 2 * zeta * shrink * mask * residual / residual.norm(dim=1, keepdim=True)
     torch.testing.assert_close(score, expected)
 
 
@@ -138,14 +130,8 @@ def test_dps_is_the_gradient_of_the_normalised_residual_at_tweedies_estimate():
         (lambda: free_guidance(_mixture, _mixture, float("nan")), "scale"),
         (lambda: classifier_log_likelihood(lambda x, s: x, -1), "label"),
         (lambda: classifier_log_likelihood(lambda x, s: x, torch.zeros(2, 2, dtype=torch.long)), "label"),
-        (
-            lambda: guided_score(_mixture, lambda x, s: x, 1.0)(torch.zeros(3, 1, dtype=torch.float64), 0.1),
-            "one number per sample",
-        ),
-        (
-            lambda: classifier_log_likelihood(lambda x, s: x, 5)(torch.zeros(3, 2), 0.1),
-            "below the classifier's 2 classes",
-        ),
+        (lambda: guided_score(_mixture, lambda x, s: x, 1.0)(torch.zeros(3, 1, dtype=torch.float64), 0.1), "one number per sample"),
+        (lambda: classifier_log_likelihood(lambda x, s: x, 5)(torch.zeros(3, 2), 0.1), "below the classifier's 2 classes"),
         (lambda: ddim(_mixture, torch.zeros(3, 1), [0.1, 0.2]), "decrease"),
         (lambda: dps_score(_mixture, torch.zeros(3), lambda x: x, 1.0), "observed"),
     ],

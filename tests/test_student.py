@@ -94,18 +94,14 @@ def test_no_solution_in_student_notebook_or_page(chapter, edition):
     page_text = _windows(_page_text(page))
     assert not secrets & page_text, f"solution text in the student page: {sorted(secrets & page_text)[:3]}"
     full_page = ROOT / "_build" / "html" / f"{entry}.html"
-    assert secrets & _windows(_page_text(full_page)), (
-        "the check would not see a solution (it is absent from the full page too)"
-    )
+    assert secrets & _windows(_page_text(full_page)), "the check would not see a solution (it is absent from the full page too)"
 
 
 def test_no_solution_anywhere_in_the_student_html(edition):
     out, _ = edition
     pages = [ROOT / f"{e}.md" for e in student_edition.toc_entries(ROOT) if (ROOT / f"{e}.md").exists()]
-    public = set().union(
-        *(_public(chapter) for chapter in _chapters()),  # a phrase may recur in another chapter
-        *(_windows(page.read_text()) for page in pages),
-    )  # or on a page such as the glossary
+    public = set().union(*(_public(chapter) for chapter in _chapters()),  # a phrase may recur in another chapter
+                         *(_windows(page.read_text()) for page in pages))  # or on a page such as the glossary
     secrets = set().union(*(_leaks(chapter) for chapter in _chapters())) - public
     assert secrets
     for page in (out / "html").rglob("*.html"):

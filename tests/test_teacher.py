@@ -42,9 +42,7 @@ def written() -> float:
 
 def _record(by: str, start: float, runs: int) -> None:
     for _ in range(runs):  # the pipeline's report counts these executions beside the chapters'
-        execute.record_execution(
-            ROOT, COURSE / "teacher" / f"{CHAPTER}.ipynb", by, (time.perf_counter() - start) / runs
-        )
+        execute.record_execution(ROOT, COURSE / "teacher" / f"{CHAPTER}.ipynb", by, (time.perf_counter() - start) / runs)
 
 
 @pytest.mark.teacher
@@ -56,11 +54,7 @@ def test_nbgrader_autograde_and_export_score_each_student_as_deserved(points, wr
     assert grades == _expected(points, written)
     # formgrader lists every written answer for the teacher to score (a blank one is scored 0 already)
     assert teacher.needs_manual_grading(tmp_path / "nbgrader", CHAPTER) == {
-        "release": False,
-        "source": True,
-        "own words": True,
-        "wrong": True,
-    }
+        "release": False, "source": True, "own words": True, "wrong": True}
 
 
 @pytest.mark.teacher

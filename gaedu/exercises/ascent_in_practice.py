@@ -46,9 +46,7 @@ def check_projected_step(projected_step: Callable[[Callable, torch.Tensor, float
             _fail("that is a plain ascent step: here it leaves the box, so it must be brought back")
         if np.allclose(new, np.clip(2 * theta.numpy() - free, low, high), atol=1e-9):
             _fail("your step goes downhill: it lowers the objective, and an ascent step must raise it")
-        _fail(
-            f"on {objective.name} with lr = {lr} your point is inside the box but not the nearest one to the ascent step"
-        )
+        _fail(f"on {objective.name} with lr = {lr} your point is inside the box but not the nearest one to the ascent step")
     _ok("your step is projected gradient ascent: the ascent step, then the nearest point of the box")
 
 
@@ -148,9 +146,7 @@ def check_seed_spread(answer: Any) -> None:
     """Check ``(mean, sd, se)`` of :func:`noisy_ascent` over :data:`SPREAD_SEEDS`: the sample sd and the mean's standard error."""
     values = _to_array(answer, "three numbers (mean, standard deviation, standard error)").reshape(-1)
     if values.size != 3:
-        _fail(
-            f"three numbers were expected, the mean, the standard deviation and the standard error; got {values.size}"
-        )
+        _fail(f"three numbers were expected, the mean, the standard deviation and the standard error; got {values.size}")
     mean, sd, se = values
     gaps = np.array([noisy_ascent(seed) for seed in SPREAD_SEEDS])
     n, want_sd = len(gaps), gaps.std(ddof=1)

@@ -42,9 +42,7 @@ def _descent_setup() -> tuple[torch.nn.Module, torch.Tensor, torch.Tensor]:
 def _flat_grad(value: torch.Tensor, model: torch.nn.Module) -> torch.Tensor:
     parameters = list(model.parameters())
     grads = torch.autograd.grad(value, parameters, allow_unused=True)
-    return torch.cat(
-        [(torch.zeros_like(p) if g is None else g).flatten() for p, g in zip(parameters, grads, strict=True)]
-    )
+    return torch.cat([(torch.zeros_like(p) if g is None else g).flatten() for p, g in zip(parameters, grads, strict=True)])
 
 
 def check_descent_loss(loss: Callable[[torch.nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]) -> None:

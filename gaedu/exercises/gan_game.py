@@ -187,7 +187,6 @@ def check_jacobian_norms(my_norms: Callable[..., Any]) -> None:
             continue
         if np.allclose(got, want**2, rtol=1e-4):
             _fail("those are the squared norms: take the square root of the sum of squares")
-
         def flat(v: torch.Tensor, g: torch.nn.Module = generator) -> torch.Tensor:
             return g(v[None]).reshape(-1)
 

@@ -44,12 +44,8 @@ def check_langevin_step(step: Callable[[torch.Tensor, torch.Tensor, float, torch
         if np.allclose(got, (drift + math.sqrt(eta) * noise).numpy(), rtol=1e-6):
             _fail(f"with eta = {eta} your noise samples p², not p: its variance is half what temperature 1 needs")
         if np.allclose(got, (drift + eta * noise).numpy(), rtol=1e-6):
-            _fail(
-                "your noise shrinks like the step itself: over many steps it averages away, and the chain stops sampling"
-            )
-        _fail(
-            f"for eta = {eta} your step is not the Langevin step: check the drift and the size of the noise separately"
-        )
+            _fail("your noise shrinks like the step itself: over many steps it averages away, and the chain stops sampling")
+        _fail(f"for eta = {eta} your step is not the Langevin step: check the drift and the size of the noise separately")
     _ok("your step climbs the log-density with the noise that makes p its stationary law")
 
 
@@ -65,16 +61,12 @@ def check_stationary_temperature(temperature: Callable[[float, float], Any]) -> 
         if math.isclose(got, want, rel_tol=1e-6):
             continue
         if math.isclose(got, c**2 / eta, rel_tol=1e-6):
-            _fail(
-                f"for eta = {eta}, c = {c} you are a factor 2 too hot: the diffusion's generator has ½ in front of the noise"
-            )
+            _fail(f"for eta = {eta}, c = {c} you are a factor 2 too hot: the diffusion's generator has ½ in front of the noise")
         if math.isclose(got, eta * c**2 / 2, rel_tol=1e-6):
             _fail(f"for eta = {eta}, c = {c}: here the noise c is added as it is, not multiplied by the step "
                   "as in the noisy ascent of the local-optima chapter")  # fmt: skip
         if math.isclose(got, c / (2 * eta), rel_tol=1e-6) or math.isclose(got, c / eta, rel_tol=1e-6):
-            _fail(
-                f"for eta = {eta}, c = {c}: a temperature is a variance per unit of time; your answer is not a variance"
-            )
+            _fail(f"for eta = {eta}, c = {c}: a temperature is a variance per unit of time; your answer is not a variance")
         _fail(f"for eta = {eta}, c = {c} the stationary law is not exp(J/𝒯) with your 𝒯: match the noise's variance "
               "per step to 2𝒯 times the step")  # fmt: skip
     _ok("your temperature is right for every step size and noise level tried")
@@ -145,9 +137,7 @@ def check_noise_ladder(sigmas: Any) -> None:
     if near < 0.95:
         if levels[-1] > 2 * LADDER_STD:
             _fail(f"only {100 * near:.0f} % of the chains end at a mode: the last level still blurs the modes")
-        _fail(
-            f"only {100 * near:.0f} % of the chains end at a mode: the steps between levels are too big for the chains to follow"
-        )
+        _fail(f"only {100 * near:.0f} % of the chains end at a mode: the steps between levels are too big for the chains to follow")
     if abs(shares[1] - LADDER_WEIGHTS[1]) > 0.05:
         if levels[0] < LADDER_SEPARATION / 2:
             _fail(f"the heavier mode holds {100 * shares[1]:.0f} % of the chains: the first level does not blur the "

@@ -38,9 +38,7 @@ def check_psnr_by_hand(my_psnr: Callable[[torch.Tensor, torch.Tensor], Any]) -> 
         _fail("your values have the wrong sign: a closer reconstruction must get a higher PSNR")
     ratio, offset = got / want, got - want
     if np.allclose(ratio, ratio[0], rtol=1e-4):
-        _fail(
-            f"your values are {ratio[0]:.3g} times the right ones: check the factor in front of the logarithm and its base"
-        )
+        _fail(f"your values are {ratio[0]:.3g} times the right ones: check the factor in front of the logarithm and its base")
     if np.allclose(offset, offset[0], atol=1e-3):
         _fail(
             f"every value is off by the same {offset[0]:+.2f} dB: check the peak value L and how the squared "
@@ -72,12 +70,8 @@ def check_masked_similarity(similarity: Callable[[torch.Tensor, torch.Tensor, to
     rng = torch.Generator().manual_seed(12)
     for x_hat, observed, mask in _similarity_cases():
         n = len(x_hat)
-        got.append(
-            _per_image(_call(similarity, x_hat.clone(), observed.clone(), mask.clone()), n, "one number per image")
-        )
-        junk = observed + (1 - mask) * torch.rand(
-            observed.shape, generator=rng
-        )  # other values where pixels are missing
+        got.append(_per_image(_call(similarity, x_hat.clone(), observed.clone(), mask.clone()), n, "one number per image"))
+        junk = observed + (1 - mask) * torch.rand(observed.shape, generator=rng)  # other values where pixels are missing
         junk_got.append(_per_image(_call(similarity, x_hat.clone(), junk, mask.clone()), n, "one number per image"))
         want.append(masked_similarity(x_hat, observed, mask).double().numpy())
         known.append(mask.flatten(1).sum(1).double().numpy())

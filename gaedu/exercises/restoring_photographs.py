@@ -53,9 +53,7 @@ def check_tv_gradient(tv_gradient: Callable[[torch.Tensor, float], Any]) -> None
         if np.allclose(got, -want, atol=1e-8):
             _fail("the sign is wrong: your vector points where the smoothed TV falls")
         if np.allclose(got[:-1, :-1], want[:-1, :-1], atol=1e-8):
-            _fail(
-                "right inside, wrong on the last row or column: what is a difference past the edge, and what does it pull on?"
-            )
+            _fail("right inside, wrong on the last row or column: what is a difference past the edge, and what does it pull on?")
         _fail("not the gradient of the smoothed TV: compare one pixel with a finite difference of TV, or with autograd")
     _ok("your gradient matches autograd's on every test image")
 

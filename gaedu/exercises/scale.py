@@ -41,15 +41,11 @@ def check_gradient_average(combine: Callable[[list[torch.Tensor], list[int]], An
             continue
         stacked = torch.stack(gradients).numpy()
         if np.allclose(got, stacked.sum(0), atol=1e-9):
-            _fail(
-                "that is the all-reduced sum: each share's objective is already a mean, "
-                "so the sum counts the data once per process"
-            )
+            _fail("that is the all-reduced sum: each share's objective is already a mean, "
+                  "so the sum counts the data once per process")
         if np.allclose(got, stacked.mean(0), atol=1e-9):
-            _fail(
-                f"a plain average is right only for equal shares: with shares of {list(sizes)} samples, "
-                "a larger share must count more"
-            )
+            _fail(f"a plain average is right only for equal shares: with shares of {list(sizes)} samples, "
+                  "a larger share must count more")
         if any(np.allclose(got, g, atol=1e-9) for g in stacked):
             _fail("that is one process's gradient, computed on its share alone")
         _fail(f"with shares of {list(sizes)} samples that is not the gradient of the whole batch")

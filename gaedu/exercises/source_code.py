@@ -37,10 +37,8 @@ def _one_value(out: Any) -> float:
     if values.size != 1:
         _fail(f"one number, the value V, was expected, got {values.size} values: average over each batch")
     if not np.isfinite(values[0]):
-        _fail(
-            "your value is NaN or infinite for some logits: a probability that rounds to 0 or 1 has no finite log; "
-            "compute log σ straight from the logit"
-        )
+        _fail("your value is NaN or infinite for some logits: a probability that rounds to 0 or 1 has no finite log; "
+              "compute log σ straight from the logit")
     return float(values[0])
 
 
@@ -68,13 +66,9 @@ def check_d_objective(d_objective: Callable[[torch.Tensor, torch.Tensor], Any]) 
     if matches([torch.cat([F.logsigmoid(r), F.logsigmoid(-f)]).mean().item() for r, f in cases]):
         _fail("average the real term over the real batch and the fake term over the fake batch, then add the two")
     if np.allclose(got[1], want[1], rtol=1e-4, atol=1e-4):
-        _fail(
-            "right for moderate logits, wrong for extreme ones: clamping a probability changes the value; "
-            "compute log σ straight from the logit"
-        )
-    _fail(
-        "not V = mean log D(x_real) + mean log(1 − D(x_fake)) with D = σ(logit): check each term on one logit by hand"
-    )
+        _fail("right for moderate logits, wrong for extreme ones: clamping a probability changes the value; "
+              "compute log σ straight from the logit")
+    _fail("not V = mean log D(x_real) + mean log(1 − D(x_fake)) with D = σ(logit): check each term on one logit by hand")
 
 
 def _ae_loss_setup() -> tuple[torch.nn.Module, torch.Tensor]:

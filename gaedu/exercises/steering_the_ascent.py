@@ -18,9 +18,7 @@ GUIDE_MEAN, GUIDE_STD, GUIDE_WEIGHTS = 2.0, 0.5, (0.7, 0.3)
 
 
 def _guide_centres() -> tuple[torch.Tensor, torch.Tensor]:
-    return torch.tensor([[-GUIDE_MEAN], [GUIDE_MEAN]], dtype=torch.float64), torch.tensor(
-        GUIDE_WEIGHTS, dtype=torch.float64
-    )
+    return torch.tensor([[-GUIDE_MEAN], [GUIDE_MEAN]], dtype=torch.float64), torch.tensor(GUIDE_WEIGHTS, dtype=torch.float64)
 
 
 def guide_prior_score(x: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -37,10 +35,7 @@ def guide_class_probability(x: torch.Tensor, sigma: float) -> torch.Tensor:
 
 def _guide_cases() -> list[tuple[torch.Tensor, float]]:
     rng = torch.Generator().manual_seed(3)
-    return [
-        (4 * torch.randn(n, 1, generator=rng, dtype=torch.float64), sigma)
-        for n, sigma in ((7, 0.0), (5, 0.3), (9, 1.5), (4, 4.0))
-    ]
+    return [(4 * torch.randn(n, 1, generator=rng, dtype=torch.float64), sigma) for n, sigma in ((7, 0.0), (5, 0.3), (9, 1.5), (4, 4.0))]
 
 
 def check_guided_score(guided_score: Callable[[torch.Tensor, float], Any]) -> None:
@@ -121,9 +116,7 @@ def bisect_scale(accuracy: Callable[[float], float], low: float, high: float, *,
     """
     tried = [(high, float(accuracy(high)))]
     if tried[0][1] < target:
-        raise ValueError(
-            f"the accuracy at scale {high:g} is {tried[0][1]:.1f} %, below the target {target:g} %: widen the bracket"
-        )
+        raise ValueError(f"the accuracy at scale {high:g} is {tried[0][1]:.1f} %, below the target {target:g} %: widen the bracket")
     for _ in range(rounds):
         middle = math.sqrt(low * high) if low > 0 else (low + high) / 2
         tried.append((middle, float(accuracy(middle))))

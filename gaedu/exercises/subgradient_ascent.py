@@ -47,9 +47,7 @@ def check_constant_step_band(answer: Any) -> None:
     trajectory = ascend(lambda x: -x.abs().sum(), [BAND_START], lr=BAND_LR, num_steps=50)
     want = np.sort(np.unique(np.round(trajectory.points[-4:, 0], 12)))
     if np.allclose(points, want, atol=1e-9):
-        _ok(
-            f"the iterates bounce between {want[0]:g} and {want[1]:g} forever: a band of width {want[1] - want[0]:g} = η"
-        )
+        _ok(f"the iterates bounce between {want[0]:g} and {want[1]:g} forever: a band of width {want[1] - want[0]:g} = η")
         return
     _fail("not the two points of the final bounce: follow the first few steps by hand (each moves by exactly η)")
 
@@ -137,11 +135,7 @@ def check_polyak_step(polyak_step: Any) -> None:
         x = torch.tensor(start, dtype=torch.float64)
         out = _call(polyak_step, objective, x.clone(), objective.max_value)
         top = np.allclose(start, objective.maximizer)
-        if (
-            top
-            and isinstance(out, (torch.Tensor, np.ndarray))
-            and not np.all(np.isfinite(np.asarray(out, dtype=float)))
-        ):
+        if top and isinstance(out, (torch.Tensor, np.ndarray)) and not np.all(np.isfinite(np.asarray(out, dtype=float))):
             _fail("at the maximizer the gap is 0 and the step must leave x where it is (and not divide 0 by 0)")
         new = _to_array(out, "the new x (2 numbers)").reshape(-1)
         if new.size != 2:

@@ -145,3 +145,4 @@ class Discriminator(nn.Module):
         if self.arch == "conv":  # (B, C, H, W) -> (B / pack, pack * C, H, W)
             return self.net(x.reshape(-1, self.pack * x.shape[1], *x.shape[2:])).squeeze(-1)
         return self.net(x.reshape(-1, self.pack * x[0].numel())).squeeze(-1)  # (B, *in_shape) -> (B / pack,)
+

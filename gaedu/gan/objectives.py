@@ -100,3 +100,5 @@ def training_step(
         generator_objective(plain, x_fake, config.objective).backward()
     opt_g.step()
     return x_fake
+
+

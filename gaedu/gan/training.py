@@ -54,9 +54,7 @@ def _check_samples(x_real: Any, config: GANConfig) -> torch.Tensor:
     if not isinstance(x_real, torch.Tensor):
         raise ValueError(f"x_real must be a torch.Tensor, got {type(x_real).__name__}")
     if x_real.ndim != 1 + len(config.out_shape) or tuple(x_real.shape[1:]) != config.out_shape or not len(x_real):
-        raise ValueError(
-            f"x_real must have shape (N, {', '.join(map(str, config.out_shape))}), got {tuple(x_real.shape)}"
-        )
+        raise ValueError(f"x_real must have shape (N, {', '.join(map(str, config.out_shape))}), got {tuple(x_real.shape)}")
     if not torch.isfinite(x_real).all():
         raise ValueError("x_real contains NaN or infinite values")
     return x_real
@@ -109,9 +107,7 @@ def train_gan(
     part = distributed.shard(config.batch_size, device, multiple=config.pack)
     device, process = part.device, part.process
     x_real = x_real.to(device, torch.float32)
-    generator, discriminator = (
-        net.to(device) for net in seeded(lambda: (Generator(config), Discriminator(config)), config.seed)
-    )
+    generator, discriminator = (net.to(device) for net in seeded(lambda: (Generator(config), Discriminator(config)), config.seed))
     ema = copy.deepcopy(generator).requires_grad_(False) if config.ema > 0 else None
     rng = torch.Generator().manual_seed(config.seed)
     fixed_z = torch.randn(FIXED_SAMPLES, config.latent_dim, generator=rng)
@@ -128,9 +124,7 @@ def train_gan(
         index = torch.randint(len(x_real), (part.local_batch,), generator=rng).to(device)
         z = torch.randn(part.local_batch, config.latent_dim, generator=rng).to(device)
         regularize = step % config.r1_every == 0
-        x_fake = training_step(
-            generator_ddp, discriminator_ddp, opt_d, opt_g, x_real[index], z, config, regularize=regularize
-        )
+        x_fake = training_step(generator_ddp, discriminator_ddp, opt_d, opt_g, x_real[index], z, config, regularize=regularize)
         if ema is not None:
             update_ema(ema, generator, config.ema, step)
         if step % HISTORY_EVERY == 0 or step == config.num_steps:
@@ -180,11 +174,7 @@ def sample(generator: Generator, n: int, *, seed: int = 0, batch_size: int = 409
 
 def save_gan(path: str | os.PathLike, result: GANResult, info: dict | None = None) -> Path:
     """Write the trained GAN of ``result`` to a checkpoint (see :mod:`gaedu.checkpoint`); return the path."""
-    networks = {
-        "generator": result.generator,
-        "discriminator": result.discriminator,
-        "ema_generator": result.ema_generator,
-    }
+    networks = {"generator": result.generator, "discriminator": result.discriminator, "ema_generator": result.ema_generator}
     return save_networks(path, "gan", result.config.to_dict(), networks, info)
 
 

@@ -85,10 +85,8 @@ class SliderFigure:
         return len(self.names)
 
     def __repr__(self) -> str:
-        return (
-            f"{self.label} slider over {len(self)} precomputed frames ({self.names[0]} … {self.names[-1]}), "
-            f"showing {self.names[self.value]}; the HTML book and JupyterLab draw it with plotly.js"
-        )
+        return (f"{self.label} slider over {len(self)} precomputed frames ({self.names[0]} … {self.names[-1]}), "
+                f"showing {self.names[self.value]}; the HTML book and JupyterLab draw it with plotly.js")
 
     def spec(self) -> dict:
         """The figure as plain JSON data: ``data``, ``layout``, ``frames`` and ``config``."""
@@ -121,20 +119,11 @@ class SliderFigure:
     def plotly_json(self) -> dict:
         """The JupyterLab version: the same frames with Plotly's own slider under the figure."""
         spec = self.spec()
-        steps = [
-            {
-                "label": name,
-                "method": "animate",
-                "args": [
-                    [name],
-                    {"mode": "immediate", "frame": {"duration": 0, "redraw": True}, "transition": {"duration": 0}},
-                ],
-            }
-            for name in self.names
-        ]
-        spec["layout"]["sliders"] = [
-            {"active": self.value, "steps": steps, "pad": {"t": 40}, "currentvalue": {"prefix": f"{self.label}: "}}
-        ]
+        steps = [{"label": name, "method": "animate",
+                  "args": [[name], {"mode": "immediate", "frame": {"duration": 0, "redraw": True},
+                                    "transition": {"duration": 0}}]} for name in self.names]
+        spec["layout"]["sliders"] = [{"active": self.value, "steps": steps, "pad": {"t": 40},
+                                      "currentvalue": {"prefix": f"{self.label}: "}}]
         return spec
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
@@ -144,11 +133,8 @@ class SliderFigure:
             "image/png": base64.b64encode(self.png).decode("ascii"),
             "text/plain": repr(self),
         }
-        return {
-            mime: data
-            for mime, data in bundle.items()
-            if (include is None or mime in include) and (exclude is None or mime not in exclude)
-        }
+        return {mime: data for mime, data in bundle.items()
+                if (include is None or mime in include) and (exclude is None or mime not in exclude)}
 
 
 class MystNbPlugin:

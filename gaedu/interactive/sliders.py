@@ -61,6 +61,7 @@ def learning_rate_slider(
     import matplotlib.pyplot as plt
     from plotly.subplots import make_subplots
 
+
     go = _figure_type()
     if not isinstance(objective, Objective) or objective.dim != 2:
         raise ValueError(f"learning_rate_slider() needs an Objective of 2 variables, got {objective!r}")
@@ -75,85 +76,32 @@ def learning_rate_slider(
     gaps = {lr: np.maximum(objective.max_value - run.values, gap_floor) for lr, run in runs.items()}
     top = max(float(g.max()) for g in gaps.values())
 
-    fig = make_subplots(
-        rows=1,
-        cols=2,
-        column_widths=[0.5, 0.5],
-        horizontal_spacing=0.1,
-        subplot_titles=("path over the contours of J", "gap J* − J(θ_t), log scale"),
-    )
-    fig.add_trace(
-        go.Contour(
-            x=_rounded(xs[0]),
-            y=_rounded(ys[:, 0]),
-            z=_rounded(zs),
-            colorscale="Viridis",
-            showscale=False,
-            ncontours=20,
-            contours={"coloring": "lines"},
-            line={"width": 1},
-            hoverinfo="skip",
-            name="contours of J",
-        ),
-        row=1,
-        col=1,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=[float(objective.maximizer[0])],
-            y=[float(objective.maximizer[1])],
-            mode="markers",
-            marker={"symbol": "star", "size": 14, "color": "gold", "line": {"color": "black", "width": 1}},
-            name="maximum",
-        ),
-        row=1,
-        col=1,
-    )
-    fig.add_trace(
-        go.Scatter(
-            mode="lines+markers", line={"color": "#d62728", "width": 1.5}, marker={"size": 5}, name="iterates θ_t"
-        ),
-        row=1,
-        col=1,
-    )
-    fig.add_trace(
-        go.Scatter(mode="lines+markers", line={"color": "#1f77b4"}, marker={"size": 4}, name="gap", showlegend=False),
-        row=1,
-        col=2,
-    )
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.5, 0.5], horizontal_spacing=0.1,
+                        subplot_titles=("path over the contours of J", "gap J* − J(θ_t), log scale"))
+    fig.add_trace(go.Contour(x=_rounded(xs[0]), y=_rounded(ys[:, 0]), z=_rounded(zs), colorscale="Viridis",
+                             showscale=False, ncontours=20, contours={"coloring": "lines"}, line={"width": 1},
+                             hoverinfo="skip", name="contours of J"), row=1, col=1)
+    fig.add_trace(go.Scatter(x=[float(objective.maximizer[0])], y=[float(objective.maximizer[1])], mode="markers",
+                             marker={"symbol": "star", "size": 14, "color": "gold", "line": {"color": "black", "width": 1}},
+                             name="maximum"), row=1, col=1)
+    fig.add_trace(go.Scatter(mode="lines+markers", line={"color": "#d62728", "width": 1.5}, marker={"size": 5},
+                             name="iterates θ_t"), row=1, col=1)
+    fig.add_trace(go.Scatter(mode="lines+markers", line={"color": "#1f77b4"}, marker={"size": 4},
+                             name="gap", showlegend=False), row=1, col=2)
     fig.update_xaxes(range=[xmin, xmax], title_text="θ₁", constrain="domain", row=1, col=1)
     fig.update_yaxes(range=[ymin, ymax], title_text="θ₂", scaleanchor="x", row=1, col=1)
     fig.update_xaxes(range=[0, num_steps], title_text="step t", row=1, col=2)
-    fig.update_yaxes(
-        type="log",
-        range=[math.log10(gap_floor), math.log10(top) + 0.5],
-        title_text="gap",
-        exponentformat="power",
-        row=1,
-        col=2,
-    )
-    fig.update_layout(
-        template="plotly_white",
-        height=430,
-        margin={"l": 50, "r": 20, "t": 80, "b": 50},
-        legend={"orientation": "h", "x": 0, "y": -0.2},
-        paper_bgcolor="white",
-    )
+    fig.update_yaxes(type="log", range=[math.log10(gap_floor), math.log10(top) + 0.5], title_text="gap",
+                     exponentformat="power", row=1, col=2)
+    fig.update_layout(template="plotly_white", height=430, margin={"l": 50, "r": 20, "t": 80, "b": 50},
+                      legend={"orientation": "h", "x": 0, "y": -0.2}, paper_bgcolor="white")
     frames = []
     for lr, run in runs.items():
         end = f"diverged at step {run.diverged_at}" if run.status == "diverged" else f"{run.steps_taken} steps"
         title = "  ·  ".join(part for part in (f"η = {lr:g}", _regime(objective, lr), end) if part)
-        frames.append(
-            go.Frame(
-                name=f"{lr:g}",
-                traces=[2, 3],
-                layout={"title": {"text": title, "x": 0.5}},
-                data=[
-                    go.Scatter(x=_rounded(run.points[:, 0]), y=_rounded(run.points[:, 1])),
-                    go.Scatter(x=list(range(len(gaps[lr]))), y=_rounded(gaps[lr])),
-                ],
-            )
-        )
+        frames.append(go.Frame(name=f"{lr:g}", traces=[2, 3], layout={"title": {"text": title, "x": 0.5}}, data=[
+            go.Scatter(x=_rounded(run.points[:, 0]), y=_rounded(run.points[:, 1])),
+            go.Scatter(x=list(range(len(gaps[lr]))), y=_rounded(gaps[lr]))]))
     fig.frames = frames
 
     shown = list(static_lrs) if static_lrs is not None else [lrs[0], lrs[len(lrs) // 2], lrs[-1]]
@@ -164,11 +112,9 @@ def learning_rate_slider(
         ax.set_title(f"η = {lr:g}" + (f"\n{_regime(objective, lr)}" if _regime(objective, lr) else ""), fontsize=9)
     plt.close(static)
     value = len(lrs) // 2 if value is None else value
-    alt = (
-        f"Gradient ascent on {objective.name} from ({start[0]:g}, {start[1]:g}) for {num_steps} steps at each of "
-        f"{len(lrs)} learning rates from {lrs[0]:g} to {lrs[-1]:g}: the path over the contours and the gap to the "
-        "maximum against the step."
-    )
+    alt = (f"Gradient ascent on {objective.name} from ({start[0]:g}, {start[1]:g}) for {num_steps} steps at each of "
+           f"{len(lrs)} learning rates from {lrs[0]:g} to {lrs[-1]:g}: the path over the contours and the gap to the "
+           "maximum against the step.")
     return SliderFigure(fig, label="learning rate η", static=static, alt=alt, value=value)
 
 
@@ -230,65 +176,29 @@ def training_map_slider(
         rows = _rounded(np.linspace(extent[2], extent[3], maps[0].shape[0])[::thin], 3)
         zmin, zmax = ranges.get(name, (0.0, 1.0))
         domain = fig.get_subplot(1, col).xaxis.domain
-        bar = {
-            "title": {"text": f"D(x), {name}", "side": "top"},
-            "orientation": "h",
-            "x": (domain[0] + domain[1]) / 2,
-            "xanchor": "center",
-            "y": -0.2,
-            "yanchor": "top",
-            "len": 0.8 * (domain[1] - domain[0]),
-            "thickness": 10,
-        }
-        fig.add_trace(
-            go.Heatmap(
-                x=ticks, y=rows, colorscale="PRGn", zmin=zmin, zmax=zmax, opacity=0.6, name="D(x)", colorbar=bar
-            ),
-            row=1,
-            col=col,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=_rounded(real[:, 0], 3),
-                y=_rounded(real[:, 1], 3),
-                mode="markers",
-                name="real",
-                marker={"size": 3, "color": "#00441b"},
-                showlegend=col == 1,
-            ),
-            row=1,
-            col=col,
-        )
-        fig.add_trace(
-            go.Scatter(
-                mode="markers",
-                name="generated",
-                showlegend=col == 1,
-                marker={"size": 5, "color": "#40004b", "line": {"color": "white", "width": 0.5}},
-            ),
-            row=1,
-            col=col,
-        )
+        bar = {"title": {"text": f"D(x), {name}", "side": "top"}, "orientation": "h", "x": (domain[0] + domain[1]) / 2,
+               "xanchor": "center", "y": -0.2, "yanchor": "top", "len": 0.8 * (domain[1] - domain[0]), "thickness": 10}
+        fig.add_trace(go.Heatmap(x=ticks, y=rows, colorscale="PRGn", zmin=zmin, zmax=zmax, opacity=0.6, name="D(x)",
+                                 colorbar=bar), row=1, col=col)
+        fig.add_trace(go.Scatter(x=_rounded(real[:, 0], 3), y=_rounded(real[:, 1], 3), mode="markers", name="real",
+                                 marker={"size": 3, "color": "#00441b"}, showlegend=col == 1), row=1, col=col)
+        fig.add_trace(go.Scatter(mode="markers", name="generated", showlegend=col == 1,
+                                 marker={"size": 5, "color": "#40004b", "line": {"color": "white", "width": 0.5}}),
+                      row=1, col=col)
         traces.append((3 * (col - 1), 3 * (col - 1) + 2, thin))
         axis = "" if col == 1 else str(col)
         fig.update_xaxes(range=list(extent[:2]), title_text="x₁", row=1, col=col, constrain="domain")
         fig.update_yaxes(range=list(extent[2:]), title_text="x₂", row=1, col=col, scaleanchor=f"x{axis}")
-    fig.update_layout(
-        template="plotly_white",
-        height=520,
-        paper_bgcolor="white",
-        margin={"l": 50, "r": 20, "t": 80, "b": 110},
-        legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.16, "yanchor": "bottom"},
-    )
+    fig.update_layout(template="plotly_white", height=520, paper_bgcolor="white",
+                      margin={"l": 50, "r": 20, "t": 80, "b": 110},
+                      legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.16, "yanchor": "bottom"})
     frames = []
     for step in every_step:
         data, indices, titles = [], [], []
         for (name, (steps, maps, points)), (map_index, sample_index, thin) in zip(checked.items(), traces, strict=True):
             k = max(i for i, s in enumerate(steps) if s <= step) if step >= steps[0] else 0
-            data += [
-                go.Heatmap(z=[_rounded(row, 3) for row in maps[k][::thin, ::thin]]),
-                go.Scatter(x=_rounded(points[k][:, 0], 3), y=_rounded(points[k][:, 1], 3)),
-            ]
+            data += [go.Heatmap(z=[_rounded(row, 3) for row in maps[k][::thin, ::thin]]),
+                     go.Scatter(x=_rounded(points[k][:, 0], 3), y=_rounded(points[k][:, 1], 3))]
             indices += [map_index, sample_index]
             stopped = step > steps[-1]
             titles.append(f"{name}: " + (f"stopped at step {steps[-1]}" if stopped else f"step {steps[k]}"))
@@ -298,11 +208,7 @@ def training_map_slider(
         frames.append(go.Frame(name=str(step), traces=indices, data=data, layout={"annotations": annotations}))
     fig.frames = frames
 
-    shown = (
-        list(static_steps)
-        if static_steps is not None
-        else [every_step[0], every_step[len(every_step) // 2], every_step[-1]]
-    )
+    shown = list(static_steps) if static_steps is not None else [every_step[0], every_step[len(every_step) // 2], every_step[-1]]
     static, axes = plt.subplots(n, len(shown), figsize=(3.1 * len(shown), 3.0 * n), layout="constrained", squeeze=False)
     for row, (name, (steps, maps, points)) in zip(axes, checked.items(), strict=True):
         zmin, zmax = ranges.get(name, (0.0, 1.0))
@@ -315,10 +221,8 @@ def training_map_slider(
             ax.set_title(f"{name}, step {steps[k]}", fontsize=9)
         static.colorbar(image, ax=row, shrink=0.8, label="D(x)")
     plt.close(static)
-    alt = (
-        f"The discriminator's output D(x) over the plane as a heat map, with real points and generated points, "
-        f"for {', '.join(checked)}, at every snapshot from step {every_step[0]} to {every_step[-1]}."
-    )
+    alt = (f"The discriminator's output D(x) over the plane as a heat map, with real points and generated points, "
+           f"for {', '.join(checked)}, at every snapshot from step {every_step[0]} to {every_step[-1]}.")
     return SliderFigure(fig, label="training step", static=static, alt=alt, value=len(every_step) - 1, play=True)
 
 
@@ -336,11 +240,7 @@ def image_png(image: np.ndarray | torch.Tensor) -> bytes:
     """A grey image with values in ``[0, 1]`` as 8-bit PNG bytes (values outside are clipped)."""
     from PIL import Image
 
-    array = (
-        image.detach().cpu().double().numpy()
-        if isinstance(image, torch.Tensor)
-        else np.asarray(image, dtype=np.float64)
-    )
+    array = image.detach().cpu().double().numpy() if isinstance(image, torch.Tensor) else np.asarray(image, dtype=np.float64)
     if array.ndim != 2 or array.size == 0:
         raise ValueError(f"an image must be a 2-D array, got shape {array.shape}")
     if not np.isfinite(array).all():
@@ -392,49 +292,28 @@ def method_slider(
         shapes = {tuple(np.shape(image)) for _, image in shown}
         if len(shapes) != 1:
             raise ValueError(f"panel {name!r} has images of different shapes: {sorted(shapes)}")
-        sources[name] = [
-            "data:image/png;base64," + base64.b64encode(image_png(image)).decode("ascii") for _, image in shown
-        ]
-    fig = make_subplots(
-        rows=1,
-        cols=len(panels),
-        subplot_titles=list(panels),
-        horizontal_spacing=0.03,
-        shared_xaxes="all",
-        shared_yaxes="all",
-    )
+        sources[name] = ["data:image/png;base64," + base64.b64encode(image_png(image)).decode("ascii") for _, image in shown]
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=list(panels), horizontal_spacing=0.03,
+                        shared_xaxes="all", shared_yaxes="all")
     for col, name in enumerate(panels, start=1):
         fig.add_trace(go.Image(source=sources[name][value], name=name, hoverinfo="x+y"), row=1, col=col)
     fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
     fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, scaleanchor="x")
-    fig.update_layout(
-        template="plotly_white", height=340, paper_bgcolor="white", margin={"l": 10, "r": 10, "t": 60, "b": 10}
-    )
+    fig.update_layout(template="plotly_white", height=340, paper_bgcolor="white", margin={"l": 10, "r": 10, "t": 60, "b": 10})
     frames = []
     for k, position in enumerate(positions):
         annotations = [a.to_plotly_json() for a in fig.layout.annotations]
         for annotation, (name, shown) in zip(annotations, panels.items(), strict=True):
             annotation["text"] = f"{name}<br>{shown[k][0]}"  # the panel's name over what it shows
-        frames.append(
-            go.Frame(
-                name=position,
-                traces=list(range(len(panels))),
-                layout={"annotations": annotations},
-                data=[go.Image(source=sources[name][k]) for name in panels],
-            )
-        )
+        frames.append(go.Frame(name=position, traces=list(range(len(panels))), layout={"annotations": annotations},
+                               data=[go.Image(source=sources[name][k]) for name in panels]))
     fig.frames = frames
 
     # about one screen pixel per image pixel, drawn with "nearest": a small PNG that still shows the noise
     side = max(1.0, max(np.shape(shown[0][1])[1] for shown in panels.values()) / _DPI)
     width = max(14, int(16 * 1.1 * side))  # characters of a title's line: about what fits above its image
-    static, axes = plt.subplots(
-        len(panels),
-        len(positions),
-        figsize=(1.1 * side * len(positions), (1.1 * side + 0.35) * len(panels)),
-        layout="constrained",
-        squeeze=False,
-    )
+    static, axes = plt.subplots(len(panels), len(positions), figsize=(1.1 * side * len(positions), (1.1 * side + 0.35) * len(panels)),
+                                layout="constrained", squeeze=False)
     for row, (name, shown) in zip(axes, panels.items(), strict=True):
         for ax, (caption, image) in zip(row, shown, strict=True):
             array = image.detach().cpu().double().numpy() if isinstance(image, torch.Tensor) else np.asarray(image)

@@ -58,9 +58,7 @@ from gaedu.restoration.total_variation import (
 METHODS = ("prior", "tv", "dip", "red")
 
 
-def restore(
-    problem: Problem, method: str = "prior", *, seed: int = 0, model=None, progress: bool = False
-) -> RestorationResult:
+def restore(problem: Problem, method: str = "prior", *, seed: int = 0, model=None, progress: bool = False) -> RestorationResult:
     """Restore ``problem`` with one of ``METHODS``, every setting chosen without the clean image.
 
     * ``'prior'`` (the default): :func:`learned_prior` with the book's cached denoiser
@@ -74,9 +72,7 @@ def restore(
         raise ValueError(f"problem must be a gaedu.restoration.Problem, got {type(problem).__name__}")
     start = time.perf_counter()
     if method == "prior":
-        result = learned_prior(
-            problem, model if model is not None else load_denoiser(progress=progress), progress=progress
-        )
+        result = learned_prior(problem, model if model is not None else load_denoiser(progress=progress), progress=progress)
     elif method == "red":
         result = red(problem, model if model is not None else load_denoiser(progress=progress), progress=progress)
     elif method == "tv":

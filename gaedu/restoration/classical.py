@@ -9,8 +9,8 @@ import torch
 
 from gaedu._validation import check_choice, check_int, check_positive
 from gaedu.restoration.operators import Blur, Downsample, Identity, Mask
-from gaedu.restoration.problem import Problem
-from gaedu.restoration.result import RestorationResult, check_problem
+from gaedu.restoration.problem import Problem, degrade
+from gaedu.restoration.result import RestorationResult, check_problem, image_psnr
 
 # The library a practitioner would reach for: scikit-image, with settings chosen on training
 # photographs (bench/restoration.py --tune), never on the photographs the book restores.
@@ -103,9 +103,6 @@ def tuning_scores(cleans) -> dict[str, dict[float, float]]:
     ``RL_GRID`` to Richardson–Lucy's on them blurred. ``NLM_H`` and ``RL_ITERATIONS`` are the
     best of each on six training photographs (``python -m bench.restoration --tune``).
     """
-    from gaedu.restoration.problem import degrade
-    from gaedu.restoration.result import image_psnr
-
     cleans = list(cleans)
     if not cleans:
         raise ValueError("tuning_scores needs at least one clean photograph")

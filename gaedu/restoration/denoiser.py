@@ -116,9 +116,7 @@ class Denoiser(nn.Module):
 
 def _as_batch(image: torch.Tensor) -> tuple[torch.Tensor, tuple[int, ...]]:
     if not isinstance(image, torch.Tensor) or image.ndim not in (2, 3, 4):
-        raise ValueError(
-            f"image must be a tensor of shape (H, W), (N, H, W) or (N, 1, H, W), got {getattr(image, 'shape', image)}"
-        )
+        raise ValueError(f"image must be a tensor of shape (H, W), (N, H, W) or (N, 1, H, W), got {getattr(image, 'shape', image)}")
     if not torch.isfinite(image).all():
         raise ValueError("image contains NaN or infinite values")
     return image.reshape(-1, 1, *image.shape[-2:]), tuple(image.shape)
@@ -135,9 +133,7 @@ def dihedral(image: torch.Tensor, k: int, *, inverse: bool = False) -> torch.Ten
 
 
 @torch.no_grad()
-def denoise(
-    model: Denoiser, image: torch.Tensor, sigma: float, *, transform: int | None = None, bar=None
-) -> torch.Tensor:
+def denoise(model: Denoiser, image: torch.Tensor, sigma: float, *, transform: int | None = None, bar=None) -> torch.Tensor:
     """``D(image, σ)``, same shape and dtype as ``image``: the posterior mean, one Tweedie step.
 
     ``transform=k`` denoises the ``k``-th rotation or reflection (:func:`dihedral`) and turns the
@@ -150,7 +146,6 @@ def denoise(
     batch, shape = _as_batch(image)
     batch = batch.to(device_of(model), torch.float32)
     if transform == "all":
-
         def turned(k: int) -> torch.Tensor:
             done = dihedral(model(dihedral(batch, k), sigma), k, inverse=True)
             if bar is not None:

@@ -41,11 +41,7 @@ STOPS = ("discrepancy", "none")
 
 
 def _block(cin: int, cout: int, stride: int = 1, kernel: int = 3) -> list[nn.Module]:
-    return [
-        nn.Conv2d(cin, cout, kernel, stride, kernel // 2, padding_mode="reflect"),
-        nn.BatchNorm2d(cout),
-        nn.LeakyReLU(0.2),
-    ]
+    return [nn.Conv2d(cin, cout, kernel, stride, kernel // 2, padding_mode="reflect"), nn.BatchNorm2d(cout), nn.LeakyReLU(0.2)]
 
 
 class SkipDecoder(nn.Module):
@@ -63,13 +59,7 @@ class SkipDecoder(nn.Module):
             self.down.append(nn.Sequential(*_block(cin, channels, stride=2), *_block(channels, channels)))
             cin = channels
         for _ in range(levels):
-            self.up.append(
-                nn.Sequential(
-                    nn.BatchNorm2d(channels + skip),
-                    *_block(channels + skip, channels),
-                    *_block(channels, channels, kernel=1),
-                )
-            )
+            self.up.append(nn.Sequential(nn.BatchNorm2d(channels + skip), *_block(channels + skip, channels), *_block(channels, channels, kernel=1)))
         self.out = nn.Conv2d(channels, 1, 1)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
@@ -144,11 +134,7 @@ def deep_image_prior(
         ``info['stopped']`` the step at which the rule stopped (or ``None``).
     """
     check_problem(problem)
-    num_steps, channels, record_every = (
-        check_int("num_steps", num_steps),
-        check_int("channels", channels),
-        check_int("record_every", record_every),
-    )
+    num_steps, channels, record_every = check_int("num_steps", num_steps), check_int("channels", channels), check_int("record_every", record_every)
     lr, input_noise = check_positive("lr", lr), check_nonnegative("input_noise", input_noise)
     average = check_fraction("average", average)
     stop = check_choice("stop", stop, STOPS)
@@ -208,14 +194,7 @@ def dip_study_config(photo: str = "camera", task: str = "denoise", *, seeds: tup
     seeds = tuple(check_int("seed", s, minimum=0) for s in seeds)
     num_steps = check_int("num_steps", num_steps)
     # the key stays "steps": it is part of the cache key, and renaming it would fit the study again
-    return {
-        "photo": photo,
-        "task": task,
-        "seeds": list(seeds),
-        "steps": num_steps,
-        "variants": VARIANTS,
-        "channels": 16,
-    }
+    return {"photo": photo, "task": task, "seeds": list(seeds), "steps": num_steps, "variants": VARIANTS, "channels": 16}
 
 
 def dip_study(

@@ -172,9 +172,7 @@ class Mask(Operator):
 
     def __init__(self, mask: torch.Tensor):
         if not isinstance(mask, torch.Tensor) or mask.ndim != 2:
-            raise ValueError(
-                f"mask must be a 2-D torch.Tensor (H, W), got {getattr(mask, 'shape', type(mask).__name__)}"
-            )
+            raise ValueError(f"mask must be a 2-D torch.Tensor (H, W), got {getattr(mask, 'shape', type(mask).__name__)}")
         if mask.dtype != torch.bool:
             raise ValueError(f"mask must be a bool tensor, got {mask.dtype}")
         if not mask.any():

@@ -15,9 +15,7 @@ RULES = ("sure", "discrepancy")
 SURE_SEED = 1_000_003  # the probe's seed: it must not be the seed that drew the noise
 
 
-def sure(
-    problem: Problem, restore: Callable[[torch.Tensor], torch.Tensor], *, seed: int = SURE_SEED, delta: float = 1e-3
-) -> float:
+def sure(problem: Problem, restore: Callable[[torch.Tensor], torch.Tensor], *, seed: int = SURE_SEED, delta: float = 1e-3) -> float:
     r"""Stein's unbiased estimate of ``‖x̂ − x‖²`` for a denoiser ``x̂ = restore(y)``, without ``x``.
 
     :math:`\mathrm{SURE} = \|y - \hat x\|^2 - Nσ^2 + 2σ^2 \operatorname{div}\hat x(y)`, the divergence
@@ -76,3 +74,5 @@ def choose_weight(
         return float(weights[int(np.argmin(scores))]), scores
     within = np.flatnonzero(scores <= 1.0)
     return float(weights[within.max() if within.size else 0]), scores
+
+

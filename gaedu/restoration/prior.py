@@ -74,16 +74,8 @@ def learned_prior(
     check_problem(problem)
     check_clean(clean, problem)
     operator, pointwise = problem.operator, isinstance(problem.operator, Identity)
-    settings = {
-        "coupling": PRIOR_SCHEDULES["deblur"]["coupling"],
-        **PRIOR_SCHEDULES.get(problem.task, PRIOR_SCHEDULES["denoise" if pointwise else "deblur"]),
-    }
-    for key, value in (
-        ("iterations", iterations),
-        ("sigma_max", sigma_max),
-        ("sigma_min", sigma_min),
-        ("coupling", coupling),
-    ):
+    settings = {"coupling": PRIOR_SCHEDULES["deblur"]["coupling"], **PRIOR_SCHEDULES.get(problem.task, PRIOR_SCHEDULES["denoise" if pointwise else "deblur"])}
+    for key, value in (("iterations", iterations), ("sigma_max", sigma_max), ("sigma_min", sigma_min), ("coupling", coupling)):
         if value is not None:
             settings[key] = value
     k_total = check_int("iterations", settings["iterations"])
@@ -99,28 +91,19 @@ def learned_prior(
             result.psnrs.append(image_psnr(x, clean))
             result.recorded_steps.append(1)
     else:
-        s_max, s_min = (
-            check_positive("sigma_max", settings["sigma_max"]),
-            check_positive("sigma_min", settings["sigma_min"]),
-        )
+        s_max, s_min = check_positive("sigma_max", settings["sigma_max"]), check_positive("sigma_min", settings["sigma_min"])
         s_min = max(s_min, sigma_n)
         sigmas = np.geomspace(s_max, min(s_min, s_max), k_total)
         coupling = check_positive("coupling", settings["coupling"])
         # projected ascent starts from TV's fill of what the data leave open, the rest from the operator's estimate
-        z = (
-            tv_map(problem, 1.0, eps=0.03, num_steps=2000, tol=1e-8).image.double()
-            if problem.projected
-            else problem.start()
-        )
+        z = tv_map(problem, 1.0, eps=0.03, num_steps=2000, tol=1e-8).image.double() if problem.projected else problem.start()
         rhs_data = operator.adjoint(y)
         for k, s in enumerate(sigmas, 1):
             if problem.projected:
                 x = operator.project(z, y)
             else:  # argmax of −‖Ax − y‖² − α‖x − z‖²: (AᵀA + α) x = Aᵀy + α z
                 alpha = coupling * sigma_n**2 / s**2
-                x = _conjugate_gradient(
-                    lambda v, a=alpha: operator.adjoint(operator(v)) + a * v, rhs_data + alpha * z, z, cg_steps
-                )
+                x = _conjugate_gradient(lambda v, a=alpha: operator.adjoint(operator(v)) + a * v, rhs_data + alpha * z, z, cg_steps)
             z = denoise(model, x, float(s), transform=k - 1)
             bar.update(1)
             if clean is not None:

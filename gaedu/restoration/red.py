@@ -48,9 +48,7 @@ def red_step_size(problem: Problem, sigma: float) -> float:
     return 1.0 / (data + 1.0 / sigma**2)
 
 
-def red_gradient(
-    problem: Problem, model, x: torch.Tensor, sigma: float, *, transform: int | None = None
-) -> torch.Tensor:
+def red_gradient(problem: Problem, model, x: torch.Tensor, sigma: float, *, transform: int | None = None) -> torch.Tensor:
     r"""The ascent direction at ``x``: the learned score :math:`(D(x, σ) - x)/σ^2`, plus the data term unless projected."""
     prior = (denoise(model, x, sigma, transform=transform) - x) / sigma**2
     if problem.projected:

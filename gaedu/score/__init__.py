@@ -39,6 +39,7 @@ toward a class or an observation), :mod:`gaedu.score.model` (the learned score) 
 :mod:`gaedu.tweedie`, shared with the photographs' denoiser; they are re-exported here.
 """
 
+
 from gaedu.score.classifier import (
     ClassifierConfig,
     NoisyClassifier,

@@ -86,11 +86,7 @@ def train_noisy_classifier(x: torch.Tensor, labels: torch.Tensor, config: Classi
     """
     config = config or ClassifierConfig()
     x = _check_images(x, ScoreConfig(shape=config.shape))
-    if (
-        not isinstance(labels, torch.Tensor)
-        or labels.shape != (len(x),)
-        or labels.dtype not in (torch.int64, torch.int32)
-    ):
+    if not isinstance(labels, torch.Tensor) or labels.shape != (len(x),) or labels.dtype not in (torch.int64, torch.int32):
         raise ValueError(f"labels must be an integer tensor of shape ({len(x)},)")
     if labels.min() < 0 or labels.max() >= config.classes:
         raise ValueError(f"labels must lie in 0..{config.classes - 1}")
@@ -117,9 +113,7 @@ def train_noisy_classifier(x: torch.Tensor, labels: torch.Tensor, config: Classi
 
 
 @torch.no_grad()
-def noisy_accuracy(
-    model: NoisyClassifier, x: torch.Tensor, labels: torch.Tensor, sigma: float, *, seed: int = 0
-) -> float:
+def noisy_accuracy(model: NoisyClassifier, x: torch.Tensor, labels: torch.Tensor, sigma: float, *, seed: int = 0) -> float:
     """The share of images ``x`` blurred by ``sigma`` (seeded noise) that ``model`` puts in their class."""
     sigma = check_positive("sigma", sigma)
     noise = torch.randn(x.shape, generator=torch.Generator().manual_seed(check_int("seed", seed, minimum=0)))

@@ -37,9 +37,7 @@ def likelihood_gradient(log_likelihood: LogLikelihood, x: torch.Tensor, sigma: f
         x = x.detach().requires_grad_(True)
         values = log_likelihood(x, sigma)
         if values.shape != x.shape[:1]:
-            raise ValueError(
-                f"log_likelihood must return one number per sample, shape ({len(x)},), got {tuple(values.shape)}"
-            )
+            raise ValueError(f"log_likelihood must return one number per sample, shape ({len(x)},), got {tuple(values.shape)}")
         (gradient,) = torch.autograd.grad(values.sum(), x)
     if not torch.isfinite(gradient).all():
         raise ValueError("the log-likelihood's gradient is not finite")
@@ -78,11 +76,7 @@ def classifier_log_likelihood(classifier: Callable[[torch.Tensor, float], torch.
         log_probs = torch.log_softmax(classifier(x, sigma), dim=1)
         if isinstance(label, int) and label >= log_probs.shape[1]:
             raise ValueError(f"label must be below the classifier's {log_probs.shape[1]} classes, got {label}")
-        index = (
-            label.to(x.device)[:, None]
-            if isinstance(label, torch.Tensor)
-            else torch.full((len(x), 1), label, device=x.device)
-        )
+        index = label.to(x.device)[:, None] if isinstance(label, torch.Tensor) else torch.full((len(x), 1), label, device=x.device)
         return log_probs.gather(1, index)[:, 0]
 
     return log_likelihood

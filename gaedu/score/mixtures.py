@@ -54,6 +54,8 @@ def mixture_score(x, centres, std: float, *, sigma: float = 0.0, weights=None) -
     return -(x - resp @ centres) / var  # Σ_k r_k (x - c_k) = x - Σ_k r_k c_k
 
 
+
+
 def mixture_log_posterior(x, centres, std: float, *, sigma: float = 0.0, weights=None) -> torch.Tensor:
     r"""Return :math:`\log p_\sigma(k \mid x)` ``(n, k)``: how strongly each mode claims each blurred point.
 

@@ -34,7 +34,6 @@ from gaedu.tweedie import ScoreFn, denoiser_score, dsm_loss
 
 METHODS = ("langevin", "diffusion", "ddim")
 
-
 @dataclass(frozen=True)
 class ScoreConfig:
     r"""The score model and its training (immutable: use ``dataclasses.replace``).
@@ -94,12 +93,7 @@ class ScoreConfig:
 class _Block(nn.Module):
     def __init__(self, width: int, embed: int) -> None:
         super().__init__()
-        self.norm, self.inner, self.noise, self.outer = (
-            nn.LayerNorm(width),
-            nn.Linear(width, width),
-            nn.Linear(embed, width),
-            nn.Linear(width, width),
-        )
+        self.norm, self.inner, self.noise, self.outer = nn.LayerNorm(width), nn.Linear(width, width), nn.Linear(embed, width), nn.Linear(width, width)
 
     def forward(self, h: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
         return h + self.outer(F.silu(self.inner(F.silu(self.norm(h))) + self.noise(emb)))
@@ -237,8 +231,7 @@ def train_score(
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
     total = max(config.num_steps, 1)
     schedule = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda i: min(1.0, (i + 1) / 200) * 0.5 * (1 + math.cos(math.pi * min(i, total) / total))
-    )
+        opt, lambda i: min(1.0, (i + 1) / 200) * 0.5 * (1 + math.cos(math.pi * min(i, total) / total)))
     rng = torch.Generator().manual_seed(config.seed)
     result = ScoreResult(config, model, ema, {"step": [], "loss": []})
     bar = tqdm(range(1, config.num_steps + 1), desc="score model", disable=not progress, mininterval=1.0)

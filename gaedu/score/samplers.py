@@ -82,6 +82,7 @@ def noise_levels(sigma_max: float, sigma_min: float, num: int, *, rho: float | N
     return (sigma_max ** (1 / rho) + t * (sigma_min ** (1 / rho) - sigma_max ** (1 / rho))) ** rho
 
 
+
 # ----------------------------------------------------------------------------------------------
 # Samplers: explicit ascent steps plus noise
 # ----------------------------------------------------------------------------------------------
@@ -198,9 +199,7 @@ def reverse_diffusion(score_fn: ScoreFn, x0: torch.Tensor, sigmas, *, rng: torch
     return _descend(score_fn, x0, sigmas, step, denoise, every)
 
 
-def _descend(
-    score_fn: ScoreFn, x0: torch.Tensor, sigmas, step, denoise: bool, every: int
-) -> tuple[torch.Tensor, torch.Tensor]:
+def _descend(score_fn: ScoreFn, x0: torch.Tensor, sigmas, step, denoise: bool, every: int) -> tuple[torch.Tensor, torch.Tensor]:
     """The loop :func:`reverse_diffusion` and :func:`ddim` share: one ``step(x, score, sigma, below)`` per level, then Tweedie."""
     x, sigmas = _check_start(x0).clone(), _check_sigmas(sigmas)
     every = check_int("every", every, minimum=0)
@@ -239,7 +238,6 @@ def ddim(score_fn: ScoreFn, x0: torch.Tensor, sigmas, *, denoise: bool = True,
 
     Args and returns: as :func:`reverse_diffusion`, without ``rng`` (nothing is random after the start).
     """
-
     def step(x: torch.Tensor, score: torch.Tensor, sigma: float, below: float) -> torch.Tensor:
         return x + sigma * (sigma - below) * score  # ascent, no noise
 
@@ -267,12 +265,12 @@ def posterior_score(score_fn: ScoreFn, observed: torch.Tensor, mask: torch.Tenso
     try:
         mask = torch.broadcast_to(mask.to(observed), observed.shape)
     except RuntimeError:
-        raise ValueError(
-            f"mask of shape {tuple(mask.shape)} does not fit observed of shape {tuple(observed.shape)}"
-        ) from None
+        raise ValueError(f"mask of shape {tuple(mask.shape)} does not fit observed of shape {tuple(observed.shape)}") from None
     noise_std = check_number("noise_std", noise_std, low=0.0)
 
     def score(x: torch.Tensor, sigma: float) -> torch.Tensor:
         return score_fn(x, sigma) + mask * (observed - x) / (noise_std**2 + sigma**2)
 
     return score
+
+
