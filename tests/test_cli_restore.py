@@ -57,12 +57,18 @@ def test_inpaint_round_trip_with_a_png_mask_keeps_observed_pixels(camera, tmp_pa
     assert image_psnr(torch.from_numpy(restored), camera) > image_psnr(problem.observed, camera) + 10
 
 
-def test_denoise_default_method_is_the_learned_prior(camera, tmp_path, monkeypatch):
-    import gaedu.restoration
+@pytest.fixture(scope="module")
+def small():
+    """A small denoiser, trained in seconds, for the command line's learned methods."""
     from gaedu.restoration.denoiser import DenoiserConfig, train_denoiser
 
-    small = train_denoiser(DenoiserConfig(channels=12, depth=4, num_steps=120, batch_size=16, patch=32, lr=3e-3,
-                                          sizes=(128,), photos=("coffee", "china")), device="cpu", progress=False)  # fmt: skip
+    return train_denoiser(DenoiserConfig(channels=12, depth=4, num_steps=120, batch_size=16, patch=32, lr=3e-3,
+                                         sizes=(128,), photos=("coffee", "china")), device="cpu", progress=False)  # fmt: skip
+
+
+def test_denoise_default_method_is_the_learned_prior(camera, small, tmp_path, monkeypatch):
+    import gaedu.restoration
+
     used = []
     monkeypatch.setattr(gaedu.restoration, "load_denoiser", lambda **kwargs: used.append(1) or small.model)
     problem = degrade(camera, "denoise")
@@ -78,12 +84,9 @@ def test_denoise_default_method_is_the_learned_prior(camera, tmp_path, monkeypat
     assert again.returncode == 0 and "learned prior" in again.stderr  # its progress bar
 
 
-def test_restore_by_red_climbs_the_same_denoiser_as_a_gradient(camera, tmp_path, monkeypatch):
+def test_restore_by_red_climbs_the_same_denoiser_as_a_gradient(camera, small, tmp_path, monkeypatch):
     import gaedu.restoration
-    from gaedu.restoration.denoiser import DenoiserConfig, train_denoiser
 
-    small = train_denoiser(DenoiserConfig(channels=12, depth=4, num_steps=120, batch_size=16, patch=32, lr=3e-3,
-                                          sizes=(128,), photos=("coffee", "china")), device="cpu", progress=False)  # fmt: skip
     monkeypatch.setattr(gaedu.restoration, "load_denoiser", lambda **kwargs: small.model)
     problem = degrade(camera, "deblur")
     blurred = tmp_path / "blurred.npy"
