@@ -10,8 +10,9 @@ gradient of the log-density of photographs blurred by noise of standard deviatio
     \nabla = \frac{A^\top (y - A x)}{σ_n^2} + \frac{D(x, σ) - x}{σ^2},
 
 by gradient ascent, here accelerated as in Part II (Nesterov's momentum) with the step
-:math:`1/(\lVert A^\top A\rVert/σ_n^2 + 1/σ^2)`. For exact data (noise-free inpainting) the data
-term is kept by projection instead: each step climbs the prior and copies the observed pixels back.
+:math:`1/(\lVert A^\top A\rVert/σ_n^2 + 1/σ^2)`. For exact data (noise-free inpainting or super-resolution) the
+data term is kept by projection instead: each step climbs the prior and projects back onto
+:math:`A x = y` (copies the observed pixels back, or shifts each block to its observed mean).
 It is one member of the plug-and-play family (Venkatakrishnan et al. 2013), whose other member in
 this package, :func:`gaedu.restoration.learned_prior`, splits the two terms and lowers σ as it goes.
 """
