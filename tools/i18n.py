@@ -1,0 +1,250 @@
+"""The book's Simplified Chinese edition: its message catalogues, their checks, and its build's configuration.
+
+The Chinese pages are the English notebooks with their prose replaced through Sphinx's
+gettext machinery. Every Markdown paragraph, heading, list item, caption and directive
+title of the book is one message; ``locale/zh_CN/LC_MESSAGES/<page>.po`` holds each
+message's translation. Code cells are not messages: they are the same bytes in both
+editions, so the Chinese build takes every output from the English build's execution
+cache and every glued number is the same in both languages.
+
+Usage (``make gettext``, ``make book``, ``make test`` call it)::
+
+    python -m tools.i18n update     # extract the English messages, update the catalogues
+    python -m tools.i18n check      # no untranslated or fuzzy message; markup kept; terms used
+    python -m tools.i18n config     # write the Chinese build's configuration into _build
+    python -m tools.i18n notebooks  # the chapters with their Markdown in Chinese (_build/zh_CN/notebooks)
+
+``update`` marks a message fuzzy when its English changed (Babel's fuzzy matching) and
+adds a new one untranslated, so ``check`` (and ``make test``) fails until a translator
+has read it again. Messages that hold nothing to translate (display math, a bare
+reference) are copied as they are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+LANGUAGE = "zh_CN"
+LOCALE = ROOT / "locale"
+CATALOGUES = LOCALE / LANGUAGE / "LC_MESSAGES"
+TERMS = LOCALE / LANGUAGE / "terms.tsv"
+
+# The markup a translation must keep, token for token: math, roles with their targets
+# (glue keys, citations, cross-references), inline code, link targets, and substitutions.
+_TOKENS = re.compile(
+    r"\$\$.+?\$\$"  # display math inside a paragraph
+    r"|(?<![\\$])\$(?!\s)[^$]+?(?<![\s\\])\$"  # inline math
+    r"|\{[a-zA-Z:-]+\}`[^`]*`"  # a role: {glue:text}`key:.3f`, {cite:p}`key`, {ref}`label`, {doc}`path`
+    r"|``[^`]+``|`[^`]+`"  # inline code
+    r"|\]\([^)\s]+\)"  # a Markdown link's target
+    r"|<[a-z][a-z0-9+.-]*://[^>\s]+>",  # an autolink
+    re.S,
+)
+_ROLE_TEXT = re.compile(r"^\{(ref|doc|numref|term)\}`([^`<]*)<([^>]+)>`$")
+
+
+def tokens(text: str) -> list[str]:
+    """The markup of one message, in order; a cross-reference with its own text keeps only its target."""
+    found = []
+    for token in _TOKENS.findall(text):
+        match = _ROLE_TEXT.match(token)
+        found.append(f"{{{match.group(1)}}}`<{match.group(3)}>`" if match else token)
+    return found
+
+
+def nothing_to_translate(msgid: str) -> bool:
+    """A message whose text, with its markup taken out, has no word: display math, a bare reference."""
+    rest = _TOKENS.sub("", msgid)
+    if msgid.lstrip().startswith("\\") or msgid.startswith("\n"):  # a display-math block
+        return True
+    return not re.search(r"[A-Za-z]{2,}", rest)
+
+
+def read_catalogue(path: Path):
+    from babel.messages.pofile import read_po
+
+    with path.open("rb") as handle:
+        return read_po(handle, locale=LANGUAGE)
+
+
+def write_catalogue(catalogue, path: Path) -> None:
+    from babel.messages.pofile import write_po
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as handle:
+        write_po(handle, catalogue, width=0, omit_header=False, sort_output=False, include_previous=True)
+
+
+def derived_config(**changes) -> Path:
+    """``_config.yml`` with ``changes`` under ``sphinx.config``, written into ``_build`` (local extensions made absolute)."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    sphinx = config.setdefault("sphinx", {})
+    sphinx["local_extensions"] = {name: str((ROOT / path).resolve()) for name, path in sphinx.get("local_extensions", {}).items()}
+    config["bibtex_bibfiles"] = [str(ROOT / path) for path in config.get("bibtex_bibfiles", [])]
+    execute = changes.pop("execute", None)
+    if execute is not None:
+        config["execute"].update(execute)
+    sphinx.setdefault("config", {}).update(changes)
+    path = ROOT / "_build" / f"_config.{changes.get('language', 'gettext')}.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
+    return path
+
+
+def extract(out: Path) -> Path:
+    """The English messages as ``.pot`` files under ``out`` (Sphinx's gettext builder; nothing is executed)."""
+    config = derived_config(
+        execute={"execute_notebooks": "off"}, gettext_compact=False, gettext_uuid=False, gettext_location=False, gettext_last_translator=""
+    )
+    command = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(ROOT), "--config", str(config), "--path-output", str(out)]
+    command += ["--builder", "custom", "--custom-builder", "gettext", "-q"]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode:
+        sys.exit(f"the gettext build failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+    return out / "_build" / "gettext"
+
+
+def update() -> None:
+    """Bring every catalogue up to the English text: new messages empty, changed ones fuzzy, removed ones dropped."""
+    from babel.messages.catalog import Catalog
+
+    templates = extract(ROOT / "_build" / "gettext-source")
+    seen = set()
+    for template_path in sorted(templates.rglob("*.pot")):
+        relative = template_path.relative_to(templates).with_suffix(".po")
+        seen.add(relative)
+        template = read_catalogue(template_path)
+        path = CATALOGUES / relative
+        catalogue = read_catalogue(path) if path.exists() else Catalog(locale=LANGUAGE)
+        catalogue.update(template, no_fuzzy_matching=False)
+        catalogue.obsolete.clear()
+        for message in catalogue:
+            if message.id and not message.string and nothing_to_translate(message.id):
+                message.string = message.id
+        catalogue.project = "gaedu"
+        catalogue.language_team = "简体中文"
+        write_catalogue(catalogue, path)
+    for stale in CATALOGUES.rglob("*.po"):
+        if stale.relative_to(CATALOGUES) not in seen:
+            stale.unlink()
+    print(f"updated {len(seen)} catalogues in {CATALOGUES.relative_to(ROOT)}")
+
+
+def glossary_terms() -> dict[str, str]:
+    """Each glossary term and its one Chinese rendering (``locale/zh_CN/terms.tsv``)."""
+    pairs = [line.split("\t") for line in TERMS.read_text().splitlines() if line.strip()]
+    return {english: chinese for english, chinese in pairs}
+
+
+def glossary_uses() -> dict[str, list[str]]:
+    """Each glossary term and the pages its entry's *Used in* names (as catalogue paths)."""
+    text = (ROOT / "book" / "back" / "glossary.md").read_text()
+    body = text.split("```{glossary}")[1].split("```")[0]
+    uses, term = {}, None
+    for line in body.splitlines():
+        if line and not line.startswith((" ", ":")):
+            term = line
+        elif term and "*Used in:*" in line:
+            pages = re.findall(r"\{doc\}`\.\./([^`]+)`", line)
+            uses[term] = [f"book/{page}.po" for page in pages]
+    return uses
+
+
+def problems() -> list[str]:
+    """Everything that keeps the catalogues from being complete and faithful, one line each."""
+    found = []
+    catalogues = {path.relative_to(CATALOGUES).as_posix(): read_catalogue(path) for path in sorted(CATALOGUES.rglob("*.po"))}
+    if not catalogues:
+        return [f"no catalogue in {CATALOGUES.relative_to(ROOT)}: run `make gettext`"]
+    for name, catalogue in catalogues.items():
+        for message in catalogue:
+            if not message.id:
+                continue
+            where = f"{name}: {message.id[:60]!r}"
+            if message.fuzzy:
+                found.append(f"{where}: fuzzy (the English changed; translate it again and remove the flag)")
+            elif not message.string:
+                found.append(f"{where}: not translated")
+            elif sorted(tokens(message.id)) != sorted(tokens(message.string)):
+                lost = sorted(set(tokens(message.id)) - set(tokens(message.string)))
+                extra = sorted(set(tokens(message.string)) - set(tokens(message.id)))
+                found.append(f"{where}: the markup differs (missing {lost}, added {extra})")
+    terms = glossary_terms()
+    for term, pages in glossary_uses().items():
+        chinese = terms.get(term)
+        if chinese is not None:
+            chinese = re.sub(r"（[^）]*）$", "", chinese)  # the term without its abbreviation
+        if chinese is None:
+            found.append(f"glossary term {term!r} has no Chinese rendering in {TERMS.relative_to(ROOT)}")
+            continue
+        for page in pages:
+            catalogue = catalogues.get(page)
+            if catalogue is not None and not any(chinese in m.string for m in catalogue if m.id):
+                found.append(f"{page}: the glossary's rendering {chinese!r} of {term!r} is not used")
+    return found
+
+
+def check(only: list[str] | None = None) -> None:
+    found = problems()
+    if only:
+        found = [line for line in found if any(line.startswith(name) for name in only)]
+    for line in found:
+        print(line)
+    if found:
+        sys.exit(f"{len(found)} problems in the Chinese catalogues")
+    print("the Chinese catalogues are complete")
+
+
+def todo(page: str, out: Path) -> None:
+    """The messages of one catalogue still to translate (empty or fuzzy), as a JSON object msgid -> "" in ``out``."""
+    import json
+
+    catalogue = read_catalogue(CATALOGUES / page)
+    pending = {m.id: "" for m in catalogue if m.id and (m.fuzzy or not m.string)}
+    out.write_text(json.dumps(pending, ensure_ascii=False, indent=1))
+    print(f"{len(pending)} messages to translate in {page}, written to {out}")
+
+
+def fill(page: str, source: Path) -> None:
+    """Write the translations of a JSON object msgid -> translation into one catalogue (clearing their fuzzy flag)."""
+    import json
+
+    path = CATALOGUES / page
+    catalogue = read_catalogue(path)
+    done = 0
+    for msgid, string in json.loads(source.read_text()).items():
+        message = catalogue.get(msgid)
+        if message is None:
+            print(f"not a message of {page}: {msgid[:60]!r}")
+        elif string:
+            message.string = string
+            message.flags.discard("fuzzy")
+            message.previous_id = []
+            done += 1
+    write_catalogue(catalogue, path)
+    print(f"{done} translations written to {page}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["update", "check", "todo", "fill"])
+    parser.add_argument("page", nargs="*", help="check: only these catalogues; todo/fill: the catalogue (book/.../x.po) and the JSON file")
+    args = parser.parse_args(argv)
+    if args.command == "update":
+        update()
+    elif args.command == "check":
+        check(args.page)
+    else:
+        {"todo": todo, "fill": fill}[args.command](args.page[0], Path(args.page[1]))
+
+
+if __name__ == "__main__":
+    main()
