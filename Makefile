@@ -1,11 +1,14 @@
 # Two commands on a fresh machine with python3:
-#   make book   build the HTML book into _build/html, executing the notebooks that changed
+#   make book   build the HTML book into _build/html, executing the notebooks that changed, and its
+#               Chinese edition into _build/html/zh_CN from the same execution
 #   make test   the full suite (python -m tools.pipeline): lint, unit tests, every chapter built and checked, the built
 #               book's pages, browser, student and PDF tests, and a time report in _build/test-report.json
 #   make check  the fast tier: lint, unit tests, and the chapters whose code changed
 #   make student  the student edition in _build/student: notebooks and HTML without solutions
 #   make pdf      the PDF edition, _build/latex/gaedu.pdf (XeLaTeX; the README lists the Debian packages)
 #   make classroom  nbgrader assignments (_build/classroom/nbgrader) and Otter-Grader masters (_build/classroom/otter)
+#   make gettext  after changing English prose: update the Chinese catalogues (locale/zh_CN), marking changed messages fuzzy
+#   make zh-notebooks  the chapters with their prose in Chinese, code unchanged, in _build/zh_CN/notebooks
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -22,7 +25,7 @@ BOOK_ROOT  ?= .
 BOOK_FLAGS := --builder html -W -n --keep-going $(if $(FRESH),--all)
 EXECUTE_FLAGS := $(if $(FRESH),--fresh)
 
-.PHONY: book test check unit-test lint student classroom pdf install build-book book-html build-pdf cache clean
+.PHONY: book test check unit-test lint student classroom pdf install build-book book-html build-pdf cache clean gettext zh-notebooks
 
 book: install
 	$(MAKE) --no-print-directory cache
@@ -72,7 +75,7 @@ student: install
 	$(MAKE) --no-print-directory build-book
 	$(BIN)/python -m tools.student_edition
 
-# The PDF edition: Jupyter Book's LaTeX builder and XeLaTeX (latexmk), with the executed
+# The PDF edition, English and Chinese (_build/latex/zh_CN/gaedu.pdf; ZH= leaves it out): Jupyter Book's LaTeX builder and XeLaTeX (latexmk), with the executed
 # notebooks' outputs from the build's cache (executing only what changed, as `make book`
 # does), then tools.check_pdf: every chapter in the outline, no LaTeX error, missing
 # character or undefined reference in the log. Needs TeX Live (README: Debian packages).
@@ -88,6 +91,7 @@ build-pdf:
 	$(BIN)/python -m tools.execute --root $(BOOK_ROOT) $(if $(or $(GAEDU_PIPELINE),$(REQUIRE_CACHED)),--require-cached)
 	$(BIN)/jupyter-book build $(BOOK_ROOT) --builder pdflatex -W -n --keep-going
 	$(BIN)/python -m tools.check_pdf --root $(BOOK_ROOT)
+	$(if $(ZH),$(BIN)/python -m tools.i18n pdf --root $(BOOK_ROOT) && $(BIN)/python -m tools.check_pdf --root $(BOOK_ROOT) --language zh_CN)
 
 # The graded assignments: nbgrader source and released notebooks in _build/classroom/nbgrader
 # and Otter-Grader master notebooks in _build/classroom/otter,
@@ -95,6 +99,16 @@ build-pdf:
 # nbgrader validate and otter assign on all of them, about fifteen minutes on two cores).
 classroom: install
 	$(BIN)/python -m tools.classroom
+
+# The Chinese edition's catalogues follow the English prose (Sphinx's gettext builder, executing
+# nothing): new messages are added untranslated, changed ones marked fuzzy; `make test` fails
+# until each is translated (locale/zh_CN/README.md).
+gettext: install
+	$(BIN)/python -m tools.i18n update
+
+# The chapters as notebooks with their Markdown in Chinese and their code cells unchanged.
+zh-notebooks: install
+	$(BIN)/python -m tools.i18n notebooks
 
 install: $(STAMP) $(ASSETS)
 
@@ -121,12 +135,16 @@ build-book:
 	$(MAKE) --no-print-directory book-html
 
 # Sphinx alone, on notebooks already executed into the build's cache (make test's scheduler
-# executes them one job per notebook, then runs this).
+# executes them one job per notebook, then runs this). Then the Chinese edition (tools.i18n):
+# the same notebooks and outputs, the prose from locale/zh_CN; it executes nothing.
+# ZH= leaves it out (make test builds it as a job of its own).
+ZH ?= 1
 book-html:
 	rm -rf $(BOOK_ROOT)/_build/jupyter_execute
 	@# A failed build forgets Sphinx's saved pages, so the next one reads every page again and repeats its warnings.
 	$(BIN)/jupyter-book build $(BOOK_ROOT) $(BOOK_FLAGS) || { rm -rf $(BOOK_ROOT)/_build/.doctrees; exit 1; }
 	$(BIN)/python -m tools.execute --root $(BOOK_ROOT) --write-executed
+	$(if $(ZH),$(BIN)/python -m tools.i18n html --root $(BOOK_ROOT) $(if $(FRESH),--fresh))
 	@touch $(BOOK_ROOT)/_build/html/.built  # when this build finished: the tests reuse a build newer than every source
 	@echo "The book is in $(BOOK_ROOT)/_build/html/index.html"
 

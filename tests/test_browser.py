@@ -122,7 +122,11 @@ def visit(browser, server):
         v.close()
 
 
-@pytest.mark.parametrize("entry", TOC)
+#: The Chinese edition's pages (tools.i18n), beside the English ones at the same paths under zh_CN/.
+CHINESE = [f"zh_CN/{entry}" for entry in TOC]
+
+
+@pytest.mark.parametrize("entry", TOC + CHINESE)
 def test_page_loads_offline_and_is_accessible_in_light_and_dark_mode(entry, visit, built_book):
     """One load per page: offline, MathJax typeset, images drawn, no console error, axe-core's WCAG 2 A/AA
     rules with the reader's system in light mode, a screenshot, then the same rules in dark mode."""
@@ -217,14 +221,15 @@ def _cjk_glyphs(page) -> dict:
     return found
 
 
-def test_chinese_terms_are_drawn_as_glyphs_not_boxes(visit):
-    """The glossary's Chinese terms render with a CJK font (CI installs fonts-noto-cjk)."""
+@pytest.mark.parametrize("entry", ["book/back/glossary", "zh_CN/book/algorithm/gradient-ascent"])
+def test_chinese_terms_are_drawn_as_glyphs_not_boxes(entry, visit):
+    """The glossary's Chinese terms, and a chapter of the Chinese edition, render with a CJK font (CI installs fonts-noto-cjk)."""
     import subprocess
 
     listed = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True).stdout if shutil.which("fc-list") else ""
     if not listed.strip() and os.environ.get("GAEDU_REQUIRE_BROWSER") != "1":
         pytest.skip("no CJK font is installed (Debian: apt-get install fonts-noto-cjk)")
-    found = _cjk_glyphs(visit("book/back/glossary.html").page)
+    found = _cjk_glyphs(visit(f"{entry}.html").page)
     assert len(found["chars"]) >= 10
     assert found["boxes"] == "", f"drawn as missing-glyph boxes: {found['boxes']}"
     assert found["distinct"] == len(found["chars"])  # boxes would all look alike
@@ -307,10 +312,11 @@ INTERACTIVE_FIGURES = {
 }
 
 
+@pytest.mark.parametrize("edition", ["", "zh_CN/"], ids=["en", "zh_CN"])
 @pytest.mark.parametrize("entry", INTERACTIVE_FIGURES)
-def test_interactive_figure_slider_changes_the_figure(entry, visit):
+def test_interactive_figure_slider_changes_the_figure(entry, edition, visit):
     """With no kernel and only the local host: plotly.js from the build draws the figure, and the slider redraws it."""
-    v = visit(f"{entry}.html")
+    v = visit(f"{edition}{entry}.html")
     figure = v.page.locator(".gaedu-slider-figure").first
     figure.scroll_into_view_if_needed()
     v.page.wait_for_selector(".gaedu-slider-figure[data-live]", timeout=30000)  # drawn by plotly.js

@@ -63,9 +63,10 @@ def test_titles_are_compared_without_markup(tmp_path):
 
 @pytest.fixture(scope="session")
 def pdf(built_book):
-    """``_build/latex/gaedu.pdf``, built with `make build-pdf` unless it is newer than the HTML build."""
+    """``_build/latex/gaedu.pdf`` (and the Chinese ``zh_CN/gaedu.pdf``), built with `make build-pdf` unless newer than the HTML build."""
     target = ROOT / "_build" / "latex" / "gaedu.pdf"
-    if not target.is_file() or target.stat().st_mtime < (built_book / ".built").stat().st_mtime:
+    both = (target, ROOT / "_build" / "latex" / "zh_CN" / "gaedu.pdf")
+    if any(not p.is_file() or p.stat().st_mtime < (built_book / ".built").stat().st_mtime for p in both):
         result = make("build-pdf", "FRESH=", "REQUIRE_CACHED=1")  # the HTML build's outputs; executes nothing
         if result.returncode != 0:
             pytest.fail(f"make pdf failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}", pytrace=False)
@@ -92,3 +93,22 @@ def test_the_glossary_s_chinese_terms_are_in_the_pdf_as_text(pdf):
     end = min(page for name, page in outline if page > start)
     text = "".join(page.extract_text() or "" for page in PdfReader(str(pdf)).pages[start - 1 : end - 1])
     assert wanted <= set(text), f"not in the PDF: {''.join(sorted(wanted - set(text)))}"
+
+
+def test_the_chinese_pdf_has_every_chapter_in_chinese_and_a_clean_log(pdf):
+    """`make pdf` writes the Chinese edition too (_build/latex/zh_CN): every chapter under its Chinese title, every
+    part, no missing glyph, and the same figures' numbers as the English one."""
+    from pypdf import PdfReader
+
+    chinese = ROOT / "_build" / "latex" / "zh_CN" / "gaedu.pdf"
+    pages, problems = check_pdf.check(ROOT, "zh_CN")
+    assert problems == []
+    assert pages > 100
+    outline = [name for name, _ in check_pdf.outline(chinese)]
+    translate = check_pdf._translator(ROOT, "zh_CN")
+    parts = [translate("book/index", part["caption"]) for part in yaml.safe_load((ROOT / "_toc.yml").read_text())["parts"]]
+    assert [name for name in outline if name in parts] == parts
+    assert all(re.search(r"[\u4e00-\u9fff]", part) for part in parts), "a part's caption is not translated"
+    sample = PdfReader(str(chinese)).pages[::10]  # every tenth page: most are prose in Chinese
+    chinese_pages = [len(re.findall(r"[\u4e00-\u9fff]", page.extract_text() or "")) >= 20 for page in sample]
+    assert sum(chinese_pages) > len(sample) / 2, f"only {sum(chinese_pages)} of {len(sample)} sampled pages are in Chinese"

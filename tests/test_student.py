@@ -44,7 +44,9 @@ def edition(built_book, tmp_path_factory):
     out = tmp_path_factory.mktemp("student")
     notebooks = student_edition.write_notebooks(ROOT, out / "notebooks")
     student_edition.write_html_sources(ROOT, out / "source")
-    student_edition.build_html(out / "source", out / "html", str(Path(sys.executable).parent / "jupyter-book"))
+    jupyter_book = str(Path(sys.executable).parent / "jupyter-book")
+    student_edition.build_html(out / "source", out / "html", jupyter_book)
+    student_edition.build_chinese_html(out / "source", out / "html", jupyter_book)
     return out, notebooks
 
 
@@ -146,3 +148,32 @@ def test_student_notebook_runs_like_the_built_one(chapter, edition):
     for cell in (c for c in kept if c.cell_type == "code"):
         missing = _names(cell.source, ast.Load) & only_in_solutions
         assert not missing, f"{entry}: a cell left to students reads {sorted(missing)}, which only a solution defines"
+
+
+CJK_WINDOW = 10  # a run of this many Chinese characters from a solution's translation must not appear
+
+
+def _cjk_windows(text: str) -> set[str]:
+    chars = "".join(re.findall(r"[\u4e00-\u9fff]", text))
+    return {chars[i : i + CJK_WINDOW] for i in range(len(chars) - CJK_WINDOW + 1)}
+
+
+@pytest.mark.parametrize("chapter", _chapters(), ids=lambda p: p.stem)
+def test_no_translated_solution_in_the_chinese_student_page(chapter, edition):
+    """The Chinese student pages are built from the same sources without solutions: no solution's translation is on them."""
+    from tools import i18n
+
+    out, _ = edition
+    entry = chapter.relative_to(ROOT).with_suffix("")
+    cells = [c for c in json.loads(chapter.read_text())["cells"] if c["cell_type"] == "markdown"]
+    hidden = "\n".join(_source(c) for c in cells if student_edition.is_solution(c))
+    shown = "\n".join(_source(c) for c in cells if not student_edition.is_solution(c))
+    catalogue = i18n.read_catalogue(i18n.CATALOGUES / f"{entry}.po")
+    secrets = set().union(*(_cjk_windows(m.string) for m in catalogue
+                            if m.id and m.string and i18n._pattern(m.id).search(hidden) and not i18n._pattern(m.id).search(shown)))  # fmt: skip
+    secrets -= _cjk_windows(" ".join(m.string for m in catalogue if m.id and m.string and i18n._pattern(m.id).search(shown)))
+    page = out / "html" / "zh_CN" / f"{entry}.html"
+    assert page.exists()
+    assert not secrets & _cjk_windows(_page_text(page)), f"a solution's translation on the Chinese student page: {sorted(secrets & _cjk_windows(_page_text(page)))[:2]}"
+    full_page = ROOT / "_build" / "html" / "zh_CN" / f"{entry}.html"
+    assert secrets & _cjk_windows(_page_text(full_page)), "the check would not see a solution (none is on the full Chinese page)"

@@ -6,7 +6,7 @@ with ``!``), any character the fonts lack ("Missing character", which prints a
 blank), and any undefined reference or citation. It then reads the PDF's outline
 and fails unless every page of the table of contents is a chapter of it.
 
-Usage: .venv/bin/python -m tools.check_pdf [--root .]
+Usage: .venv/bin/python -m tools.check_pdf [--root .] [--language zh_CN]
 """
 
 from __future__ import annotations
@@ -80,33 +80,53 @@ def outline(pdf: Path) -> list[tuple[str, int]]:
     return entries
 
 
-def check(root: Path) -> tuple[int, list[str]]:
-    """Return the PDF's page count and what is wrong with it (nothing, if it is complete and its log clean)."""
+def _translator(root: Path, language: str):
+    """A page's title in ``language``: its translation in the page's catalogue."""
+    from babel.messages.pofile import read_po
+
+    def translate(entry: str, text: str) -> str:
+        with (root / "locale" / language / "LC_MESSAGES" / f"{entry}.po").open("rb") as handle:
+            message = read_po(handle).get(text)
+        return message.string if message is not None and message.string else text
+
+    return translate
+
+
+def check(root: Path, language: str | None = None) -> tuple[int, list[str]]:
+    """Return the PDF's page count and what is wrong with it (nothing, if it is complete and its log clean).
+
+    ``language="zh_CN"``: the Chinese edition's PDF (``_build/latex/zh_CN``), whose chapters are
+    the titles' translations in its catalogues (``tools.i18n``).
+    """
     from pypdf import PdfReader
 
-    pdf, log = root / "_build" / "latex" / "gaedu.pdf", root / "_build" / "latex" / "gaedu.log"
+    folder = root / "_build" / "latex" / (language or "")
+    pdf, log = folder / "gaedu.pdf", folder / "gaedu.log"
+    translate = (lambda entry, text: text) if language is None else _translator(root, language)
     if not pdf.is_file() or not log.is_file():
         return 0, [f"{pdf.relative_to(root)} or its log is missing: run `make pdf`"]
     found = problems(log.read_text(encoding="utf-8", errors="replace"))
     chapters = {_plain(name) for name, _ in outline(pdf)}
     for entry in toc_entries(root)[1:]:  # the root page is the PDF's front matter, not a chapter
         source = next((root / f"{entry}{s}" for s in (".ipynb", ".md") if (root / f"{entry}{s}").is_file()), None)
-        if source is not None and _plain(title(source)) not in chapters:
-            found.append(f"missing chapter: {title(source)} ({entry})")
+        if source is not None and _plain(translate(entry, title(source))) not in chapters:
+            found.append(f"missing chapter: {translate(entry, title(source))} ({entry})")
     return len(PdfReader(str(pdf)).pages), found
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", default=".", help="the book's folder (where _config.yml is)")
-    root = Path(parser.parse_args(argv).root).resolve()
-    pages, found = check(root)
+    parser.add_argument("--language", default=None, help="zh_CN: the Chinese edition's PDF (_build/latex/zh_CN)")
+    args = parser.parse_args(argv)
+    root = Path(args.root).resolve()
+    pages, found = check(root, args.language)
     for problem in found:
         print(problem, file=sys.stderr)
     if found:
         print(f"the PDF edition has {len(found)} problems (see _build/latex/gaedu.log)", file=sys.stderr)
         return 1
-    print(f"The PDF edition is {root / '_build' / 'latex' / 'gaedu.pdf'}: {pages} pages, every chapter, a clean log")
+    print(f"The PDF edition is {root / '_build' / 'latex' / (args.language or '') / 'gaedu.pdf'}: {pages} pages, every chapter, a clean log")
     return 0
 
 

@@ -11,7 +11,8 @@ Usage (``make gettext``, ``make book``, ``make test`` call it)::
 
     python -m tools.i18n update     # extract the English messages, update the catalogues
     python -m tools.i18n check      # no untranslated or fuzzy message; markup kept; terms used
-    python -m tools.i18n config     # write the Chinese build's configuration into _build
+    python -m tools.i18n html       # the Chinese HTML book, _build/html/zh_CN (make book)
+    python -m tools.i18n pdf        # the Chinese PDF, _build/latex/zh_CN/gaedu.pdf (make pdf)
     python -m tools.i18n notebooks  # the chapters with their Markdown in Chinese (_build/zh_CN/notebooks)
 
 ``update`` marks a message fuzzy when its English changed (Babel's fuzzy matching) and
@@ -36,6 +37,8 @@ LANGUAGE = "zh_CN"
 LOCALE = ROOT / "locale"
 CATALOGUES = LOCALE / LANGUAGE / "LC_MESSAGES"
 TERMS = LOCALE / LANGUAGE / "terms.tsv"
+#: The Chinese edition's title (the English one is ``_config.yml``'s).
+TITLE = "图像生成与重建中的梯度上升"
 
 # The markup a translation must keep, token for token: math, roles with their targets
 # (glue keys, citations, cross-references), inline code, link targets, and substitutions.
@@ -83,17 +86,19 @@ def write_catalogue(catalogue, path: Path) -> None:
         write_po(handle, catalogue, width=0, omit_header=False, sort_output=False, include_previous=True)
 
 
-def derived_config(**changes) -> Path:
+def derived_config(root: Path = ROOT, **changes) -> Path:
     """``_config.yml`` with ``changes`` under ``sphinx.config``, written into ``_build`` (local extensions made absolute)."""
-    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    config = yaml.safe_load((root / "_config.yml").read_text())
     sphinx = config.setdefault("sphinx", {})
-    sphinx["local_extensions"] = {name: str((ROOT / path).resolve()) for name, path in sphinx.get("local_extensions", {}).items()}
-    config["bibtex_bibfiles"] = [str(ROOT / path) for path in config.get("bibtex_bibfiles", [])]
+    sphinx["local_extensions"] = {name: str((root / path).resolve()) for name, path in sphinx.get("local_extensions", {}).items()}
+    config["bibtex_bibfiles"] = [str(root / path) for path in config.get("bibtex_bibfiles", [])]
+    if "title" in changes:
+        config["title"] = changes.pop("title")
     execute = changes.pop("execute", None)
     if execute is not None:
         config["execute"].update(execute)
     sphinx.setdefault("config", {}).update(changes)
-    path = ROOT / "_build" / f"_config.{changes.get('language', 'gettext')}.yml"
+    path = root / "_build" / f"_config.{changes.get('language', 'gettext')}.yml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
     return path
@@ -112,6 +117,16 @@ def extract(out: Path) -> Path:
     return out / "_build" / "gettext"
 
 
+def merge(catalogue, template) -> None:
+    """Bring ``catalogue`` to ``template``'s messages: a new one empty (or copied, if it has nothing to translate), a
+    changed one keeping its old translation marked fuzzy (Babel's fuzzy matching), a removed one dropped."""
+    catalogue.update(template, no_fuzzy_matching=False)
+    catalogue.obsolete.clear()
+    for message in catalogue:
+        if message.id and not message.string and nothing_to_translate(message.id):
+            message.string = message.id
+
+
 def update() -> None:
     """Bring every catalogue up to the English text: new messages empty, changed ones fuzzy, removed ones dropped."""
     from babel.messages.catalog import Catalog
@@ -124,11 +139,7 @@ def update() -> None:
         template = read_catalogue(template_path)
         path = CATALOGUES / relative
         catalogue = read_catalogue(path) if path.exists() else Catalog(locale=LANGUAGE)
-        catalogue.update(template, no_fuzzy_matching=False)
-        catalogue.obsolete.clear()
-        for message in catalogue:
-            if message.id and not message.string and nothing_to_translate(message.id):
-                message.string = message.id
+        merge(catalogue, template)
         catalogue.project = "gaedu"
         catalogue.language_team = "简体中文"
         write_catalogue(catalogue, path)
@@ -233,15 +244,143 @@ def fill(page: str, source: Path) -> None:
     print(f"{done} translations written to {page}")
 
 
+def _cached_runs(root: Path) -> list[tuple[int, str]]:
+    """The execution cache's records (id, notebook hash): a notebook executed by a build adds one."""
+    from jupyter_cache import get_cache
+
+    return sorted((r.pk, r.hashkey) for r in get_cache(root / "_build" / ".jupyter_cache").list_cache_records())
+
+
+def html(root: Path = ROOT, fresh: bool = False) -> None:
+    """The Chinese HTML book in ``_build/html/zh_CN``, from the English build's execution cache (executes nothing).
+
+    A book without catalogues (``locale/zh_CN/LC_MESSAGES``: the tests' small books) has no Chinese edition.
+    """
+    from tools import execute
+
+    locale = root / "locale"
+    if not (locale / LANGUAGE / "LC_MESSAGES").is_dir():
+        print(f"no Chinese catalogues in {locale}: no Chinese edition")
+        return
+    if todo := execute.stale(root):
+        sys.exit(f"{len(todo)} notebooks are not in the build's cache as they are now: build the English book first (make book)")
+    config = derived_config(
+        root,
+        title=TITLE,
+        language=LANGUAGE,
+        locale_dirs=[str(locale)],
+        gettext_compact=False,
+        execute={"execute_notebooks": "cache", "cache": str(root / "_build" / ".jupyter_cache")},
+    )
+    out = root / "_build" / LANGUAGE
+    command = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(root), "--config", str(config)]
+    command += ["--path-output", str(out), "--builder", "html", "-W", "-n", "--keep-going"] + (["--all"] if fresh else [])
+    before = _cached_runs(root)
+    if subprocess.run(command).returncode:
+        shutil.rmtree(out / "_build" / ".doctrees", ignore_errors=True)  # the next build reads every page again
+        sys.exit("the Chinese build failed")
+    if _cached_runs(root) != before:
+        sys.exit("the Chinese build executed notebooks: it must take every output from the English build's cache")
+    target = root / "_build" / "html" / LANGUAGE
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(out / "_build" / "html", target)
+    print(f"The Chinese book is in {target}/index.html")
+
+
+def pdf(root: Path = ROOT) -> Path:
+    """The Chinese PDF, ``_build/latex/zh_CN/gaedu.pdf`` with its log (XeLaTeX; the outputs from the build's cache)."""
+    from tools import execute
+
+    if not (root / "locale" / LANGUAGE / "LC_MESSAGES").is_dir():
+        print(f"no Chinese catalogues in {root / 'locale'}: no Chinese edition")
+        return root
+    if todo := execute.stale(root):
+        sys.exit(f"{len(todo)} notebooks are not in the build's cache as they are now: build the English book first (make book)")
+    config = derived_config(
+        root,
+        title=TITLE,
+        language=LANGUAGE,
+        locale_dirs=[str(root / "locale")],
+        gettext_compact=False,
+        execute={"execute_notebooks": "cache", "cache": str(root / "_build" / ".jupyter_cache")},
+    )
+    out = root / "_build" / LANGUAGE
+    command = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(root), "--config", str(config)]
+    command += ["--path-output", str(out), "--builder", "pdflatex", "-W", "-n", "--keep-going"]
+    before = _cached_runs(root)
+    failed = subprocess.run(command).returncode
+    if _cached_runs(root) != before:
+        sys.exit("the Chinese PDF's build executed notebooks: it must take every output from the English build's cache")
+    target = root / "_build" / "latex" / LANGUAGE
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("gaedu.pdf", "gaedu.log"):
+        if (out / "_build" / "latex" / name).is_file():
+            shutil.copy(out / "_build" / "latex" / name, target / name)
+    if failed:
+        sys.exit("the Chinese PDF's build failed")
+    return target / "gaedu.pdf"
+
+
+def _pattern(msgid: str) -> re.Pattern:
+    """A message as it stands in a Markdown cell: its words in order, any run of white space between them."""
+    return re.compile(r"\s+".join(re.escape(word) for word in msgid.split()))
+
+
+def translator(catalogue):
+    """A function from a Markdown cell's source to its Chinese, and the count of messages it replaced.
+
+    Every message of ``catalogue`` with a translation of its own is looked for as whole words, any
+    run of white space matching any other; one pass, longest message first, so a translation is
+    never searched again. Display math and other messages kept as they are stay as they are.
+    """
+    messages = sorted((m for m in catalogue if m.id and m.string and m.string != m.id), key=lambda m: -len(m.id))
+    if not messages:
+        return lambda source: (source, 0)
+    strings = {" ".join(m.id.split()): m.string for m in messages}
+    pattern = re.compile("|".join(rf"(?<!\w){_pattern(m.id).pattern}(?!\w)" for m in messages))
+
+    def translate(source: str) -> tuple[str, int]:
+        return pattern.subn(lambda match: strings[" ".join(match.group(0).split())], source)
+
+    return translate
+
+
+def notebooks(out: Path = ROOT / "_build" / LANGUAGE / "notebooks") -> None:
+    """Each chapter with its Markdown cells in Chinese and its code cells unchanged, into ``out``."""
+    import nbformat
+
+    from tools.student_edition import chapter_notebooks
+
+    for notebook_path in chapter_notebooks(ROOT):
+        entry = notebook_path.relative_to(ROOT)
+        translate = translator(read_catalogue(CATALOGUES / entry.with_suffix(".po")))
+        notebook = nbformat.read(notebook_path, as_version=4)
+        for cell in notebook.cells:
+            if cell.cell_type == "markdown":
+                cell.source, _ = translate(cell.source)
+        target = out / entry
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, target)
+    print(f"wrote {len(chapter_notebooks(ROOT))} Chinese notebooks to {out.relative_to(ROOT)}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["update", "check", "todo", "fill"])
+    parser.add_argument("command", choices=["update", "check", "todo", "fill", "html", "pdf", "notebooks"])
+    parser.add_argument("--fresh", action="store_true", help="html: read every page again")
+    parser.add_argument("--root", type=Path, default=ROOT, help="html: the book's folder")
     parser.add_argument("page", nargs="*", help="check: only these catalogues; todo/fill: the catalogue (book/.../x.po) and the JSON file")
     args = parser.parse_args(argv)
     if args.command == "update":
         update()
     elif args.command == "check":
         check(args.page)
+    elif args.command == "html":
+        html(args.root.resolve(), args.fresh)
+    elif args.command == "pdf":
+        pdf(args.root.resolve())
+    elif args.command == "notebooks":
+        notebooks()
     else:
         {"todo": todo, "fill": fill}[args.command](args.page[0], Path(args.page[1]))
 

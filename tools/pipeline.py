@@ -46,7 +46,7 @@ SECONDS = Path(__file__).with_name("pipeline-seconds.json")
 #: The most times ``make test`` may execute one chapter: the build and the check run.
 MAX_EXECUTIONS = 2
 #: First guesses of a job's seconds, before a run has recorded them (by the job's name or its prefix).
-GUESS = {"unit-": 250, "browser": 300, "html": 200, "pdf": 200, "student": 150, "classroom": 60, "built-book": 40,
+GUESS = {"unit-": 250, "browser": 300, "html": 200, "chinese": 30, "pdf": 200, "student": 150, "classroom": 60, "built-book": 40,
          "cache": 5, "lint": 5, "prepare": 5, "graded": 10, "conformance": 60, "teacher": 300, "build:": 40, "check:": 40}  # fmt: skip
 
 
@@ -122,14 +122,18 @@ def test_jobs() -> list[Job]:
                         [f"build:{path.stem}"] + (["classroom"] if path.stem in graded else [])))  # fmt: skip
     builds = [f"build:{p.stem}" for p in chapters]
     jobs += [
-        Job("html", ["make", "--no-print-directory", "book-html", f"BIN={BIN}", "FRESH=1"], builds),
+        Job("html", ["make", "--no-print-directory", "book-html", f"BIN={BIN}", "FRESH=1", "ZH="], builds),
+        # The Chinese edition: the same execution cache, its own Sphinx build (tools.i18n; executes nothing).
+        Job("html-zh", [PY, "-m", "tools.i18n", "html", "--fresh"], builds),
         *unit_jobs(UNIT, needs=["cache"]),
         _pytest("graded", "-m", "graded", "tests/test_check_run.py", "tests/test_classroom.py",
                 needs=[f"check:{p.stem}" for p in chapters]),
         _pytest("conformance", "-m", "conformance", "tests/test_check_run.py", needs=["check:preface", "classroom"]),
         _pytest("teacher", "-m", "teacher", "tests/test_teacher.py", needs=["classroom"]),
         _pytest("built-book", "-m", "built", "tests/test_book.py", needs=["html"]),
-        _pytest("browser", "-m", "built", "tests/test_browser.py", needs=["html"]),
+        _pytest("chinese", "-m", "built", "tests/test_chinese.py", needs=["html", "html-zh"]),
+        _pytest("browser", "-m", "built", "-k", "not zh_CN", "tests/test_browser.py", needs=["html"]),
+        _pytest("browser-zh", "-m", "built", "-k", "zh_CN", "tests/test_browser.py", needs=["html", "html-zh"]),
         _pytest("student", "-m", "built", "tests/test_student.py", needs=["html"]),
         _pytest("pdf", "-m", "built", "tests/test_pdf.py", needs=["html"]),
     ]

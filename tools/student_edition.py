@@ -9,6 +9,8 @@
   notebooks that the full build executed (``_build/jupyter_execute``), with the
   solution cells removed and sphinx-exercise's ``hide_solutions`` on, so no
   notebook runs twice and no solution reaches a page.
+* ``_build/student/html/zh_CN/``: the same book in Chinese, from the same sources and
+  the Chinese edition's catalogues (``locale/zh_CN``, ``tools.i18n``).
 
 Usage: .venv/bin/python -m tools.student_edition [--root .] [--html/--no-html]
 """
@@ -140,6 +142,25 @@ def build_html(source_dir: Path, html_dir: Path, jupyter_book: str) -> None:
     shutil.move(str(source_dir / "_build" / "html"), html_dir)
 
 
+def build_chinese_html(source_dir: Path, html_dir: Path, jupyter_book: str, root: Path = ROOT) -> None:
+    """Build the student book of ``source_dir`` in Chinese into ``html_dir / "zh_CN"`` (after :func:`build_html`)."""
+    config = yaml.safe_load((source_dir / "_config.yml").read_text())
+    config["title"] = "图像生成与重建中的梯度上升（学生版）"  # the Chinese edition's title (tools.i18n.TITLE)
+    config["sphinx"]["config"].update(language="zh_CN", locale_dirs=[str((root / "locale").resolve())], gettext_compact=False)
+    path = source_dir / "_config.zh_CN.yml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+    out = source_dir / "_zh_CN"
+    command = [jupyter_book, "build", str(source_dir), "--config", str(path), "--path-output", str(out)]
+    command += ["--builder", "html", "--all", "-W", "-n", "--keep-going"]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"student edition: the Chinese HTML build failed\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+    target = html_dir / "zh_CN"
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.move(str(out / "_build" / "html"), target)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=ROOT, help="the book's repository (default: this one)")
@@ -152,8 +173,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"wrote {len(notebooks)} student notebooks to {out / 'notebooks'}")
     if args.html:
         write_html_sources(args.root, out / "source")
-        build_html(out / "source", out / "html", str(Path(sys.executable).parent / "jupyter-book"))
-        print(f"wrote the student book to {out / 'html'}/index.html")
+        jupyter_book = str(Path(sys.executable).parent / "jupyter-book")
+        build_html(out / "source", out / "html", jupyter_book)
+        build_chinese_html(out / "source", out / "html", jupyter_book, args.root)
+        print(f"wrote the student book to {out / 'html'}/index.html, in Chinese to {out / 'html' / 'zh_CN'}/index.html")
 
 
 if __name__ == "__main__":

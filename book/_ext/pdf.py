@@ -55,14 +55,28 @@ PREAMBLE = "\n".join(
 ) + PARTS + CELLS
 
 
+#: The Chinese edition (``language: zh_CN``, tools.i18n): its chapters are 第 N 章, and LaTeX's own
+#: headings are in Chinese. Sphinx sets Chinese with babel's English and xeCJK.
+CHINESE = r"""
+\titleformat{\chapter}[display]{\normalfont\huge\bfseries}{第\,\thechapter\,章}{16pt}{\Huge}
+\addto\captionsenglish{\renewcommand{\contentsname}{目录}\renewcommand{\bibname}{参考文献}%
+  \renewcommand{\figurename}{图}\renewcommand{\tablename}{表}\renewcommand{\indexname}{索引}}
+\xeCJKsetup{CJKecglue={\hskip 0.25em plus 0.1em}}
+"""
+
+
 def _latex(app, config) -> None:
     """Runs after sphinx-jupyterbook-latex's own config-inited handler (priority 900), so its choices can be revised."""
     config["latex_theme"] = "manual"
     config["latex_use_xindy"] = False  # the book has no index; makeindex (TeX Live's own) is enough
     elements = config["latex_elements"]
     elements["fontpkg"] = FONTS
-    if PREAMBLE not in elements.get("preamble", ""):
-        elements["preamble"] = PREAMBLE + "\n" + elements.get("preamble", "")
+    preamble = PREAMBLE
+    if (getattr(config, "language", None) or "en").startswith("zh"):
+        preamble += CHINESE
+        elements["fncychap"] = ""  # the chapter heading is CHINESE's
+    if preamble not in elements.get("preamble", ""):
+        elements["preamble"] = preamble + "\n" + elements.get("preamble", "")
 
 
 def setup(app):

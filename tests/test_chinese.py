@@ -1,0 +1,178 @@
+"""The Simplified Chinese edition: complete catalogues that keep the English markup, and pages built from the same execution.
+
+The catalogue tests need no build. The built-page tests read ``_build/html/zh_CN`` beside the
+English ``_build/html`` (``make book`` builds both; ``tools.i18n``).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from babel.messages.catalog import Catalog
+
+from conftest import ROOT
+from test_book import TOC
+from tools import i18n
+from tools.student_edition import chapter_notebooks
+
+pytestmark = pytest.mark.book
+
+ZH = "zh_CN"
+
+
+# The catalogues
+
+
+def test_every_message_is_translated_keeps_its_markup_and_uses_the_glossary_s_terms():
+    assert i18n.problems() == []
+
+
+def test_the_catalogues_follow_the_english_text(tmp_path):
+    """Every message of the English pages, extracted now, has its entry: English prose changed without
+    ``make gettext`` would otherwise show in English on the Chinese pages."""
+    templates = i18n.extract(tmp_path)
+    stale = []
+    for template_path in sorted(templates.rglob("*.pot")):
+        page = template_path.relative_to(templates).with_suffix(".po")
+        path = i18n.CATALOGUES / page
+        known = {m.id for m in i18n.read_catalogue(path) if m.id} if path.exists() else set()
+        stale += [f"{page}: {m.id[:70]!r}" for m in i18n.read_catalogue(template_path) if m.id and m.id not in known]
+    assert stale == [], f"run `make gettext` and translate: {stale[:5]} ({len(stale)} messages)"
+
+
+@pytest.mark.parametrize(
+    ("english", "chinese", "kept"),
+    [
+        ("The step is $\\eta = 0.1$.", "步长为 $\\eta = 0.1$。", True),
+        ("The step is $\\eta = 0.1$.", "步长为 $\\eta=0.1$。", False),  # the math changed
+        ("PSNR {glue:text}`psnr:.2f` dB.", "PSNR 为 {glue:text}`psnr:.2f` dB。", True),
+        ("PSNR {glue:text}`psnr:.2f` dB.", "PSNR 为 {glue:text}`psnr:.1f` dB。", False),  # another format
+        ("See {doc}`../algorithm/gradient-ascent`.", "见 {doc}`../algorithm/gradient-ascent`。", True),
+        ("As {cite:t}`kingma2015` showed.", "正如文献所示。", False),  # the citation dropped
+        ("Call `restore(problem)`.", "调用 `restore(problem)`。", True),
+        ("Call `restore(problem)`.", "调用 restore(problem)。", False),  # code no longer code
+        ("See {ref}`the summary <sec-summary>`.", "见{ref}`小结 <sec-summary>`。", True),  # a reference's own text is translated
+        ("See {ref}`the summary <sec-summary>`.", "见{ref}`小结 <sec-other>`。", False),
+        ("Read [the docs](https://example.org/a).", "阅读[文档](https://example.org/a)。", True),
+        ("Read [the docs](https://example.org/a).", "阅读[文档](https://example.org/b)。", False),
+        ("Both $x$ and $x$.", "$x$ 与 $y$。", False),  # as often as in the English
+    ],
+)
+def test_a_translation_must_keep_the_messages_markup(english, chinese, kept):
+    assert (sorted(i18n.tokens(english)) == sorted(i18n.tokens(chinese))) is kept
+
+
+def test_display_math_and_bare_references_need_no_translation():
+    assert i18n.nothing_to_translate("\ny = A x + \\sigma \\varepsilon\n")
+    assert i18n.nothing_to_translate("{numref}`fig-restored`")
+    assert not i18n.nothing_to_translate("Overview")
+    assert not i18n.nothing_to_translate("The step $\\eta$ is small.")
+
+
+def test_a_changed_english_message_is_marked_fuzzy_and_fails_the_check(tmp_path, monkeypatch):
+    """What `make gettext` does after an edit: the old translation stays, marked fuzzy, and the check fails on it."""
+    catalogue = Catalog(locale=ZH)
+    catalogue.add("The learning rate is small.", "学习率很小。")
+    catalogue.add("Overview", "概述")
+    template = Catalog()
+    template.add("The learning rate is very small.")  # edited
+    template.add("Overview")  # unchanged
+    template.add("A new paragraph about the step.")  # added
+    i18n.merge(catalogue, template)
+    edited = catalogue.get("The learning rate is very small.")
+    assert edited.fuzzy and edited.string == "学习率很小。"
+    assert catalogue.get("Overview").string == "概述" and not catalogue.get("Overview").fuzzy
+    assert not catalogue.get("A new paragraph about the step.").string
+    assert catalogue.get("The learning rate is small.") is None
+    pages = tmp_path / "LC_MESSAGES" / "book"
+    i18n.write_catalogue(catalogue, pages / "page.po")
+    monkeypatch.setattr(i18n, "CATALOGUES", tmp_path / "LC_MESSAGES")
+    monkeypatch.setattr(i18n, "glossary_uses", lambda: {})
+    found = i18n.problems()
+    assert any("fuzzy" in line for line in found) and any("not translated" in line for line in found)
+
+
+def test_every_glossary_term_has_one_chinese_rendering():
+    terms = i18n.glossary_terms()
+    assert set(i18n.glossary_uses()) <= set(terms)
+    glossary = {m.id: m.string for m in i18n.read_catalogue(i18n.CATALOGUES / "book/back/glossary.po") if m.id}
+    assert {english: glossary.get(english) for english in terms} == terms  # the glossary page shows the same rendering
+
+
+# The Chinese notebooks
+
+
+def test_the_chinese_notebooks_have_the_same_code_and_chinese_prose(tmp_path):
+    i18n.notebooks(tmp_path)
+    for source in chapter_notebooks(ROOT):
+        entry = source.relative_to(ROOT)
+        english, chinese = nbformat.read(source, 4), nbformat.read(tmp_path / entry, 4)
+        assert [c.cell_type for c in chinese.cells] == [c.cell_type for c in english.cells]
+        assert [c.source for c in chinese.cells if c.cell_type == "code"] == [c.source for c in english.cells if c.cell_type == "code"]
+        assert [c.id for c in chinese.cells] == [c.id for c in english.cells]
+        prose = "\n".join(c.source for c in chinese.cells if c.cell_type == "markdown")
+        left = [m.id for m in i18n.read_catalogue(i18n.CATALOGUES / entry.with_suffix(".po"))
+                if m.id and m.string and m.string != m.id and len(m.id) > 40 and i18n._pattern(m.id).search(prose)]  # fmt: skip
+        assert left == [], f"{entry}: English paragraphs left in the Chinese notebook: {left[:2]}"
+        assert len(re.findall(r"[\u4e00-\u9fff]", prose)) > 500, f"{entry} is not in Chinese"
+
+
+# The built Chinese pages
+
+
+def _prose(path: Path) -> str:
+    """A built page's text without its code cells, their outputs, math, scripts and the language link."""
+    text = path.read_text(encoding="utf-8")
+    main = text[text.find("<main") :] if "<main" in text else text
+    main = re.sub(r"<script.*?</script>|<style.*?</style>|<nav class=\"gaedu-language\".*?</nav>", " ", main, flags=re.S)
+    main = re.sub(r'<div class="cell docutils container".*?<!-- end cell -->', " ", main, flags=re.S)
+    main = re.sub(r'<(span|div) class="math[^"]*">.*?</\1>', " ", main, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", main))
+
+
+@pytest.fixture(scope="module")
+def chinese_book(built_book) -> Path:
+    book = built_book / ZH
+    if not (book / "index.html").is_file():
+        pytest.fail("the Chinese edition was not built (_build/html/zh_CN): `make book` builds it", pytrace=False)
+    return book
+
+
+@pytest.mark.parametrize("entry", TOC)
+def test_each_page_is_in_both_languages_and_links_to_the_other(entry, built_book, chinese_book):
+    english, chinese = built_book / f"{entry}.html", chinese_book / f"{entry}.html"
+    text = chinese.read_text(encoding="utf-8")
+    assert re.search(r'<html[^>]* lang="zh-CN"', text), "the Chinese page does not say its language"
+    assert re.search(r'<html[^>]* lang="en"', english.read_text(encoding="utf-8"))
+    for page, other in ((english, chinese), (chinese, english)):
+        link = re.search(r'<nav class="gaedu-language"[^>]*><a href="([^"]+)"', page.read_text(encoding="utf-8"))
+        assert link, f"{page.name} has no link to the other language"
+        assert (page.parent / link.group(1)).resolve() == other.resolve()
+    assert len(re.findall(r"[\u4e00-\u9fff]", _prose(chinese))) > 20, "the Chinese page is not in Chinese"
+
+
+#: A number in prose: digits with an optional decimal part or exponent (not part of a word or a label).
+NUMBER = re.compile(r"(?<![\w.])[−-]?\d+(?:[.,]\d+)*(?:[eE][−-]?\d+)?(?![\w])")
+
+
+@pytest.mark.parametrize("entry", [e for e in TOC if (ROOT / f"{e}.ipynb").exists()])
+def test_the_chinese_page_shows_every_number_of_the_english_prose(entry, built_book, chinese_book):
+    """The glued numbers come from one execution: each number in the English page's prose is in the Chinese page's."""
+    english = set(NUMBER.findall(_prose(built_book / f"{entry}.html")))
+    chinese = set(NUMBER.findall(_prose(chinese_book / f"{entry}.html")))
+    assert english, "no number found in the English prose: the test would see nothing"
+    assert english - chinese == set(), f"numbers of the English page missing from the Chinese one: {sorted(english - chinese)}"
+
+
+def test_the_chinese_pages_show_the_english_build_s_figures(built_book, chinese_book):
+    """The Chinese pages take every output from the English build's cache (tools.i18n.html fails if its build
+    executed a notebook): their figures are the same files."""
+    english = {p.name for p in (built_book / "_images").iterdir()}
+    chinese = {p.name for p in (chinese_book / "_images").iterdir()}
+    assert chinese == english
+    figure = max((built_book / "_images").iterdir(), key=lambda p: p.stat().st_size)
+    assert (chinese_book / "_images" / figure.name).read_bytes() == figure.read_bytes()
