@@ -32,15 +32,13 @@ def test_every_message_is_translated_keeps_its_markup_and_uses_the_glossary_s_te
 
 
 def test_the_catalogues_follow_the_english_text(tmp_path):
-    """Every message of the English pages, extracted now, has its entry: English prose changed without
-    ``make gettext`` would otherwise show in English on the Chinese pages."""
-    templates = i18n.extract(tmp_path)
+    """Every message of the English pages (and every figure caption), extracted now, has its entry: English
+    prose changed without ``make gettext`` would otherwise show in English on the Chinese pages."""
     stale = []
-    for template_path in sorted(templates.rglob("*.pot")):
-        page = template_path.relative_to(templates).with_suffix(".po")
+    for page, template in i18n.templates(tmp_path).items():
         path = i18n.CATALOGUES / page
         known = {m.id for m in i18n.read_catalogue(path) if m.id} if path.exists() else set()
-        stale += [f"{page}: {m.id[:70]!r}" for m in i18n.read_catalogue(template_path) if m.id and m.id not in known]
+        stale += [f"{page}: {m.id[:70]!r}" for m in template if m.id and m.id not in known]
     assert stale == [], f"run `make gettext` and translate: {stale[:5]} ({len(stale)} messages)"
 
 
@@ -100,7 +98,9 @@ def test_every_glossary_term_has_one_chinese_rendering():
     terms = i18n.glossary_terms()
     assert set(i18n.glossary_uses()) <= set(terms)
     glossary = {m.id: m.string for m in i18n.read_catalogue(i18n.CATALOGUES / "book/back/glossary.po") if m.id}
-    assert {english: glossary.get(english) for english in terms} == terms  # the glossary page shows the same rendering
+    # The Chinese glossary names each term by its rendering, the English beside it.
+    expected = {english: chinese if chinese == english else f"{chinese}（{english}）" for english, chinese in terms.items()}
+    assert {english: glossary.get(english) for english in terms} == expected
 
 
 # The Chinese notebooks

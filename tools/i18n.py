@@ -127,16 +127,46 @@ def merge(catalogue, template) -> None:
             message.string = message.id
 
 
+def captions(page: Path) -> list[str]:
+    """The figure captions a notebook keeps in its code cells' metadata (``mystnb.figure.caption``), as messages.
+
+    Sphinx's gettext builder runs without the outputs, so it never sees these figures; the
+    Chinese build does, and translates each caption (Sphinx reads a caption's text with its
+    line breaks as spaces).
+    """
+    import nbformat
+
+    if page.suffix != ".ipynb" or not page.is_file():
+        return []
+    found = []
+    for cell in nbformat.read(page, as_version=4).cells:
+        caption = cell.metadata.get("mystnb", {}).get("figure", {}).get("caption")
+        if cell.cell_type == "code" and caption:
+            found.append(caption.replace("\n", " ").strip())
+    return found
+
+
+def templates(out: Path) -> dict[Path, object]:
+    """Every page's English messages, each page's as a Babel catalogue keyed by its ``.po`` path: the
+    gettext builder's messages and the page's figure captions."""
+    extracted = extract(out)
+    found = {}
+    for template_path in sorted(extracted.rglob("*.pot")):
+        relative = template_path.relative_to(extracted).with_suffix(".po")
+        template = read_catalogue(template_path)
+        for caption in captions(ROOT / relative.with_suffix(".ipynb")):
+            if caption not in template:
+                template.add(caption, auto_comments=["figure caption"])
+        found[relative] = template
+    return found
+
+
 def update() -> None:
     """Bring every catalogue up to the English text: new messages empty, changed ones fuzzy, removed ones dropped."""
     from babel.messages.catalog import Catalog
 
-    templates = extract(ROOT / "_build" / "gettext-source")
-    seen = set()
-    for template_path in sorted(templates.rglob("*.pot")):
-        relative = template_path.relative_to(templates).with_suffix(".po")
-        seen.add(relative)
-        template = read_catalogue(template_path)
+    found = templates(ROOT / "_build" / "gettext-source")
+    for relative, template in found.items():
         path = CATALOGUES / relative
         catalogue = read_catalogue(path) if path.exists() else Catalog(locale=LANGUAGE)
         merge(catalogue, template)
@@ -144,9 +174,9 @@ def update() -> None:
         catalogue.language_team = "简体中文"
         write_catalogue(catalogue, path)
     for stale in CATALOGUES.rglob("*.po"):
-        if stale.relative_to(CATALOGUES) not in seen:
+        if stale.relative_to(CATALOGUES) not in found:
             stale.unlink()
-    print(f"updated {len(seen)} catalogues in {CATALOGUES.relative_to(ROOT)}")
+    print(f"updated {len(found)} catalogues in {CATALOGUES.relative_to(ROOT)}")
 
 
 def glossary_terms() -> dict[str, str]:
