@@ -42,7 +42,9 @@ from tools.student_edition import chapter_notebooks
 
 def _hash_files(digest, root: Path, files: list[Path]) -> None:
     for path in sorted(files):
-        if path.is_file() and ".ipynb_checkpoints" not in path.parts and "__pycache__" not in path.parts:
+        # Not Python's or a tool's caches (__pycache__, .ruff_cache, .ipynb_checkpoints): they are not the book's files.
+        parts = path.relative_to(root).parts
+        if path.is_file() and "__pycache__" not in parts and not any(p.startswith(".") for p in parts):
             digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
 
 

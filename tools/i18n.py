@@ -391,7 +391,7 @@ def notebooks(out: Path = ROOT / "_build" / LANGUAGE / "notebooks") -> None:
         target = out / entry
         target.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook, target)
-    print(f"wrote {len(chapter_notebooks(ROOT))} Chinese notebooks to {out.relative_to(ROOT)}")
+    print(f"wrote {len(chapter_notebooks(ROOT))} Chinese notebooks to {out}")
 
 
 def main(argv: list[str] | None = None) -> None:

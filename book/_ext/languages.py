@@ -6,6 +6,12 @@
 catalogues in ``locale/zh_CN``. Each page begins with a link to its other edition (with
 ``hreflang``, and its text in its own language) and names it in a ``<link rel="alternate">``;
 the ``<html>`` element's ``lang`` is the page's language (``zh-CN`` for the Chinese edition).
+
+Glued numbers in translated prose: Sphinx parses each translation (its ``Locale`` transform,
+right after the notebook is read) as a document of its own, which has none of the notebook's
+glue data, so myst-nb's ``{glue:text}`` roles would find no value there. In a translated build
+this extension notes the renderer of the notebook being read, and myst-nb's glue lookup, in a
+document without a renderer of its own, takes that one: the translation shows the notebook's value.
 """
 
 from __future__ import annotations
@@ -39,7 +45,43 @@ def _lang_attribute(app, pagename, templatename, context, doctree):
         context["language"] = EDITIONS[app.config.language or "en"][0]
 
 
+_renderer = {"current": None}
+
+
+def _glue_from_the_notebook(app, config) -> None:
+    """In a translated build, myst-nb's glue lookup falls back on the notebook being read."""
+    if (config.language or "en") == "en":
+        return
+    from myst_nb import sphinx_
+    from myst_nb.ext.glue import directives, roles, utils
+
+    load_renderer, retrieve_glue_data = sphinx_.load_renderer, utils.retrieve_glue_data
+
+    def load(name):
+        renderer_class = load_renderer(name)
+
+        def make(*args, **kwargs):
+            _renderer["current"] = renderer = renderer_class(*args, **kwargs)
+            return renderer
+
+        return make
+
+    def retrieve(document, key):
+        if "nb_renderer" in document.attributes or _renderer["current"] is None:
+            return retrieve_glue_data(document, key)
+        document.attributes["nb_renderer"] = _renderer["current"]
+        try:
+            return retrieve_glue_data(document, key)
+        finally:  # the value keeps its renderer; the translation's nodes must not (Sphinx pickles them)
+            del document.attributes["nb_renderer"]
+
+    sphinx_.load_renderer = load
+    for module in (utils, roles, directives):
+        module.retrieve_glue_data = retrieve
+
+
 def setup(app):
+    app.connect("config-inited", _glue_from_the_notebook)
     app.connect("html-page-context", _switch)
     app.connect("html-page-context", _lang_attribute)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
