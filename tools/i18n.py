@@ -274,6 +274,17 @@ def fill(page: str, source: Path) -> None:
     print(f"{done} translations written to {page}")
 
 
+def _forget_pages_if_extensions_changed(out: Path, root: Path) -> None:
+    """Sphinx does not read a page again when the book's extensions (``book/_ext``) change: forget its saved pages then."""
+    from tools import execute
+
+    stamp = out / "_build" / "gaedu-extensions"
+    if not stamp.is_file() or stamp.read_text() != execute.sphinx_fingerprint(root):
+        shutil.rmtree(out / "_build" / ".doctrees", ignore_errors=True)
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(execute.sphinx_fingerprint(root))
+
+
 def _cached_runs(root: Path) -> list[tuple[int, str]]:
     """The execution cache's records (id, notebook hash): a notebook executed by a build adds one."""
     from jupyter_cache import get_cache
@@ -305,6 +316,7 @@ def html(root: Path = ROOT, fresh: bool = False) -> None:
     out = root / "_build" / LANGUAGE
     command = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(root), "--config", str(config)]
     command += ["--path-output", str(out), "--builder", "html", "-W", "-n", "--keep-going"] + (["--all"] if fresh else [])
+    _forget_pages_if_extensions_changed(out, root)
     before = _cached_runs(root)
     if subprocess.run(command).returncode:
         shutil.rmtree(out / "_build" / ".doctrees", ignore_errors=True)  # the next build reads every page again
@@ -337,6 +349,7 @@ def pdf(root: Path = ROOT) -> Path:
     out = root / "_build" / LANGUAGE
     command = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(root), "--config", str(config)]
     command += ["--path-output", str(out), "--builder", "pdflatex", "-W", "-n", "--keep-going"]
+    _forget_pages_if_extensions_changed(out, root)
     before = _cached_runs(root)
     failed = subprocess.run(command).returncode
     if _cached_runs(root) != before:

@@ -17,6 +17,10 @@ document without a renderer of its own, takes that one: the translation shows th
 from __future__ import annotations
 
 import html
+from pathlib import Path
+
+from sphinx import addnodes
+from sphinx.transforms import SphinxTransform
 
 #: The Chinese edition's folder inside the English build, its Sphinx language and its HTML language tag.
 FOLDER = "zh_CN"
@@ -80,7 +84,31 @@ def _glue_from_the_notebook(app, config) -> None:
         module.retrieve_glue_data = retrieve
 
 
+class _TranslatedToctreeCaptions(SphinxTransform):
+    """The parts' captions in a translated build: Jupyter Book inserts the toctrees (priority 100) after Sphinx's
+    ``Locale`` has translated the page (20), so their captions ("I Foundations") are translated here, from the
+    root page's catalogue, as ``Locale`` translates a written toctree's caption."""
+
+    default_priority = 101
+
+    def apply(self, **kwargs) -> None:
+        if (self.config.language or "en") == "en":
+            return
+        from sphinx.locale import init as init_locale
+        from sphinx.util.i18n import docname_to_domain
+
+        domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
+        folders = [str(Path(self.env.srcdir, folder)) for folder in self.config.locale_dirs]
+        catalogue, found = init_locale(folders, self.config.language, domain)
+        if not found:
+            return
+        for toctree in self.document.findall(addnodes.toctree):
+            if toctree.get("caption"):
+                toctree["caption"] = catalogue.gettext(toctree["caption"])
+
+
 def setup(app):
+    app.add_transform(_TranslatedToctreeCaptions)
     app.connect("config-inited", _glue_from_the_notebook)
     app.connect("html-page-context", _switch)
     app.connect("html-page-context", _lang_attribute)

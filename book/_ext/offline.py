@@ -100,7 +100,8 @@ FIGURE = re.compile(r'(<figure\b[^>]*>\s*<img alt=")([^"]*)("[^>]*>.*?<span clas
 ANIMATION_FRAME = re.compile(r'<img id="_anim_img(?![^>]*\balt=)')
 ANIMATION_SLIDER = re.compile(r'<input id="_anim_slider(?![^>]*\baria-label=)')
 THEME_ICON_TITLE = re.compile(r'(<i class="theme-switch [^>]*?) title="[^"]*"')
-SEARCH_BUTTON = re.compile(r'(<button class="btn search-button-field[^"]*"[^>]*?) aria-label="Search"')
+SEARCH_BUTTON = re.compile(r'(<button class="btn search-button-field[^"]*"[^>]*?) aria-label="[^"]*"')  # "Search", "搜索"
+TOGGLE_SUMMARY = re.compile(r'<summary aria-label="(Toggle hidden content|[^"]*隐藏[^"]*)">')
 
 
 def _plain(html: str, limit: int = 300) -> str:
@@ -119,7 +120,7 @@ def accessible(html: str) -> str:
     html = ANIMATION_SLIDER.sub('<input aria-label="Frame of the animation" id="_anim_slider', html)
     html = html.replace('role="doc-biblioentry"', 'role="listitem"')
     # The visible text names these, as WCAG 2.5.3 asks, not a label that differs from it:
-    html = html.replace('<summary aria-label="Toggle hidden content">', "<summary>")  # "Show code cell source"
+    html = TOGGLE_SUMMARY.sub("<summary>", html)  # "Show code cell source"
     html = THEME_ICON_TITLE.sub(r"\1", html)  # Font Awesome would draw each title into the button's text
     return SEARCH_BUTTON.sub(r"\1", html)
 
