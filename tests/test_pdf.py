@@ -112,3 +112,17 @@ def test_the_chinese_pdf_has_every_chapter_in_chinese_and_a_clean_log(pdf):
     sample = PdfReader(str(chinese)).pages[::10]  # every tenth page: most are prose in Chinese
     chinese_pages = [len(re.findall(r"[\u4e00-\u9fff]", page.extract_text() or "")) >= 20 for page in sample]
     assert sum(chinese_pages) > len(sample) / 2, f"only {sum(chinese_pages)} of {len(sample)} sampled pages are in Chinese"
+
+
+def test_the_chinese_edition_s_latex_names_its_chapters_in_chinese():
+    class Config(dict):
+        language = "zh_CN"
+
+    config = Config(latex_theme="jupyterBook", latex_use_xindy=True, latex_elements={"preamble": ""})
+    pdf_extension._latex(None, config)
+    preamble = config["latex_elements"]["preamble"]
+    assert r"第\,\thechapter\,章" in preamble and r"\renewcommand{\chaptername}{}" in preamble
+    assert config["latex_elements"]["fncychap"] == ""
+    english = {"latex_theme": "jupyterBook", "latex_use_xindy": True, "latex_elements": {"preamble": ""}}
+    pdf_extension._latex(None, english)
+    assert "第" not in english["latex_elements"]["preamble"]

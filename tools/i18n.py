@@ -40,6 +40,20 @@ TERMS = LOCALE / LANGUAGE / "terms.tsv"
 #: The Chinese edition's title (the English one is ``_config.yml``'s).
 TITLE = "图像生成与重建中的梯度上升"
 
+
+def sphinx_settings(root: Path = ROOT) -> dict:
+    """What the Chinese builds (HTML, PDF, student pages) set in Sphinx's configuration beside ``_config.yml``'s.
+
+    The labels of the book's hidden code cells are myst-nb's (the book hides only inputs).
+    """
+    return {
+        "language": LANGUAGE,
+        "locale_dirs": [str(root / "locale")],
+        "gettext_compact": False,
+        "nb_code_prompt_show": "显示代码",
+        "nb_code_prompt_hide": "隐藏代码",
+    }
+
 # The markup a translation must keep, token for token: math, roles with their targets
 # (glue keys, citations, cross-references), inline code, link targets, and substitutions.
 _TOKENS = re.compile(
@@ -86,8 +100,9 @@ def write_catalogue(catalogue, path: Path) -> None:
         write_po(handle, catalogue, width=0, omit_header=False, sort_output=False, include_previous=True)
 
 
-def derived_config(root: Path = ROOT, **changes) -> Path:
-    """``_config.yml`` with ``changes`` under ``sphinx.config``, written into ``_build`` (local extensions made absolute)."""
+def derived_config(root: Path = ROOT, name: str = "gettext", **changes) -> Path:
+    """``_config.yml`` with ``changes`` under ``sphinx.config``, written into ``_build/_config.<name>.yml`` (local
+    extensions made absolute; one file per build, as the HTML and the PDF may be built at once)."""
     config = yaml.safe_load((root / "_config.yml").read_text())
     sphinx = config.setdefault("sphinx", {})
     sphinx["local_extensions"] = {name: str((root / path).resolve()) for name, path in sphinx.get("local_extensions", {}).items()}
@@ -98,7 +113,7 @@ def derived_config(root: Path = ROOT, **changes) -> Path:
     if execute is not None:
         config["execute"].update(execute)
     sphinx.setdefault("config", {}).update(changes)
-    path = root / "_build" / f"_config.{changes.get('language', 'gettext')}.yml"
+    path = root / "_build" / f"_config.{name}.yml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
     return path
@@ -307,10 +322,9 @@ def html(root: Path = ROOT, fresh: bool = False) -> None:
         sys.exit(f"{len(todo)} notebooks are not in the build's cache as they are now: build the English book first (make book)")
     config = derived_config(
         root,
+        "zh_CN-html",
         title=TITLE,
-        language=LANGUAGE,
-        locale_dirs=[str(locale)],
-        gettext_compact=False,
+        **sphinx_settings(root),
         execute={"execute_notebooks": "cache", "cache": str(root / "_build" / ".jupyter_cache")},
     )
     out = root / "_build" / LANGUAGE
@@ -340,13 +354,12 @@ def pdf(root: Path = ROOT) -> Path:
         sys.exit(f"{len(todo)} notebooks are not in the build's cache as they are now: build the English book first (make book)")
     config = derived_config(
         root,
+        "zh_CN-pdf",
         title=TITLE,
-        language=LANGUAGE,
-        locale_dirs=[str(root / "locale")],
-        gettext_compact=False,
+        **sphinx_settings(root),
         execute={"execute_notebooks": "cache", "cache": str(root / "_build" / ".jupyter_cache")},
     )
-    out = root / "_build" / LANGUAGE
+    out = root / "_build" / f"{LANGUAGE}-pdf"
     command = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(root), "--config", str(config)]
     command += ["--path-output", str(out), "--builder", "pdflatex", "-W", "-n", "--keep-going"]
     _forget_pages_if_extensions_changed(out, root)

@@ -145,8 +145,10 @@ def build_html(source_dir: Path, html_dir: Path, jupyter_book: str) -> None:
 def build_chinese_html(source_dir: Path, html_dir: Path, jupyter_book: str, root: Path = ROOT) -> None:
     """Build the student book of ``source_dir`` in Chinese into ``html_dir / "zh_CN"`` (after :func:`build_html`)."""
     config = yaml.safe_load((source_dir / "_config.yml").read_text())
-    config["title"] = "图像生成与重建中的梯度上升（学生版）"  # the Chinese edition's title (tools.i18n.TITLE)
-    config["sphinx"]["config"].update(language="zh_CN", locale_dirs=[str((root / "locale").resolve())], gettext_compact=False)
+    config["title"] = "图像生成与重建中的梯度上升（学生版）"  # the Chinese edition's title, tools.i18n.TITLE
+    from tools import i18n
+
+    config["sphinx"]["config"].update(i18n.sphinx_settings(root.resolve()))
     path = source_dir / "_config.zh_CN.yml"
     path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     out = source_dir / "_zh_CN"

@@ -59,7 +59,7 @@ PREAMBLE = "\n".join(
 #: headings are in Chinese. Sphinx sets Chinese with babel's English and xeCJK.
 CHINESE = r"""
 \titleformat{\chapter}[display]{\normalfont\huge\bfseries}{第\,\thechapter\,章}{16pt}{\Huge}
-\addto\captionsenglish{\renewcommand{\contentsname}{目录}\renewcommand{\bibname}{参考文献}%
+\addto\captionsenglish{\renewcommand{\chaptername}{}\renewcommand{\contentsname}{目录}\renewcommand{\bibname}{参考文献}%
   \renewcommand{\figurename}{图}\renewcommand{\tablename}{表}\renewcommand{\indexname}{索引}}
 \xeCJKsetup{CJKecglue={\hskip 0.25em plus 0.1em}}
 """
