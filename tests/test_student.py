@@ -21,7 +21,8 @@ WINDOW = 6  # a run of this many words from a solution must not appear in the st
 
 
 def _words(text: str) -> list[str]:
-    return re.findall(r"[A-Za-z0-9_]+", text.lower())
+    """Latin words and numbers; a run of Chinese characters is one word (the Chinese pages' prose between numbers)."""
+    return re.findall(r"[A-Za-z0-9_]+|[\u4e00-\u9fff]+", text.lower())
 
 
 def _windows(text: str) -> set[tuple[str, ...]]:
