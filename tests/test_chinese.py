@@ -1,6 +1,6 @@
 """The Simplified Chinese edition: complete catalogues that keep the English markup, and pages built from the same execution.
 
-The catalogue tests need no build. The built-page tests read ``_build/html/zh_CN`` beside the
+The catalogue tests need no build (``make check`` runs them). The built-page tests read ``_build/html/zh_CN`` beside the
 English ``_build/html`` (``make book`` builds both; ``tools.i18n``).
 """
 
@@ -18,8 +18,6 @@ from conftest import ROOT
 from test_book import TOC
 from tools import i18n
 from tools.student_edition import chapter_notebooks
-
-pytestmark = pytest.mark.book
 
 ZH = "zh_CN"
 
