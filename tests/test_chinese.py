@@ -151,6 +151,9 @@ def test_each_page_is_in_both_languages_and_links_to_the_other(entry, built_book
         assert link, f"{page.name} has no link to the other language"
         assert (page.parent / link.group(1)).resolve() == other.resolve()
     assert len(re.findall(r"[\u4e00-\u9fff]", _prose(chinese))) > 20, "the Chinese page is not in Chinese"
+    # The labels the book's extensions and theme put on a page are Chinese too.
+    english_labels = [label for label in ("Show code cell", "Click to show", ">Exercise", ">Solution", "Search") if label in text]
+    assert english_labels == []
 
 
 #: A number in prose: digits with an optional decimal part or exponent (not part of a word or a label).
@@ -199,3 +202,26 @@ def test_a_page_s_title_is_translated_alike_wherever_it_is_named():
     differ = [(path.name, m.id, m.string) for path in sorted(i18n.CATALOGUES.rglob("*.po"))
               for m in i18n.read_catalogue(path) if m.id in titles and m.string != titles[m.id]]  # fmt: skip
     assert differ == []
+
+
+@pytest.mark.parametrize(
+    ("language", "page", "href", "tag"),
+    [
+        ("en", "book/algorithm/gradient-ascent", "../../zh_CN/book/algorithm/gradient-ascent.html", "zh-CN"),
+        ("zh_CN", "book/algorithm/gradient-ascent", "../../../book/algorithm/gradient-ascent.html", "en"),
+        ("en", "index", "zh_CN/index.html", "zh-CN"),
+        ("zh_CN", "index", "../index.html", "en"),
+    ],
+)
+def test_each_edition_links_a_page_to_the_same_page_in_the_other(language, page, href, tag):
+    from types import SimpleNamespace
+
+    import languages
+
+    app = SimpleNamespace(builder=SimpleNamespace(format="html"), config=SimpleNamespace(language=language))
+    context = {"body": "<p>text</p>", "metatags": ""}
+    languages._switch(app, page, "page.html", context, doctree=object())
+    languages._lang_attribute(app, page, "page.html", context, doctree=object())
+    assert f'<a href="{href}" hreflang="{tag}" lang="{tag}">' in context["body"]
+    assert context["body"].endswith("<p>text</p>") and f'hreflang="{tag}"' in context["metatags"]
+    assert context["language"] == {"en": "en", "zh_CN": "zh-CN"}[language]

@@ -40,7 +40,7 @@ def _app(srcdir: Path, outdir: Path, builder: str = "html") -> SimpleNamespace:
 
 def test_the_config_loads_the_extension_from_book_ext():
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
-    assert config["sphinx"]["local_extensions"] == {"offline": "book/_ext", "pdf": "book/_ext"}
+    assert config["sphinx"]["local_extensions"] == {"offline": "book/_ext", "pdf": "book/_ext", "languages": "book/_ext"}
     assert "offline" not in config["sphinx"].get("extra_extensions", [])
     assert "book/_ext" in config["exclude_patterns"]
     assert offline.REPOSITORY == ROOT

@@ -44,7 +44,8 @@ TITLE = "图像生成与重建中的梯度上升"
 def sphinx_settings(root: Path = ROOT) -> dict:
     """What the Chinese builds (HTML, PDF, student pages) set in Sphinx's configuration beside ``_config.yml``'s.
 
-    The labels of the book's hidden code cells are myst-nb's (the book hides only inputs).
+    The labels of the book's hidden code cells are myst-nb's (the book hides only inputs), and the
+    hints of the folded solutions sphinx-togglebutton's.
     """
     return {
         "language": LANGUAGE,
@@ -52,6 +53,8 @@ def sphinx_settings(root: Path = ROOT) -> dict:
         "gettext_compact": False,
         "nb_code_prompt_show": "显示代码",
         "nb_code_prompt_hide": "隐藏代码",
+        "togglebutton_hint": "点击显示",
+        "togglebutton_hint_hide": "点击隐藏",
     }
 
 # The markup a translation must keep, token for token: math, roles with their targets

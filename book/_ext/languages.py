@@ -53,9 +53,11 @@ _renderer = {"current": None}
 
 
 def _glue_from_the_notebook(app, config) -> None:
-    """In a translated build, myst-nb's glue lookup falls back on the notebook being read."""
+    """In a translated build, myst-nb's glue lookup falls back on the notebook being read (and the search field,
+    whose text Jupyter Book sets in the theme's options, speaks the page's language)."""
     if (config.language or "en") == "en":
         return
+    config.html_theme_options = {**config.html_theme_options, "search_bar_text": "搜索本书……"}
     from myst_nb import sphinx_
     from myst_nb.ext.glue import directives, roles, utils
 
