@@ -129,7 +129,8 @@ CHINESE = [f"zh_CN/{entry}" for entry in TOC]
 @pytest.mark.parametrize("entry", TOC + CHINESE)
 def test_page_loads_offline_and_is_accessible_in_light_and_dark_mode(entry, visit, built_book):
     """One load per page: offline, MathJax typeset, images drawn, no console error, axe-core's WCAG 2 A/AA
-    rules with the reader's system in light mode, a screenshot, then the same rules in dark mode."""
+    rules with the reader's system in light mode, a screenshot, then the same rules in dark mode (on the English
+    pages: a Chinese page has the same elements and styles, so its dark-mode colours are checked there)."""
     v = visit(f"{entry}.html")
     page = v.page
     assert page.url.endswith(f"{entry}.html")
@@ -160,6 +161,8 @@ def test_page_loads_offline_and_is_accessible_in_light_and_dark_mode(entry, visi
     shots = ROOT / "_build" / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(shots / f"{entry.replace('/', '__')}.png"), full_page=True)
+    if entry in CHINESE:
+        return  # the dark theme's colours are the English page's, whose check below already ran them
     # The same page with the reader's system in dark mode: the theme follows it without a reload.
     page.emulate_media(color_scheme="dark")
     page.wait_for_function("() => document.documentElement.dataset.theme === 'dark'")

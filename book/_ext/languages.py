@@ -109,7 +109,23 @@ class _TranslatedToctreeCaptions(SphinxTransform):
                 toctree["caption"] = catalogue.gettext(toctree["caption"])
 
 
+class _TranslationsBelongToTheirPage(SphinxTransform):
+    """Right after Sphinx's ``Locale`` (priority 20): each translated message was parsed as a document of its own,
+    and its nodes still name that document as theirs, so every saved page would carry thousands of those documents
+    (pages of 10 MB instead of 100 kB, and a build four times as slow). Their nodes are made the page's."""
+
+    default_priority = 21
+
+    def apply(self, **kwargs) -> None:
+        if (self.config.language or "en") == "en":
+            return
+        for node in self.document.findall(include_self=False):
+            if getattr(node, "_document", None) is not None and node._document is not self.document:
+                node._document = None  # the page's, through its parent
+
+
 def setup(app):
+    app.add_transform(_TranslationsBelongToTheirPage)
     app.add_transform(_TranslatedToctreeCaptions)
     app.connect("config-inited", _glue_from_the_notebook)
     app.connect("html-page-context", _switch)
