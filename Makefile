@@ -89,7 +89,8 @@ build-pdf:
 	$(BIN)/python -m gaedu cache --check
 	@# Under make test (GAEDU_PIPELINE=1) and its tests (REQUIRE_CACHED=1) the PDF takes the HTML build's outputs and executes nothing.
 	$(BIN)/python -m tools.execute --root $(BOOK_ROOT) $(if $(or $(GAEDU_PIPELINE),$(REQUIRE_CACHED)),--require-cached)
-	$(BIN)/jupyter-book build $(BOOK_ROOT) --builder pdflatex -W -n --keep-going
+	@# latexmk's XeLaTeX mode (as Sphinx's LaTeX Makefile advises): its passes write no PDF; xdvipdfmx writes it once.
+	LATEXMKOPTS=-xelatex $(BIN)/jupyter-book build $(BOOK_ROOT) --builder pdflatex -W -n --keep-going
 	$(BIN)/python -m tools.check_pdf --root $(BOOK_ROOT)
 	$(if $(ZH),$(BIN)/python -m tools.i18n pdf --root $(BOOK_ROOT) && $(BIN)/python -m tools.check_pdf --root $(BOOK_ROOT) --language zh_CN)
 

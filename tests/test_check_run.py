@@ -118,6 +118,17 @@ def test_otter_assign_fails_when_a_solution_fails_its_test(tmp_path):
     assert "x is not two" in classroom.otter_assign(_tiny_master(tmp_path, "x = 3"))
 
 
+def test_otter_assign_without_tests_writes_every_master_and_names_the_one_that_failed(tmp_path):
+    """make test's classroom job: every master in one process; a broken one is named and loses no other."""
+    good = _tiny_master(tmp_path, "x = 2")
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text("{}")
+    errors = classroom.otter_assign_without_tests([broken, good])
+    assert errors["tiny"] == "" and "broken.ipynb: " in errors["broken"]
+    student = json.dumps(json.loads((tmp_path / "tiny" / "student" / "tiny.ipynb").read_text())["cells"])
+    assert "x = 2" not in student and "..." in student
+
+
 # A small chapter of its own: a body with a checked cell, and two exercises with checkers.
 _BODY = [
     ("markdown", "# A small chapter"),
@@ -171,7 +182,7 @@ def _prepare(root: Path) -> Path:
     assert graded == {"small": ["small-double", "small-draw"]}
     classroom.release(out, ["small"])
     classroom.write_otter(out, root=root)
-    assert classroom.otter_assign(out / "otter" / "small.ipynb", run_tests=False) == ""
+    assert classroom.otter_assign_without_tests([out / "otter" / "small.ipynb"]) == {"small": ""}
     return out
 
 

@@ -92,6 +92,33 @@ def test_a_changed_english_message_is_marked_fuzzy_and_fails_the_check(tmp_path,
     assert any("fuzzy" in line for line in found) and any("not translated" in line for line in found)
 
 
+def test_a_fuzzy_message_keeps_its_previous_english_until_it_is_translated_again(tmp_path):
+    """The ``#|`` lines (the English a fuzzy translation was made for, wrapped) survive a catalogue's reading and
+    writing, and go once the message is translated again (as `tools.i18n fill` does)."""
+    old = 'The learning rate is small, so the ascent takes many steps before it settles near "the top".'
+    new = 'The learning rate is very small, so the ascent takes many steps before it settles near "the top".'
+    catalogue = Catalog(locale=ZH)
+    catalogue.add("Overview", "概述")
+    catalogue.add(old, "学习率很小，所以上升要走很多步才会停在“顶点”附近。")
+    template = Catalog()
+    template.add("Overview")
+    template.add(new)
+    i18n.merge(catalogue, template)
+    path = tmp_path / "page.po"
+    i18n.write_catalogue(catalogue, path)
+    for _ in range(2):
+        i18n.write_catalogue(i18n.read_catalogue(path), path)
+    text = path.read_text(encoding="utf-8")
+    assert text.count("#| ") >= 2 and "# |" not in text  # wrapped, and written as Babel writes it
+    read = i18n.read_catalogue(path)
+    edited = read.get(new)
+    assert edited.fuzzy and edited.previous_id == [old] and not edited.user_comments
+    edited.string, edited.previous_id = "学习率非常小，所以上升要走很多步才会停在“顶点”附近。", []
+    edited.flags.discard("fuzzy")
+    i18n.write_catalogue(read, path)
+    assert "#|" not in path.read_text(encoding="utf-8") and not i18n.read_catalogue(path).get(new).user_comments
+
+
 def test_every_glossary_term_has_one_chinese_rendering():
     terms = i18n.glossary_terms()
     assert set(i18n.glossary_uses()) <= set(terms)

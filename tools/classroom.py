@@ -494,6 +494,42 @@ def otter_assign(master: str | Path, run_tests: bool = True) -> str:
     return (stdout + stderr)[-3000:] or f"otter assign exited with {process.returncode}"
 
 
+#: `otter assign --no-run-tests` on each master named in argv, in this one process: Otter's command line
+#: (its import costs about 4 s) is the same code, and no kernel is started, so nothing can hang.
+_ASSIGN_EACH = """
+import os, shutil, sys, traceback
+from pathlib import Path
+from otter.assign import main as assign
+for master in map(Path, sys.argv[1:]):
+    os.chdir(master.parent)
+    shutil.rmtree(master.stem, ignore_errors=True)
+    try:
+        assign(master.name, master.stem, no_run_tests=True)
+    except Exception:
+        print(f"{master.name}: " + traceback.format_exc()[-2000:], file=sys.stderr)
+"""
+
+
+def otter_assign_without_tests(masters: list[Path]) -> dict[str, str]:
+    """Run ``otter assign --no-run-tests`` on every master, in one process; return each one's error, or "" (what
+    :func:`otter_assign` returns for one, with ``run_tests=False``)."""
+    masters = [Path(m).resolve() for m in masters]
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    try:
+        done = subprocess.run([sys.executable, "-c", _ASSIGN_EACH, *map(str, masters)], env=env, capture_output=True,
+                              text=True, timeout=OTTER_TIMEOUT)  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return {master.stem: f"otter assign did not finish within {OTTER_TIMEOUT} s" for master in masters}
+    said = (done.stdout + done.stderr)[-3000:] or f"otter assign exited with {done.returncode}"
+    errors = {}
+    for master in masters:
+        target = master.parent / master.stem
+        made = (target / "student" / master.name).is_file() and (target / "autograder" / master.name).is_file()
+        errors[master.stem] = "" if made and done.returncode == 0 and f"{master.name}: " not in done.stderr else said
+    return errors
+
+
 def check_all(out: Path, names: list[str]) -> dict[tuple[str, str], list[str] | str]:
     """Run every check, two at a time: ``nbgrader validate`` on every source and released
     notebook (the grade cells that failed) and ``otter assign`` on every master (its error, or "")."""
@@ -550,7 +586,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote {len(otter)} Otter-Grader master notebooks ({points} questions, a point each) to {out / 'otter'}")
     names = [name for name in graded if args.chapters is None or name in args.chapters]
     if args.prepare:
-        failed = {name: error for name in names if (error := otter_assign(out / "otter" / f"{name}.ipynb", run_tests=False))}
+        assigned = otter_assign_without_tests([out / "otter" / f"{name}.ipynb" for name in names])
+        failed = {name: error for name, error in assigned.items() if error}
         for name, error in failed.items():
             print(f"  {name}: otter assign --no-run-tests failed: {error[-300:]}")
         print(f"otter assign --no-run-tests wrote the student and autograder folders of {len(names) - len(failed)} masters")

@@ -24,6 +24,7 @@ reference) are copied as they are.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -89,10 +90,25 @@ def nothing_to_translate(msgid: str) -> bool:
 
 
 def read_catalogue(path: Path):
-    from babel.messages.pofile import read_po
+    """A catalogue as Babel reads it, with each fuzzy message's previous English (``#|``) read back as that.
+
+    Babel writes a message's ``previous_id`` as ``#|`` comments (wrapped) but reads them back as comments of
+    the translator's; so they are turned back into ``previous_id``, and dropped once the message is no longer
+    fuzzy (its translation was brought up to date).
+    """
+    from babel.messages.pofile import read_po, unescape
 
     with path.open("rb") as handle:
-        return read_po(handle, locale=LANGUAGE)
+        catalogue = read_po(handle, locale=LANGUAGE)
+    for message in catalogue:
+        previous = [c[1:].strip() for c in message.user_comments if c.startswith("|")]
+        if not previous:
+            continue
+        message.user_comments = [c for c in message.user_comments if not c.startswith("|")]
+        text = " ".join(previous)
+        if message.fuzzy and text.startswith('msgid "') and text.endswith('"'):
+            message.previous_id = [unescape(text.removeprefix("msgid "))]
+    return catalogue
 
 
 def write_catalogue(catalogue, path: Path) -> None:
@@ -106,9 +122,10 @@ def write_catalogue(catalogue, path: Path) -> None:
 def derived_config(root: Path = ROOT, name: str = "gettext", **changes) -> Path:
     """``_config.yml`` with ``changes`` under ``sphinx.config``, written into ``_build/_config.<name>.yml`` (local
     extensions made absolute; one file per build, as the HTML and the PDF may be built at once)."""
-    config = yaml.safe_load((root / "_config.yml").read_text())
+    from tools.student_edition import load_config
+
+    config = load_config(root)
     sphinx = config.setdefault("sphinx", {})
-    sphinx["local_extensions"] = {name: str((root / path).resolve()) for name, path in sphinx.get("local_extensions", {}).items()}
     config["bibtex_bibfiles"] = [str(root / path) for path in config.get("bibtex_bibfiles", [])]
     if "title" in changes:
         config["title"] = changes.pop("title")
@@ -310,36 +327,48 @@ def _cached_runs(root: Path) -> list[tuple[int, str]]:
     return sorted((r.pk, r.hashkey) for r in get_cache(root / "_build" / ".jupyter_cache").list_cache_records())
 
 
+#: latexmk's XeLaTeX mode, as Sphinx's LaTeX Makefile advises: the passes write no PDF, xdvipdfmx writes it once.
+LATEXMK = {"LATEXMKOPTS": "-xelatex"}
+
+
+def _chinese_build(root: Path, builder: str, out: Path, fresh: bool = False) -> int:
+    """Run Jupyter Book's ``builder`` ("html" or "pdflatex") on the Chinese configuration into ``out``, taking every
+    output from the English build's execution cache; return its exit status. Exits if a notebook is not in the
+    cache as it is now, or if the build added a record to the cache (it executed a notebook)."""
+    from tools import execute
+
+    if todo := execute.stale(root):
+        sys.exit(f"{len(todo)} notebooks are not in the build's cache as they are now: build the English book first (make book)")
+    config = derived_config(
+        root,
+        "zh_CN-html" if builder == "html" else "zh_CN-pdf",
+        title=TITLE,
+        **sphinx_settings(root),
+        execute={"execute_notebooks": "cache", "cache": str(root / "_build" / ".jupyter_cache")},
+    )
+    command = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(root), "--config", str(config)]
+    command += ["--path-output", str(out), "--builder", builder, "-W", "-n", "--keep-going"] + (["--all"] if fresh else [])
+    _forget_pages_if_extensions_changed(out, root)
+    before = _cached_runs(root)
+    failed = subprocess.run(command, env={**os.environ, **LATEXMK}).returncode
+    if _cached_runs(root) != before:
+        sys.exit(f"the Chinese {builder} build executed notebooks: it must take every output from the English build's cache")
+    return failed
+
+
 def html(root: Path = ROOT, fresh: bool = False) -> None:
     """The Chinese HTML book in ``_build/html/zh_CN``, from the English build's execution cache (executes nothing).
 
     A book without catalogues (``locale/zh_CN/LC_MESSAGES``: the tests' small books) has no Chinese edition.
     """
-    from tools import execute
-
     locale = root / "locale"
     if not (locale / LANGUAGE / "LC_MESSAGES").is_dir():
         print(f"no Chinese catalogues in {locale}: no Chinese edition")
         return
-    if todo := execute.stale(root):
-        sys.exit(f"{len(todo)} notebooks are not in the build's cache as they are now: build the English book first (make book)")
-    config = derived_config(
-        root,
-        "zh_CN-html",
-        title=TITLE,
-        **sphinx_settings(root),
-        execute={"execute_notebooks": "cache", "cache": str(root / "_build" / ".jupyter_cache")},
-    )
     out = root / "_build" / LANGUAGE
-    command = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(root), "--config", str(config)]
-    command += ["--path-output", str(out), "--builder", "html", "-W", "-n", "--keep-going"] + (["--all"] if fresh else [])
-    _forget_pages_if_extensions_changed(out, root)
-    before = _cached_runs(root)
-    if subprocess.run(command).returncode:
+    if _chinese_build(root, "html", out, fresh):
         shutil.rmtree(out / "_build" / ".doctrees", ignore_errors=True)  # the next build reads every page again
         sys.exit("the Chinese build failed")
-    if _cached_runs(root) != before:
-        sys.exit("the Chinese build executed notebooks: it must take every output from the English build's cache")
     target = root / "_build" / "html" / LANGUAGE
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(out / "_build" / "html", target)
@@ -348,28 +377,11 @@ def html(root: Path = ROOT, fresh: bool = False) -> None:
 
 def pdf(root: Path = ROOT) -> Path:
     """The Chinese PDF, ``_build/latex/zh_CN/gaedu.pdf`` with its log (XeLaTeX; the outputs from the build's cache)."""
-    from tools import execute
-
     if not (root / "locale" / LANGUAGE / "LC_MESSAGES").is_dir():
         print(f"no Chinese catalogues in {root / 'locale'}: no Chinese edition")
         return root
-    if todo := execute.stale(root):
-        sys.exit(f"{len(todo)} notebooks are not in the build's cache as they are now: build the English book first (make book)")
-    config = derived_config(
-        root,
-        "zh_CN-pdf",
-        title=TITLE,
-        **sphinx_settings(root),
-        execute={"execute_notebooks": "cache", "cache": str(root / "_build" / ".jupyter_cache")},
-    )
     out = root / "_build" / f"{LANGUAGE}-pdf"
-    command = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(root), "--config", str(config)]
-    command += ["--path-output", str(out), "--builder", "pdflatex", "-W", "-n", "--keep-going"]
-    _forget_pages_if_extensions_changed(out, root)
-    before = _cached_runs(root)
-    failed = subprocess.run(command).returncode
-    if _cached_runs(root) != before:
-        sys.exit("the Chinese PDF's build executed notebooks: it must take every output from the English build's cache")
+    failed = _chinese_build(root, "pdflatex", out)
     target = root / "_build" / "latex" / LANGUAGE
     target.mkdir(parents=True, exist_ok=True)
     for name in ("gaedu.pdf", "gaedu.log"):
