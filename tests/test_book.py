@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import ROOT, build_book
+from conftest import ROOT, build_book, make
 from tools.student_edition import load_config, toc_entries
 
 NOTEBOOKS = sorted((ROOT / "book").rglob("*.ipynb"))
@@ -211,22 +213,29 @@ def test_make_book_executes_only_what_changed(tmp_path, monkeypatch):
     (tmp_path / "prose.md").write_text("# Prose\n\nSome math: $x^2$.\n")
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: page\nchapters:\n- file: other\n- file: prose\n")
 
-    def executed(fresh: bool) -> str:
-        result = build_book(tmp_path, fresh=fresh)
+    def executed(result) -> str:
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         said = result.stdout.splitlines()
         line = next((line for line in said if line.startswith("executing ")), result.stdout)
         return line + "".join(f"\n{x}" for x in said if x.startswith("starting with an empty cache"))
 
-    assert executed(fresh=False).startswith("executing 2 of 2 notebooks")  # nothing cached yet
+    def execute_step(*flags: str):
+        # the step of `make book` that decides what to execute, without the Sphinx build after it
+        return subprocess.run([sys.executable, "-m", "tools.execute", "--root", str(tmp_path), *flags], cwd=ROOT,
+                              capture_output=True, text=True)  # fmt: skip
+
+    assert executed(build_book(tmp_path, fresh=False)).startswith("executing 2 of 2 notebooks")  # nothing cached yet
     assert (tmp_path / "_build" / "html" / "_static" / "mathjax" / "tex-mml-chtml.js").is_file()
     assert "x^2" in (tmp_path / "_build" / "html" / "prose.html").read_text()
-    assert executed(fresh=False).startswith("executing 0 of 2 notebooks")
+    assert executed(execute_step()).startswith("executing 0 of 2 notebooks")
     (tmp_path / "page.ipynb").write_text(_notebook_json("print('second ' + 'version')"))
-    assert executed(fresh=False).startswith("executing 1 of 2 notebooks")
+    assert executed(build_book(tmp_path, fresh=False)).startswith("executing 1 of 2 notebooks")
     assert "second version" in (tmp_path / "_build" / "html" / "page.html").read_text()
     assert "the other page" in (tmp_path / "_build" / "html" / "other.html").read_text()
-    assert executed(fresh=True).startswith("executing 2 of 2 notebooks")
+    assert executed(execute_step("--fresh")).startswith("executing 2 of 2 notebooks")
+    # and FRESH=1 is what passes --fresh to that step
+    planned = make("-n", "build-book", f"BOOK_ROOT={tmp_path}", "FRESH=1", "MODELS=none").stdout
+    assert f"tools.execute --root {tmp_path} --fresh" in planned, planned
 
 
 @pytest.mark.book
