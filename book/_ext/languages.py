@@ -86,6 +86,32 @@ def _glue_from_the_notebook(app, config) -> None:
         module.retrieve_glue_data = retrieve
 
 
+def _settings_made_once(app, config) -> None:
+    """In a translated build, MyST makes a new document's default settings once per parser, not once per message.
+
+    Sphinx parses every translated message as a document of its own, and MyST's renderer, handed that
+    document, still makes a spare one first (``options.get("document", make_document())``), building
+    docutils' default settings anew each time: a seventh of the Chinese build. Each spare document now
+    gets its own shallow copy of settings made once.
+    """
+    if (config.language or "en") == "en":
+        return
+    import copy
+
+    from docutils.frontend import get_default_settings
+    from docutils.utils import new_document
+    from myst_parser.mdit_to_docutils import base
+
+    made = {}
+
+    def make_document(source_path="notset", parser_cls=base.RSTParser):
+        if parser_cls not in made:
+            made[parser_cls] = get_default_settings(parser_cls)
+        return new_document(source_path, settings=copy.copy(made[parser_cls]))
+
+    base.make_document = make_document
+
+
 class _TranslatedToctreeCaptions(SphinxTransform):
     """The parts' captions in a translated build: Jupyter Book inserts the toctrees (priority 100) after Sphinx's
     ``Locale`` has translated the page (20), so their captions ("I Foundations") are translated here, from the
@@ -128,6 +154,7 @@ def setup(app):
     app.add_transform(_TranslationsBelongToTheirPage)
     app.add_transform(_TranslatedToctreeCaptions)
     app.connect("config-inited", _glue_from_the_notebook)
+    app.connect("config-inited", _settings_made_once)
     app.connect("html-page-context", _switch)
     app.connect("html-page-context", _lang_attribute)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
