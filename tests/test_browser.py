@@ -334,8 +334,10 @@ def test_solutions_are_hidden_until_toggled(visit):
     assert body.is_visible()
 
 
-def test_search_finds_the_gradient_ascent_chapter(visit):
-    v = visit("search.html?q=gradient")
+@pytest.mark.parametrize(("edition", "query"), [("", "gradient"), ("zh_CN/", "梯度上升")], ids=["en", "zh_CN"])
+def test_search_finds_the_gradient_ascent_chapter(edition, query, visit):
+    """Offline search, in each edition's language: the Chinese index holds the glossary's terms whole."""
+    v = visit(f"{edition}search.html?q={query}")
     v.page.wait_for_selector("#search-results li a", timeout=20000)
     links = v.page.locator("#search-results li a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
     assert any("algorithm/gradient-ascent" in link for link in links), links

@@ -119,6 +119,18 @@ def test_a_fuzzy_message_keeps_its_previous_english_until_it_is_translated_again
     assert "#|" not in path.read_text(encoding="utf-8") and not i18n.read_catalogue(path).get(new).user_comments
 
 
+def test_the_search_dictionary_keeps_the_glossary_s_chinese_terms_whole(tmp_path):
+    """jieba's user dictionary for the Chinese search index: every glossary rendering's runs of Chinese characters."""
+    (tmp_path / "locale" / "zh_CN").mkdir(parents=True)
+    (tmp_path / "locale" / "zh_CN" / "terms.tsv").write_text("gradient ascent\t梯度上升\nGAN inversion\tGAN 反演\n"
+                                                               "total variation\t全变分（TV）\nL1 and L2\tL1 与 L2\n")  # fmt: skip
+    words = i18n.search_words(tmp_path).read_text(encoding="utf-8").split()
+    assert words == ["全变分", "反演", "梯度上升"]  # one character alone ("与") is already a word
+    assert i18n.sphinx_settings(tmp_path)["html_search_options"] == {"dict": str(tmp_path / "_build" / "zh_CN-search-words.txt")}
+    real = i18n.search_words().read_text(encoding="utf-8").split()
+    assert {"梯度上升", "次梯度", "生成对抗网络"} <= set(real)
+
+
 def test_every_glossary_term_has_one_chinese_rendering():
     terms = i18n.glossary_terms()
     assert set(i18n.glossary_uses()) <= set(terms)

@@ -51,12 +51,33 @@ def sphinx_settings(root: Path = ROOT) -> dict:
     return {
         "language": LANGUAGE,
         "locale_dirs": [str(root / "locale")],
+        "html_search_options": {"dict": str(search_words(root))},
         "gettext_compact": False,
         "nb_code_prompt_show": "显示代码",
         "nb_code_prompt_hide": "隐藏代码",
         "togglebutton_hint": "点击显示",
         "togglebutton_hint_hide": "点击隐藏",
     }
+
+#: A run of Chinese characters (the CJK Unified Ideographs).
+_CJK = re.compile(r"[\u4e00-\u9fff]+")
+
+
+def search_words(root: Path = ROOT) -> Path:
+    """The words the Chinese search index keeps whole, written as jieba's user dictionary: the glossary's Chinese
+    renderings (``terms.tsv``). Sphinx's Chinese indexer cuts the text into words with jieba, which alone would cut
+    梯度上升 into 梯度 and 上升, so that a reader who searches for the term found no page; with the dictionary the
+    index holds the term and its parts."""
+    terms = root / "locale" / LANGUAGE / "terms.tsv"
+    lines = terms.read_text(encoding="utf-8").splitlines() if terms.is_file() else []
+    words = {word for line in lines if "\t" in line for word in _CJK.findall(line.split("\t")[1]) if len(word) > 1}
+    text = "".join(f"{word}\n" for word in sorted(words))
+    path = root / "_build" / f"{LANGUAGE}-search-words.txt"
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return path
+
 
 # The markup a translation must keep, token for token: math, roles with their targets
 # (glue keys, citations, cross-references), inline code, link targets, and substitutions.
