@@ -59,6 +59,7 @@ def sphinx_settings(root: Path = ROOT) -> dict:
         "togglebutton_hint_hide": "点击隐藏",
     }
 
+
 #: A run of Chinese characters (the CJK Unified Ideographs).
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
 
