@@ -98,25 +98,30 @@ class Visit:
         if message.type == "error" and message.text not in ALLOWED_CONSOLE_ERRORS:
             self.errors.append(message.text)
 
-    def open(self, path: str, idle: bool = True):
-        """Load ``path``; with ``idle``, wait until the network has been quiet for half a second too."""
+    def open(self, path: str):
+        """Load ``path`` and wait until the network has been quiet for half a second too."""
         response = self.page.goto(f"{self.base}/{path}", wait_until="load")
-        if idle:
-            self.page.wait_for_load_state("networkidle")
+        self.page.wait_for_load_state("networkidle")
         return response
 
     def close(self):
         self.context.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 @pytest.fixture
 def visit(browser, server):
     visits = []
 
-    def open_page(path: str, idle: bool = True) -> Visit:
+    def open_page(path: str) -> Visit:
         v = Visit(browser, server)
         visits.append(v)
-        v.open(path, idle)
+        v.open(path)
         return v
 
     yield open_page
@@ -129,7 +134,7 @@ CHINESE = [f"zh_CN/{entry}" for entry in TOC]
 
 
 @pytest.mark.parametrize("entry", TOC + CHINESE)
-def test_page_loads_offline_and_is_accessible_in_light_and_dark_mode(entry, visit, built_book):
+def test_page_loads_offline_and_is_accessible_in_light_and_dark_mode(entry, browser, server, built_book):
     """One load per page: offline, MathJax typeset, images drawn, no console error, axe-core's WCAG 2 A/AA
     rules with the reader's system in light mode, a screenshot, then the colour rules in dark mode.
 
@@ -138,48 +143,50 @@ def test_page_loads_offline_and_is_accessible_in_light_and_dark_mode(entry, visi
     English page's elements and styles in other words, so its colours are checked on the English
     page, in both themes, and every other rule on the Chinese page itself (its names, labels and
     language are its own)."""
-    v = visit(f"{entry}.html", idle=False)  # the requests are checked at the end, after seconds of checks
-    page = v.page
-    assert page.url.endswith(f"{entry}.html")
-    response = page.request.get(page.url)
-    assert response.status == 200
-    has_math = page.locator("main .math").count() > 0
-    if has_math:
-        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000)
-        page.evaluate("() => MathJax.startup.promise")
-        assert page.locator("main mjx-container").count() > 0, "MathJax typeset nothing"
-        assert "$$" not in page.locator("main").inner_text(), "raw TeX left on the page"
-    broken = page.evaluate(
-        "() => Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
-    )
-    assert broken == [], f"images that did not load: {broken}"
-    # Every code cell fits the page's column at this width: no sideways scroll inside a cell.
-    wide = page.evaluate(
-        "() => Array.from(document.querySelectorAll('div.cell_input pre'))"
-        ".filter(p => p.offsetParent !== null && p.scrollWidth > p.clientWidth + 1)"
-        ".map(p => p.textContent.split('\\n').reduce((a, b) => (a.length >= b.length ? a : b)))"
-    )
-    assert wide == [], f"code wider than the page (the reader would scroll sideways): {wide[:3]}"
-    violations = _axe(page, colours=entry not in CHINESE)
-    assert violations == [], f"WCAG 2 A/AA violations (axe-core): {violations}"
-    shots = ROOT / "_build" / "screenshots"
-    shots.mkdir(parents=True, exist_ok=True)
-    # JPEG: a third faster to write than PNG for these tall pages, and as good to look at
-    page.screenshot(path=str(shots / f"{entry.replace('/', '__')}.jpg"), full_page=True, type="jpeg", quality=85)
-    if entry not in CHINESE:  # a Chinese page's colours are the English page's, checked there in both themes
-        # The same page with the reader's system in dark mode: the theme follows it without a reload.
-        page.emulate_media(color_scheme="dark")
-        page.wait_for_function("() => document.documentElement.dataset.theme === 'dark'")
-        # The theme fades its colours: axe reads them once every transition has ended.
-        page.wait_for_function("() => document.getAnimations().filter(a => a instanceof CSSTransition)"
-                               ".every(a => a.playState === 'finished')")  # fmt: skip
-        violations = _axe(page, only_colours=True)
-        assert violations == [], f"WCAG 2 A/AA violations in dark mode (axe-core): {violations}"
-    # Every request the page made by now (MathJax's fonts come after the load event) stayed on the book's host.
-    page.wait_for_load_state("networkidle")
-    assert v.blocked == [], f"requests to other hosts: {v.blocked}"
-    assert v.failed == [], f"failed requests: {v.failed}"
-    assert v.errors == [], f"console errors: {v.errors}"
+    with Visit(browser, server) as v:
+        page = v.page
+        # Loaded without waiting for a quiet network: the requests are checked at the end, after seconds of checks.
+        page.goto(f"{v.base}/{entry}.html", wait_until="load")
+        assert page.url.endswith(f"{entry}.html")
+        response = page.request.get(page.url)
+        assert response.status == 200
+        has_math = page.locator("main .math").count() > 0
+        if has_math:
+            page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000)
+            page.evaluate("() => MathJax.startup.promise")
+            assert page.locator("main mjx-container").count() > 0, "MathJax typeset nothing"
+            assert "$$" not in page.locator("main").inner_text(), "raw TeX left on the page"
+        broken = page.evaluate(
+            "() => Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
+        )
+        assert broken == [], f"images that did not load: {broken}"
+        # Every code cell fits the page's column at this width: no sideways scroll inside a cell.
+        wide = page.evaluate(
+            "() => Array.from(document.querySelectorAll('div.cell_input pre'))"
+            ".filter(p => p.offsetParent !== null && p.scrollWidth > p.clientWidth + 1)"
+            ".map(p => p.textContent.split('\\n').reduce((a, b) => (a.length >= b.length ? a : b)))"
+        )
+        assert wide == [], f"code wider than the page (the reader would scroll sideways): {wide[:3]}"
+        violations = _axe(page, colours=entry not in CHINESE)
+        assert violations == [], f"WCAG 2 A/AA violations (axe-core): {violations}"
+        shots = ROOT / "_build" / "screenshots"
+        shots.mkdir(parents=True, exist_ok=True)
+        # JPEG: a third faster to write than PNG for these tall pages, and as good to look at
+        page.screenshot(path=str(shots / f"{entry.replace('/', '__')}.jpg"), full_page=True, type="jpeg", quality=85)
+        if entry not in CHINESE:  # a Chinese page's colours are the English page's, checked there in both themes
+            # The same page with the reader's system in dark mode: the theme follows it without a reload.
+            page.emulate_media(color_scheme="dark")
+            page.wait_for_function("() => document.documentElement.dataset.theme === 'dark'")
+            # The theme fades its colours: axe reads them once every transition has ended.
+            page.wait_for_function("() => document.getAnimations().filter(a => a instanceof CSSTransition)"
+                                   ".every(a => a.playState === 'finished')")  # fmt: skip
+            violations = _axe(page, only_colours=True)
+            assert violations == [], f"WCAG 2 A/AA violations in dark mode (axe-core): {violations}"
+        # Every request the page made by now (MathJax's fonts come after the load event) stayed on the book's host.
+        page.wait_for_load_state("networkidle")
+        assert v.blocked == [], f"requests to other hosts: {v.blocked}"
+        assert v.failed == [], f"failed requests: {v.failed}"
+        assert v.errors == [], f"console errors: {v.errors}"
 
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"

@@ -456,6 +456,18 @@ def write_otter(out: Path, root: Path = ROOT) -> dict[str, list[str]]:
 OTTER_TIMEOUT = 600
 
 
+def _otter_env() -> dict[str, str]:
+    """The environment ``otter assign`` runs in: one thread, and this environment's programs first on PATH."""
+    bin_dir = Path(sys.executable).parent
+    return {**os.environ, "OMP_NUM_THREADS": "1", "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+def _assigned(master: Path) -> bool:
+    """Whether ``otter assign`` made the student and autograder notebooks of ``master``."""
+    target = master.parent / master.stem
+    return (target / "student" / master.name).is_file() and (target / "autograder" / master.name).is_file()
+
+
 def otter_assign(master: str | Path, run_tests: bool = True) -> str:
     """Run ``otter assign`` on one master notebook into the folder beside it named after it.
 
@@ -468,8 +480,7 @@ def otter_assign(master: str | Path, run_tests: bool = True) -> str:
     """
     master = Path(master).resolve()
     target = master.parent / master.stem
-    bin_dir = Path(sys.executable).parent
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    bin_dir, env = Path(sys.executable).parent, _otter_env()
     # Otter runs the notebook with no time limit, and a kernel whose reply is lost leaves it
     # waiting for ever (seen once in CI: the kernel idle, Otter waiting on a cell for 25 minutes).
     # So a run that takes longer than OTTER_TIMEOUT is killed with its kernel and run once more;
@@ -488,8 +499,7 @@ def otter_assign(master: str | Path, run_tests: bool = True) -> str:
             process.communicate()
     else:
         return f"otter assign did not finish within {OTTER_TIMEOUT} s, twice"
-    made = (target / "student" / master.name).is_file() and (target / "autograder" / master.name).is_file()
-    if process.returncode == 0 and made:
+    if process.returncode == 0 and _assigned(master):
         return ""
     return (stdout + stderr)[-3000:] or f"otter assign exited with {process.returncode}"
 
@@ -514,19 +524,15 @@ def otter_assign_without_tests(masters: list[Path]) -> dict[str, str]:
     """Run ``otter assign --no-run-tests`` on every master, in one process; return each one's error, or "" (what
     :func:`otter_assign` returns for one, with ``run_tests=False``)."""
     masters = [Path(m).resolve() for m in masters]
-    bin_dir = Path(sys.executable).parent
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
     try:
-        done = subprocess.run([sys.executable, "-c", _ASSIGN_EACH, *map(str, masters)], env=env, capture_output=True,
+        done = subprocess.run([sys.executable, "-c", _ASSIGN_EACH, *map(str, masters)], env=_otter_env(), capture_output=True,
                               text=True, timeout=OTTER_TIMEOUT)  # fmt: skip
     except subprocess.TimeoutExpired:
         return {master.stem: f"otter assign did not finish within {OTTER_TIMEOUT} s" for master in masters}
     said = (done.stdout + done.stderr)[-3000:] or f"otter assign exited with {done.returncode}"
     errors = {}
     for master in masters:
-        target = master.parent / master.stem
-        made = (target / "student" / master.name).is_file() and (target / "autograder" / master.name).is_file()
-        errors[master.stem] = "" if made and done.returncode == 0 and f"{master.name}: " not in done.stderr else said
+        errors[master.stem] = "" if _assigned(master) and done.returncode == 0 and f"{master.name}: " not in done.stderr else said
     return errors
 
 
