@@ -171,6 +171,12 @@ def _prose(path: Path) -> str:
     return html.unescape(re.sub(r"<[^>]+>", " ", main))
 
 
+def _exercise_titles(page: str) -> list[str]:
+    """The exercises' own titles on a built page, each exercise's and each solution's (the part in parentheses)."""
+    titles = re.findall(r'<p class="admonition-title">(.*?)</p>', page, flags=re.S)
+    return [m.group(1) for t in titles if (m := re.search(r"\((.*)\)", html.unescape(re.sub(r"<[^>]+>", "", t)), re.S))]
+
+
 @pytest.fixture(scope="module")
 def chinese_book(built_book) -> Path:
     book = built_book / ZH
@@ -193,6 +199,11 @@ def test_each_page_is_in_both_languages_and_links_to_the_other(entry, built_book
     # The labels the book's extensions and theme put on a page are Chinese too.
     english_labels = [label for label in ("Show code cell", "Click to show", ">Exercise", ">Solution", "Search") if label in text]
     assert english_labels == []
+    # So are the exercises' own titles, and the solutions' that repeat them (the English page's are in English).
+    titles, english_titles = _exercise_titles(text), _exercise_titles(english.read_text(encoding="utf-8"))
+    assert len(titles) == len(english_titles)
+    assert [t for t in english_titles if re.search(r"[\u4e00-\u9fff]", t)] == []
+    assert [t for t in titles if not re.search(r"[\u4e00-\u9fff]", t)] == [], "exercise titles left in English"
 
 
 #: A number in prose: digits with an optional decimal part or exponent (not part of a word or a label).

@@ -203,9 +203,29 @@ def captions(page: Path) -> list[str]:
     return found
 
 
+#: An exercise's opening line with its title (sphinx-exercise's ``exercise-start`` directive in a Markdown cell).
+_EXERCISE_TITLE = re.compile(r"^(?:`{3,}|:{3,})\{exercise-start\}[ \t]+(\S.*?)[ \t]*$", re.M)
+
+
+def exercise_titles(page: Path) -> list[str]:
+    """The exercises' own titles on a page, as messages ("One step, with autograd" of "Exercise 3.1 (One step, with autograd)").
+
+    The gettext builder writes a page after sphinx-exercise has made each title one text, so it never
+    sees them; the Chinese build translates each where the directive left it (``book/_ext/languages.py``).
+    """
+    if not page.is_file():
+        return []
+    text = page.read_text(encoding="utf-8")
+    if page.suffix == ".ipynb":
+        import nbformat
+
+        text = "\n".join(c.source for c in nbformat.read(page, as_version=4).cells if c.cell_type == "markdown")
+    return _EXERCISE_TITLE.findall(text)
+
+
 def templates(out: Path) -> dict[Path, object]:
     """Every page's English messages, each page's as a Babel catalogue keyed by its ``.po`` path: the
-    gettext builder's messages and the page's figure captions."""
+    gettext builder's messages, the page's figure captions and its exercises' titles."""
     extracted = extract(out)
     found = {}
     for template_path in sorted(extracted.rglob("*.pot")):
@@ -214,6 +234,10 @@ def templates(out: Path) -> dict[Path, object]:
         for caption in captions(ROOT / relative.with_suffix(".ipynb")):
             if caption not in template:
                 template.add(caption, auto_comments=["figure caption"])
+        for page in (ROOT / relative.with_suffix(".ipynb"), ROOT / relative.with_suffix(".md")):
+            for title in exercise_titles(page):
+                if title not in template:
+                    template.add(title, auto_comments=["exercise title"])
         found[relative] = template
     return found
 

@@ -112,6 +112,19 @@ def _settings_made_once(app, config) -> None:
     base.make_document = make_document
 
 
+def _page_catalogue(transform: SphinxTransform):
+    """The catalogue of the page being read in a translated build (``None`` in English, or for a page without one)."""
+    if (transform.config.language or "en") == "en":
+        return None
+    from sphinx.locale import init as init_locale
+    from sphinx.util.i18n import docname_to_domain
+
+    domain = docname_to_domain(transform.env.docname, transform.config.gettext_compact)
+    folders = [str(Path(transform.env.srcdir, folder)) for folder in transform.config.locale_dirs]
+    catalogue, found = init_locale(folders, transform.config.language, domain)
+    return catalogue if found else None
+
+
 class _TranslatedToctreeCaptions(SphinxTransform):
     """The parts' captions in a translated build: Jupyter Book inserts the toctrees (priority 100) after Sphinx's
     ``Locale`` has translated the page (20), so their captions ("I Foundations") are translated here, from the
@@ -120,19 +133,34 @@ class _TranslatedToctreeCaptions(SphinxTransform):
     default_priority = 101
 
     def apply(self, **kwargs) -> None:
-        if (self.config.language or "en") == "en":
-            return
-        from sphinx.locale import init as init_locale
-        from sphinx.util.i18n import docname_to_domain
-
-        domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
-        folders = [str(Path(self.env.srcdir, folder)) for folder in self.config.locale_dirs]
-        catalogue, found = init_locale(folders, self.config.language, domain)
-        if not found:
+        if (catalogue := _page_catalogue(self)) is None:
             return
         for toctree in self.document.findall(addnodes.toctree):
             if toctree.get("caption"):
                 toctree["caption"] = catalogue.gettext(toctree["caption"])
+
+
+class _TranslatedExerciseTitles(SphinxTransform):
+    """An exercise's own title in a translated build ("练习 3.1 (用自动微分走一步)"), from the page's catalogue, where
+    ``tools.i18n`` puts it (sphinx-exercise's title node is not a message of Sphinx's). It is translated on the page
+    and in the copy of the exercise sphinx-exercise keeps in its registry, from which the solution's title is made."""
+
+    default_priority = 15
+
+    def apply(self, **kwargs) -> None:
+        if (catalogue := _page_catalogue(self)) is None:
+            return
+        from docutils import nodes
+        from sphinx_exercise.nodes import exercise_subtitle
+
+        registry = getattr(self.env, "sphinx_exercise_registry", {})
+        kept = [entry["node"] for entry in registry.values() if entry.get("docname") == self.env.docname]
+        for tree in (self.document, *kept):
+            for subtitle in tree.findall(exercise_subtitle):
+                text = subtitle.astext()
+                if (translated := catalogue.gettext(text)) != text:
+                    subtitle.clear()
+                    subtitle += nodes.Text(translated)
 
 
 class _TranslationsBelongToTheirPage(SphinxTransform):
@@ -151,6 +179,7 @@ class _TranslationsBelongToTheirPage(SphinxTransform):
 
 
 def setup(app):
+    app.add_transform(_TranslatedExerciseTitles)
     app.add_transform(_TranslationsBelongToTheirPage)
     app.add_transform(_TranslatedToctreeCaptions)
     app.connect("config-inited", _glue_from_the_notebook)
