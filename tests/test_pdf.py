@@ -61,6 +61,11 @@ def test_titles_are_compared_without_markup(tmp_path):
         check_pdf.title(tmp_path / "none.md")
 
 
+def test_a_table_of_contents_number_run_into_its_title_is_found():
+    text = "10.10At the source’s size . . . 206\n10.11 Summary . . . 210\n28×28 digits, wrapped . . . 7\n10用解码器 175\n10 Reconstruction 187"
+    assert check_pdf.crowded_contents(text) == ["10.10At the source’s size . . . 206", "10用解码器 175"]
+
+
 @pytest.fixture(scope="session")
 def pdf(built_book):
     """``_build/latex/gaedu.pdf`` (and the Chinese ``zh_CN/gaedu.pdf``), built with `make build-pdf` unless newer than the HTML build."""
@@ -104,6 +109,8 @@ def test_the_chinese_pdf_has_every_chapter_in_chinese_and_a_clean_log(pdf):
     pages, problems = check_pdf.check(ROOT, "zh_CN")
     assert problems == []
     assert pages > 100
+    # Chinese quotation marks are full-width, from the CJK font: what the English PDF's check finds, so it can fail.
+    assert check_pdf.punctuation_in_cjk_fonts(chinese).get("“", 0) > 0
     outline = [name for name, _ in check_pdf.outline(chinese)]
     translate = check_pdf._translator(ROOT, "zh_CN")
     parts = [translate("book/index", part["caption"]) for part in yaml.safe_load((ROOT / "_toc.yml").read_text())["parts"]]
@@ -126,3 +133,7 @@ def test_the_chinese_edition_s_latex_names_its_chapters_in_chinese():
     english = {"latex_theme": "jupyterBook", "latex_use_xindy": True, "latex_elements": {"preamble": ""}}
     pdf_extension._latex(None, english)
     assert "第" not in english["latex_elements"]["preamble"]
+    # English quotation marks in the text's own fonts; Chinese ones full-width, as xeCJK sets them
+    assert r"\xeCJKDeclareCharClass{Default}" in english["latex_elements"]["preamble"]
+    assert r"\xeCJKDeclareCharClass" not in preamble
+    assert all(r"\sphinxtableofcontentshook" in p for p in (preamble, english["latex_elements"]["preamble"]))

@@ -4,7 +4,9 @@ LaTeX runs in nonstop mode, so an error can scroll past and still leave a PDF.
 This reads ``_build/latex/gaedu.log`` and fails on any error (a line starting
 with ``!``), any character the fonts lack ("Missing character", which prints a
 blank), and any undefined reference or citation. It then reads the PDF's outline
-and fails unless every page of the table of contents is a chapter of it.
+and fails unless every page of the table of contents is a chapter of it, and reads
+the typesetting a reader would see wrong: a number of the table of contents run into
+its title, and (in English) quotation marks set as full-width Chinese punctuation.
 
 Usage: .venv/bin/python -m tools.check_pdf [--root .] [--language zh_CN]
 """
@@ -80,6 +82,45 @@ def outline(pdf: Path) -> list[tuple[str, int]]:
     return entries
 
 
+#: A table-of-contents line whose number runs into its title ("10.10At the source's size"): the class left the
+#: number too little room (book/_ext/pdf.py).
+_CROWDED = re.compile(r"^\d+(?:\.\d+)?(?=[^\W\d_])", re.M)
+#: Quotation marks and dashes the English edition sets in its own fonts (book/_ext/pdf.py).
+LATIN_PUNCTUATION = "–—‘’“”…"
+
+
+def crowded_contents(text: str) -> list[str]:
+    """The lines of a table of contents' text whose number runs into the title after it."""
+    return [line for line in text.splitlines() if _CROWDED.match(line)]
+
+
+def contents_text(pdf: Path) -> str:
+    """The text of the pages before the first chapter: the title page and the table of contents."""
+    from pypdf import PdfReader
+
+    first = min((page for _, page in outline(pdf)), default=1)
+    reader = PdfReader(str(pdf))
+    return "\n".join(reader.pages[i].extract_text() for i in range(min(first - 1, len(reader.pages))))
+
+
+def punctuation_in_cjk_fonts(pdf: Path, every: int = 4) -> dict[str, int]:
+    """How often each of :data:`LATIN_PUNCTUATION` is set in a CJK font, on every ``every``-th page: a full-width
+    glyph ("GAN’ s") in English text."""
+    from pypdf import PdfReader
+
+    found: dict[str, int] = {}
+
+    def visit(text, cm, tm, font, size) -> None:
+        if font is not None and "CJK" in str(font.get("/BaseFont", "")):
+            for char in text:
+                if char in LATIN_PUNCTUATION:
+                    found[char] = found.get(char, 0) + 1
+
+    for page in PdfReader(str(pdf)).pages[::every]:
+        page.extract_text(visitor_text=visit)
+    return found
+
+
 def _translator(root: Path, language: str):
     """A page's title in ``language``: its translation in the page's catalogue."""
     from babel.messages.pofile import read_po
@@ -111,6 +152,10 @@ def check(root: Path, language: str | None = None) -> tuple[int, list[str]]:
         source = next((root / f"{entry}{s}" for s in (".ipynb", ".md") if (root / f"{entry}{s}").is_file()), None)
         if source is not None and _plain(translate(entry, title(source))) not in chapters:
             found.append(f"missing chapter: {translate(entry, title(source))} ({entry})")
+    found += [f"a number runs into its title in the table of contents: {line}" for line in crowded_contents(contents_text(pdf))]
+    if language is None:  # in the Chinese edition they are Chinese punctuation, full-width by design
+        found += [f"{char!r} set in a CJK font {n} times (full-width in English text)"
+                  for char, n in punctuation_in_cjk_fonts(pdf).items()]  # fmt: skip
     return len(PdfReader(str(pdf)).pages), found
 
 

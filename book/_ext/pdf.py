@@ -49,10 +49,29 @@ CELLS = r"""
   {\end{adjustwidth}}
 """
 
+#: The table of contents: room for two-digit numbers ("10.10", chapter "11") before the titles, which the
+#: class's widths (sized for Times, not the wider DejaVu) let them run into.
+CONTENTS = r"""
+\usepackage{etoolbox}
+\makeatletter
+\renewcommand{\sphinxtableofcontentshook}{%
+  \renewcommand*\l@section{\@dottedtocline{1}{1.5em}{3.3em}}%
+  \renewcommand*\l@subsection{\@dottedtocline{2}{4.8em}{4.2em}}%
+  \patchcmd{\l@chapter}{\setlength\@tempdima{1.5em}}{\setlength\@tempdima{2.2em}}{}{}%
+}
+\makeatother
+"""
+
+#: The English edition's quotation marks and dashes in its own fonts: xeCJK would set them as Chinese
+#: punctuation, a full-width glyph from the CJK font ("GAN’ s").
+LATIN_PUNCTUATION = r"""
+\xeCJKDeclareCharClass{Default}{"2013, "2014, "2018, "2019, "201C, "201D, "2026}
+"""
+
 PREAMBLE = "\n".join(
     [r"% The Chinese terms and the code cells (book/_ext/pdf.py)", r"\usepackage{xeCJK}"]
     + [rf"\setCJK{kind}font{{{font}}}[AutoFakeSlant]" for kind, font in CJK_FONTS.items()]
-) + PARTS + CELLS
+) + PARTS + CELLS + CONTENTS
 
 
 #: The Chinese edition (``language: zh_CN``, tools.i18n): its chapters are 第 N 章, and LaTeX's own
@@ -75,6 +94,8 @@ def _latex(app, config) -> None:
     if (getattr(config, "language", None) or "en").startswith("zh"):
         preamble += CHINESE
         elements["fncychap"] = ""  # the chapter heading is CHINESE's
+    else:
+        preamble += LATIN_PUNCTUATION
     if preamble not in elements.get("preamble", ""):
         elements["preamble"] = preamble + "\n" + elements.get("preamble", "")
 
