@@ -81,6 +81,8 @@ CHINESE = r"""
 \addto\captionsenglish{\renewcommand{\chaptername}{}\renewcommand{\contentsname}{目录}\renewcommand{\bibname}{参考文献}%
   \renewcommand{\figurename}{图}\renewcommand{\tablename}{表}\renewcommand{\indexname}{索引}}
 \xeCJKsetup{CJKecglue={\hskip 0.25em plus 0.1em}}
+% The translation quotes with “ ” only: a ‘ or ’ is English (an apostrophe in a cited title, a name), set in its own font
+\xeCJKDeclareCharClass{Default}{"2018, "2019}
 """
 
 
