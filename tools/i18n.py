@@ -69,9 +69,8 @@ def search_words(root: Path = ROOT) -> Path:
     renderings (``terms.tsv``). Sphinx's Chinese indexer cuts the text into words with jieba, which alone would cut
     梯度上升 into 梯度 and 上升, so that a reader who searches for the term found no page; with the dictionary the
     index holds the term and its parts."""
-    terms = root / "locale" / LANGUAGE / "terms.tsv"
-    lines = terms.read_text(encoding="utf-8").splitlines() if terms.is_file() else []
-    words = {word for line in lines if "\t" in line for word in _CJK.findall(line.split("\t")[1]) if len(word) > 1}
+    renderings = glossary_terms(root).values() if (root / TERMS.relative_to(ROOT)).is_file() else []
+    words = {word for chinese in renderings for word in _CJK.findall(chinese) if len(word) > 1}
     text = "".join(f"{word}\n" for word in sorted(words))
     path = root / "_build" / f"{LANGUAGE}-search-words.txt"
     if not path.is_file() or path.read_text(encoding="utf-8") != text:
@@ -260,9 +259,10 @@ def update() -> None:
     print(f"updated {len(found)} catalogues in {CATALOGUES.relative_to(ROOT)}")
 
 
-def glossary_terms() -> dict[str, str]:
-    """Each glossary term and its one Chinese rendering (``locale/zh_CN/terms.tsv``)."""
-    pairs = [line.split("\t") for line in TERMS.read_text().splitlines() if line.strip()]
+def glossary_terms(root: Path = ROOT) -> dict[str, str]:
+    """Each glossary term and its one Chinese rendering (``locale/zh_CN/terms.tsv`` of the book in ``root``)."""
+    terms = root / TERMS.relative_to(ROOT)
+    pairs = [line.split("\t") for line in terms.read_text(encoding="utf-8").splitlines() if line.strip()]
     return {english: chinese for english, chinese in pairs}
 
 
